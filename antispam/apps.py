@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AntispamConfig(AppConfig):
+    name = "antispam"
+    verbose_name = "Anti-spam"

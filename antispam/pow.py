@@ -1,0 +1,100 @@
+"""Proof of work: session-bound, single-use, expiring sha256 challenges."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from nullboard import store
+from nullboard.api import ApiError, field, request_data
+from nullboard.identity import identity_peek
+
+CHALLENGE_KEY = "pow:{challenge}"
+_consume = store.lua(__file__, "pow_consume.lua")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    challenge: str
+    difficulty: int
+
+
+def current_difficulty() -> int:
+    """The difficulty handed out now (adaptive difficulty hooks in here)."""
+    return settings.POW_DIFFICULTY
+
+
+def leading_zeros(challenge: str, nonce: str) -> int:
+    """How many leading hex zeros ``sha256(challenge + nonce)`` has."""
+    digest = hashlib.sha256((challenge + nonce).encode()).hexdigest()
+    return len(digest) - len(digest.lstrip("0"))
+
+
+def challenge_issue(*, sid: str) -> Challenge:
+    """Issue a fresh challenge bound to the session ``sid``."""
+    challenge = secrets.token_hex(16)
+    difficulty = current_difficulty()
+    store.client().set(
+        store.key(CHALLENGE_KEY.format(challenge=challenge)),
+        f"{sid}|{difficulty}",
+        ex=settings.POW_TTL_SECONDS,
+    )
+    return Challenge(challenge=challenge, difficulty=difficulty)
+
+
+_REJECTIONS = {
+    0: ("pow_expired", "The challenge is unknown, used or expired; ask for a new one."),
+    -1: ("pow_wrong_session", "The challenge belongs to another session."),
+    -2: ("pow_insufficient", "The nonce does not solve the challenge."),
+}
+
+
+def challenge_consume(*, sid: str, challenge: str, nonce: str) -> None:
+    """Check and spend a solution in one atomic step; raise ApiError(403) if bad."""
+    if not all(c in "0123456789abcdef" for c in challenge) or len(challenge) != 32:
+        raise ApiError(403, "pow_expired", _REJECTIONS[0][1])
+    zeros = leading_zeros(challenge, nonce)
+    result = _consume([store.key(CHALLENGE_KEY.format(challenge=challenge))], [sid, zeros])
+    if result != 1:
+        code, detail = _REJECTIONS[int(result)]
+        raise ApiError(403, code, detail)
+
+
+def pow_verify(request: HttpRequest) -> None:
+    """Spend the request's solved challenge; call it after validating the input
+    so a rejected write leaves the challenge usable."""
+    data = request_data(request)
+    challenge = field(data, "pow_challenge", max_length=64)
+    nonce = field(data, "pow_nonce", max_length=64)
+    identity = identity_peek(request)
+    if identity is None:
+        raise ApiError(403, "no_session", "Call POST /api/session first.")
+    challenge_consume(sid=identity.sid, challenge=challenge, nonce=nonce)
+
+
+def pow_required(view: Callable) -> Callable:
+    """Decorator form of :func:`pow_verify` for writes with no other input."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        pow_verify(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def solve(challenge: str, difficulty: int) -> str:
+    """Find a nonce by brute force (tests, benchmarks and scripts)."""
+    n = 0
+    target = "0" * difficulty
+    while True:
+        nonce = str(n)
+        if hashlib.sha256((challenge + nonce).encode()).hexdigest().startswith(target):
+            return nonce
+        n += 1

@@ -1,0 +1,101 @@
+"""JSON API plumbing: one error shape, body parsing and a method guard."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+
+
+class ApiError(Exception):
+    """An expected failure that becomes ``{"error": code, "detail": text}``."""
+
+    def __init__(self, status: int, code: str, detail: str, headers: dict | None = None):
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def json_error(status: int, code: str, detail: str, headers: dict | None = None) -> JsonResponse:
+    """The one error body every API path answers with."""
+    response = JsonResponse({"error": code, "detail": detail}, status=status)
+    response["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+_BODY_CACHE = "_nullboard_body"
+
+
+def request_data(request: HttpRequest) -> dict[str, Any]:
+    """The request's fields: a JSON object body, or the form for multipart posts.
+
+    Cached on the request so decorators and views parse the body once.
+    """
+    cached = getattr(request, _BODY_CACHE, None)
+    if cached is not None:
+        return cached
+    content_type = request.content_type or ""
+    if content_type.startswith("multipart/") or content_type.startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        data: dict[str, Any] = {k: request.POST.get(k) for k in request.POST}
+    elif not request.body:
+        data = {}
+    else:
+        try:
+            data = json.loads(request.body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    setattr(request, _BODY_CACHE, data)
+    return data
+
+
+def field(data: dict[str, Any], name: str, *, max_length: int = 200, required: bool = True) -> str:
+    """A string field, checked for type and length (400 otherwise)."""
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise ApiError(400, "missing_field", f"'{name}' is required.")
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_field", f"'{name}' must be a string.")
+    if len(value) > max_length or "\x00" in value:
+        raise ApiError(400, "invalid_field", f"'{name}' is too long or malformed.")
+    return value
+
+
+def api(methods: Iterable[str] = ("GET",)) -> Callable:
+    """Guard a view's methods with a JSON 405 and turn ApiError into JSON."""
+    allowed = tuple(m.upper() for m in methods)
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in allowed:
+                return json_error(
+                    405,
+                    "method_not_allowed",
+                    f"{request.method} is not allowed here.",
+                    {"Allow": ", ".join(allowed)},
+                )
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                return json_error(exc.status, exc.code, exc.detail, exc.headers)
+
+        return wrapper
+
+    return decorator

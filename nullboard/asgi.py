@@ -1,0 +1,35 @@
+"""ASGI entry point: Django for HTTP, Channels for WebSockets."""
+
+import os
+import sys
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nullboard.settings")
+
+# Set Django up before importing anything that touches models or settings.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
+
+from nullboard.routing import websocket_urlpatterns  # noqa: E402
+from nullboard.store import is_embedded  # noqa: E402
+
+if is_embedded():
+    print(
+        "Nullboard: REDIS_URL is unset, so data lives in this process only "
+        "(embedded store) and is gone when it stops.",
+        file=sys.stderr,
+        flush=True,
+    )
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

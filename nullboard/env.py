@@ -1,0 +1,58 @@
+"""Typed environment readers that refuse bad values instead of guessing."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def envstr(name: str, default: str | None = None) -> str | None:
+    """Return the variable as text, or ``default`` when unset or blank."""
+    value = _raw(name)
+    return default if value is None else value
+
+
+def envbool(name: str, default: bool) -> bool:
+    """Return a boolean; anything but true/false/1/0/yes/no/on/off is an error."""
+    value = _raw(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean; use true or false.")
+
+
+def envint(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Return an integer, refusing non-numbers and values below ``minimum``."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} is below the minimum of {minimum}.")
+    return number
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    """Return a comma-separated list, blanks dropped."""
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]

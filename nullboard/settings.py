@@ -1,0 +1,208 @@
+"""Settings, read from environment variables only (see .env.example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from nullboard.env import envbool, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = envbool("DEBUG", False)
+HTTPS = envbool("HTTPS", not DEBUG)
+
+SECRET_KEY = envstr("SECRET_KEY")
+if SECRET_KEY is None:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+    SECRET_KEY = "dev-only-insecure-key-" + "x" * 40  # noqa: S105 - DEBUG only
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.staticfiles",
+    "channels",
+    "csp",
+    "nullboard",
+    "antispam",
+    "boards",
+    "drops",
+    "moderation",
+]
+
+MIDDLEWARE = [
+    "nullboard.middleware.ApiErrorMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "nullboard.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "nullboard.urls"
+ASGI_APPLICATION = "nullboard.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "csp.context_processors.nonce",
+                "nullboard.context_processors.site",
+            ],
+        },
+    },
+]
+
+# No SQL database: everything lives in Redis with a TTL.
+DATABASES: dict = {}
+
+# --- Redis -----------------------------------------------------------------
+REDIS_URL = envstr("REDIS_URL")
+REDIS_KEY_PREFIX = "nb"
+
+_redis_options: dict = {
+    "SOCKET_CONNECT_TIMEOUT": 2,
+    "SOCKET_TIMEOUT": 5,
+    "CONNECTION_POOL_KWARGS": {"health_check_interval": 30, "retry_on_timeout": False},
+}
+if REDIS_URL is None:
+    from nullboard.store import embedded_connection_kwargs
+
+    _redis_options["CONNECTION_POOL_KWARGS"] = embedded_connection_kwargs()
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL or "redis://embedded:6379/0",
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        "OPTIONS": _redis_options,
+    }
+}
+
+if REDIS_URL is None:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:ch"},
+        }
+    }
+
+# --- Sessions and identity ----------------------------------------------------
+SESSION_TTL_SECONDS = envint("SESSION_TTL_SECONDS", 21600, minimum=60)
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_COOKIE_NAME = "nb_session"
+SESSION_COOKIE_AGE = SESSION_TTL_SECONDS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "nullboard.views.csrf_failure"
+
+# --- Boards, drops, anti-spam -------------------------------------------------
+POST_TTL_SECONDS = envint("POST_TTL_SECONDS", 86400, minimum=60)
+COMMENT_TTL_SECONDS = envint("COMMENT_TTL_SECONDS", 43200, minimum=60)
+MAX_BLOB_BYTES = envint("MAX_BLOB_BYTES", 8192, minimum=64)
+MAX_COMMENT_BLOB_BYTES = envint("MAX_COMMENT_BLOB_BYTES", 4096, minimum=64)
+FLAG_HIDE_THRESHOLD = envint("FLAG_HIDE_THRESHOLD", 3, minimum=1)
+
+RATE_LIMIT_WINDOW_SECONDS = envint("RATE_LIMIT_WINDOW_SECONDS", 60, minimum=1)
+RATE_LIMIT_MAX_REQUESTS = envint("RATE_LIMIT_MAX_REQUESTS", 50, minimum=1)
+POW_DIFFICULTY = envint("POW_DIFFICULTY", 4, minimum=0)
+POW_TTL_SECONDS = envint("POW_TTL_SECONDS", 120, minimum=5)
+ENABLE_RANDOM_DELAYS = envbool("ENABLE_RANDOM_DELAYS", True)
+RANDOM_DELAY_MAX_MS = envint("RANDOM_DELAY_MAX_MS", 250, minimum=0)
+PAD_RESPONSES = envbool("PAD_RESPONSES", True)
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+DROP_TTL_SECONDS = envint("DROP_TTL_SECONDS", 30, minimum=5)
+DROP_MAX_VIEWS = envint("DROP_MAX_VIEWS", 3, minimum=1)
+DROP_MAX_TTL_SECONDS = envint("DROP_MAX_TTL_SECONDS", 86400, minimum=DROP_TTL_SECONDS)
+VOICE_MAX_SECONDS = envint("VOICE_MAX_SECONDS", 60, minimum=1)
+VOICE_MAX_BYTES = envint("VOICE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+MEDIA_MAX_BYTES = envint("MEDIA_MAX_BYTES", 1024 * 1024 * 1024, minimum=0)
+
+# --- Files --------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"  # never served directly: drops stream their files through views
+# Voice uploads are bounded by VOICE_MAX_BYTES; everything else is small JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(VOICE_MAX_BYTES + 64 * 1024, 256 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# --- Security -----------------------------------------------------------------
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 63072000 if HTTPS else 0  # two years
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+    }
+}
+
+# --- Logging: never a client address ----------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"no_address": {"()": "nullboard.logging.StripClientAddress"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_address"]},
+    },
+    "root": {"handlers": ["console"], "level": "INFO" if DEBUG else "WARNING"},
+    "loggers": {
+        "django.channels.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+SITE_NAME = "Nullboard"

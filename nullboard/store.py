@@ -1,0 +1,101 @@
+"""The one place that opens Redis: the django-redis cache, its raw client, an
+async client, and Lua scripts loaded once and called with EVALSHA.
+
+With ``REDIS_URL`` unset everything runs on one in-process fakeredis server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import redis
+import redis.asyncio
+from django.conf import settings
+from django_redis.exceptions import ConnectionInterrupted
+
+PREFIX = "nb:"
+
+# Errors that mean "Redis is not there right now"; views turn them into 503.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionInterrupted,
+)
+
+
+@cache
+def embedded_server() -> Any:
+    """The single in-process fakeredis server used when REDIS_URL is unset."""
+    import fakeredis
+
+    return fakeredis.FakeServer()
+
+
+def embedded_connection_kwargs() -> dict[str, Any]:
+    """Connection-pool kwargs that point django-redis at the embedded server."""
+    import fakeredis
+
+    return {"connection_class": fakeredis.FakeConnection, "server": embedded_server()}
+
+
+def is_embedded() -> bool:
+    """True when data lives in this process only (no REDIS_URL)."""
+    return settings.REDIS_URL is None
+
+
+def key(*parts: object) -> str:
+    """Build a namespaced key; callers pass validated or hashed parts only."""
+    return PREFIX + ":".join(str(part) for part in parts)
+
+
+def client() -> redis.Redis:
+    """The raw synchronous redis-py client behind the default cache."""
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def aclient() -> redis.asyncio.Redis:
+    """An asyncio client for the running event loop (clients are loop-bound)."""
+    loop = asyncio.get_running_loop()
+    found = _async_clients.get(loop)
+    if found is None:
+        if is_embedded():
+            import fakeredis
+
+            found = fakeredis.FakeAsyncRedis(server=embedded_server())
+        else:
+            found = redis.asyncio.Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5
+            )
+        _async_clients[loop] = found
+    return found
+
+
+class LuaScript:
+    """A Lua file beside its module, registered once per client, run by EVALSHA."""
+
+    def __init__(self, path: Path) -> None:
+        self.source = path.read_text()
+        self._scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __call__(self, keys: list[str], args: list[Any], *, conn: redis.Redis | None = None):
+        conn = conn or client()
+        script = self._scripts.get(conn)
+        if script is None:
+            # redis-py's Script sends EVALSHA and reloads the source on NOSCRIPT.
+            script = conn.register_script(self.source)
+            self._scripts[conn] = script
+        return script(keys=keys, args=args, client=conn)
+
+
+def lua(module_file: str, name: str) -> LuaScript:
+    """Load ``name`` from the folder of ``module_file`` (pass ``__file__``)."""
+    return LuaScript(Path(module_file).with_name(name))

@@ -1,0 +1,16 @@
+"""URL map: site-wide endpoints here, each app's under its own urls module."""
+
+from django.urls import path
+
+from nullboard import views
+
+urlpatterns = [
+    path("", views.home_view, name="home"),
+    path("about", views.about_view, name="about"),
+    path("api/session", views.session_view, name="api-session"),
+]
+
+handler400 = "nullboard.views.bad_request"
+handler403 = "nullboard.views.permission_denied"
+handler404 = "nullboard.views.page_not_found"
+handler500 = "nullboard.views.server_error"

@@ -1,0 +1,81 @@
+"""Site-wide views: the session endpoint and the error handlers."""
+
+from __future__ import annotations
+
+import sys
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from antispam.pow import challenge_issue
+from antispam.ratelimit import write_limit
+from nullboard.api import api, is_api_path, json_error
+from nullboard.identity import identity_ensure
+from nullboard.middleware import outage_response
+from nullboard.store import OUTAGE_ERRORS
+
+
+@api(methods=["POST"])
+@write_limit("session")
+def session_view(request: HttpRequest) -> JsonResponse:
+    """Start or refresh the anonymous session and hand out a fresh challenge."""
+    identity = identity_ensure(request, refresh=True)
+    challenge = challenge_issue(sid=identity.sid)
+    return JsonResponse(
+        {
+            "sid": identity.sid,
+            "username": identity.username,
+            "pow_challenge": challenge.challenge,
+            "pow_difficulty": challenge.difficulty,
+            "ttl_seconds": settings.SESSION_TTL_SECONDS,
+        }
+    )
+
+
+@ensure_csrf_cookie
+def about_view(request: HttpRequest) -> HttpResponse:
+    """A plain page on what Nullboard keeps and what it does not."""
+    return render(request, "nullboard/about.html", {"identity": identity_ensure(request)})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if is_api_path(request.path):
+        return json_error(403, "csrf_failed", "Missing or wrong CSRF token; GET / first.")
+    return render(
+        request, "nullboard/error.html", {"title": "Form expired", "status": 403}, status=403
+    )
+
+
+def _error_page(request: HttpRequest, status: int, code: str, detail: str, title: str):
+    if is_api_path(request.path):
+        return json_error(status, code, detail)
+    return render(
+        request, "nullboard/error.html", {"title": title, "status": status}, status=status
+    )
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error_page(request, 400, "bad_request", "The request was malformed.", "Bad request")
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error_page(request, 403, "forbidden", "Not allowed.", "Not allowed")
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error_page(request, 404, "not_found", "Nothing here.", "Not found")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Errors raised in middleware (a session save during an outage) land here.
+    if isinstance(sys.exc_info()[1], OUTAGE_ERRORS):
+        return outage_response(request)
+    return _error_page(request, 500, "server_error", "Something went wrong on our side.", "Error")
+
+
+@ensure_csrf_cookie
+def home_view(request: HttpRequest) -> HttpResponse:
+    """The site shell; the boards app fills it with the home feed."""
+    return render(request, "nullboard/home.html", {"identity": identity_ensure(request)})

@@ -1,0 +1,199 @@
+"""Shared fixtures: a flushed store per test, API helpers, a live daphne, a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from antispam.pow import solve
+from nullboard import store
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def pytest_report_header(config):
+    where = settings.REDIS_URL or "embedded fakeredis (no Redis answered)"
+    return [
+        f"nullboard store: {where}",
+        f"chromium: {CHROMIUM if Path(CHROMIUM).exists() else 'absent'}",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _flush_store():
+    """Every test starts with an empty store (its own Redis db, see tests/settings.py)."""
+    store.client().flushdb()
+    yield
+
+
+@pytest.fixture
+def real_redis():
+    """Skip outside CI when only the embedded store is available; fail in CI."""
+    if store.is_embedded():
+        if IN_CI:
+            pytest.fail("CI must run the real-Redis tests")
+        pytest.skip("no real Redis answered")
+    return store.client()
+
+
+def start_session(client) -> dict:
+    """POST /api/session and return its JSON."""
+    response = client.post("/api/session")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def pow_fields(client) -> dict:
+    """A fresh, solved challenge for ``client``'s session."""
+    data = start_session(client)
+    return {
+        "pow_challenge": data["pow_challenge"],
+        "pow_nonce": solve(data["pow_challenge"], data["pow_difficulty"]),
+    }
+
+
+@pytest.fixture
+def session(client) -> dict:
+    return start_session(client)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback only
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+class DaphneServer:
+    """A real daphne process serving the project, like the Procfile's web line."""
+
+    def __init__(self, env: dict | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **(env or {})}
+        self.env.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+        self.env.setdefault("PYTHONPATH", str(ROOT))
+        self.proc: subprocess.Popen | None = None
+        # A file, not a pipe: a chatty server must never block on a full pipe.
+        self.output = tempfile.TemporaryFile()
+
+    def start(self) -> DaphneServer:
+        cmd = [sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(self.port)]
+        cmd += ["--verbosity", "0", "nullboard.asgi:application"]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=self.output, stderr=subprocess.STDOUT
+        )
+        wait_for_http(self.url + "/static/css/site.css")
+        return self
+
+    def stop(self) -> str:
+        """Stop the server and return what it printed."""
+        if self.proc is None:
+            return ""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        return self.printed()
+
+    def printed(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def live_server_url():
+    """A daphne process on the test store, shared by the browser tests."""
+    server = DaphneServer().start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The system Chromium driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        if IN_CI:
+            pytest.fail(f"CI must run the browser tests; {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+class PageProblems(list):
+    """Console errors, CSP violations and failed requests seen by a page."""
+
+
+def watch(page) -> PageProblems:
+    problems = PageProblems()
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    return problems
+
+
+@pytest.fixture
+def new_page(browser, live_server_url):
+    """Open pages in fresh browser contexts; each page records its problems."""
+    contexts = []
+
+    def make(path: str = "/"):
+        context = browser.new_context(base_url=live_server_url)
+        contexts.append(context)
+        page = context.new_page()
+        page.problems = watch(page)
+        if path is not None:
+            page.goto(path)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -1,0 +1,74 @@
+"""POST /api/session: the anonymous identity and its challenge."""
+
+import re
+
+from django.conf import settings
+
+from nullboard import store
+from nullboard.identity import username_generate
+from nullboard.words import ADJECTIVES, NOUNS
+
+NAME = re.compile(r"^[a-z]+-[a-z]+-\d{4}$")
+
+
+def test_it_returns_the_contract_fields(client):
+    response = client.post("/api/session")
+    assert response.status_code == 200
+    data = response.json()
+    assert set(data) == {"sid", "username", "pow_challenge", "pow_difficulty", "ttl_seconds"}
+    assert NAME.match(data["username"])
+    assert data["ttl_seconds"] == settings.SESSION_TTL_SECONDS
+    assert data["pow_difficulty"] == settings.POW_DIFFICULTY
+    assert len(data["pow_challenge"]) == 32
+
+
+def test_it_keeps_the_name_and_refreshes_the_challenge(client):
+    first = client.post("/api/session").json()
+    second = client.post("/api/session").json()
+    assert first["username"] == second["username"]
+    assert first["sid"] == second["sid"]
+    assert first["pow_challenge"] != second["pow_challenge"]
+
+
+def test_each_visitor_gets_another_name():
+    from django.test import Client
+
+    names = {Client().post("/api/session").json()["sid"] for _ in range(5)}
+    assert len(names) == 5
+
+
+def test_the_session_lives_in_redis_with_its_ttl(client):
+    client.post("/api/session")
+    keys = [k.decode() for k in store.client().keys("nb:*session*")]
+    assert len(keys) == 1
+    ttl = store.client().ttl(keys[0])
+    assert settings.SESSION_TTL_SECONDS - 5 <= ttl <= settings.SESSION_TTL_SECONDS
+
+
+def test_it_sets_an_httponly_session_cookie(client):
+    response = client.post("/api/session")
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+
+
+def test_it_rejects_get_with_json_405(client):
+    response = client.get("/api/session")
+    assert response.status_code == 405
+    assert response.json()["error"] == "method_not_allowed"
+    assert response["Allow"] == "POST"
+
+
+def test_every_key_carries_a_ttl(client):
+    client.post("/api/session")
+    conn = store.client()
+    keys = conn.keys("*")
+    assert keys
+    for name in keys:
+        assert name.startswith(b"nb:")
+        assert conn.ttl(name) > 0
+
+
+def test_names_come_from_lists_big_enough_for_millions():
+    assert len(ADJECTIVES) * len(NOUNS) * 9000 > 10_000_000
+    assert all(NAME.match(username_generate()) for _ in range(50))
