@@ -1,6 +1,6 @@
 """URL map: site-wide endpoints here, each app's under its own urls module."""
 
-from django.urls import path
+from django.urls import include, path
 
 from nullboard import views
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home_view, name="home"),
     path("about", views.about_view, name="about"),
     path("api/session", views.session_view, name="api-session"),
+    path("", include("boards.urls")),
+    path("", include("drops.urls")),
 ]
 
 handler400 = "nullboard.views.bad_request"

@@ -1,0 +1,3 @@
+"""Boards URLs: pages and the JSON API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Drops URLs: pages and the JSON API."""
+
+urlpatterns: list = []
