@@ -118,6 +118,16 @@ MAX_BLOB_BYTES = envint("MAX_BLOB_BYTES", 8192, minimum=64)
 MAX_COMMENT_BLOB_BYTES = envint("MAX_COMMENT_BLOB_BYTES", 4096, minimum=64)
 FLAG_HIDE_THRESHOLD = envint("FLAG_HIDE_THRESHOLD", 3, minimum=1)
 
+# --- Boards -------------------------------------------------------------------
+# Topics listed in the sidebar; any slug matching the contract may still be used.
+BOARD_TOPICS = envlist(
+    "BOARD_TOPICS",
+    ["general", "news", "politics", "environment", "technology", "science", "culture", "sport"],
+)
+TRENDING_HALF_LIFE_SECONDS = envint("TRENDING_HALF_LIFE_SECONDS", 21600, minimum=60)
+ROOM_TTL_SECONDS = envint("ROOM_TTL_SECONDS", 86400, minimum=60)  # idle rooms expire
+# --- end Boards ---------------------------------------------------------------
+
 RATE_LIMIT_WINDOW_SECONDS = envint("RATE_LIMIT_WINDOW_SECONDS", 60, minimum=1)
 RATE_LIMIT_MAX_REQUESTS = envint("RATE_LIMIT_MAX_REQUESTS", 50, minimum=1)
 POW_DIFFICULTY = envint("POW_DIFFICULTY", 4, minimum=0)

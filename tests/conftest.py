@@ -197,3 +197,85 @@ def new_page(browser, live_server_url):
     yield make
     for context in contexts:
         context.close()
+
+
+class HttpClient:
+    """A cookie-keeping JSON client for a live server (GET / first for CSRF)."""
+
+    def __init__(self, base_url: str) -> None:
+        import http.cookiejar
+
+        self.base_url = base_url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def csrf(self) -> str:
+        for cookie in self.jar:
+            if cookie.name == "csrftoken":
+                return cookie.value
+        return ""
+
+    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 10):
+        """Return (status, headers, body bytes); never raises for HTTP errors."""
+        import json
+
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base_url + path, data=data, method=method)
+        req.add_header("Accept", "application/json")
+        if method != "GET":
+            req.add_header("Content-Type", "application/json")
+            req.add_header("X-CSRFToken", self.csrf())
+            req.add_header("Origin", self.base_url)
+        try:
+            with self.opener.open(req, timeout=timeout) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def get(self, path: str):
+        return self.request("GET", path)
+
+    def post(self, path: str, body: dict | None = None):
+        return self.request("POST", path, body or {})
+
+
+class RedisServer:
+    """A throwaway redis-server on its own port, for outage tests."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if IN_CI:
+                pytest.fail("CI must run the outage tests; redis-server is missing")
+            pytest.skip("redis-server is not installed")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisServer().start()
+    yield server
+    server.stop()

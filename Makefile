@@ -1,0 +1,39 @@
+# Nullboard developer commands. Each target sets up .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench collectstatic clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	touch $(STAMP)
+
+## run: the site at http://127.0.0.1:8000 (embedded store unless REDIS_URL is set)
+run: $(STAMP)
+	DEBUG=true HTTPS=false $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## test: the whole suite (real Redis and Chromium when present; CI=true requires both)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## bench: the benchmarks in tests/perf against real Redis
+bench: $(STAMP)
+	for script in tests/perf/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+collectstatic: $(STAMP)
+	SECRET_KEY=collectstatic $(BIN)/python manage.py collectstatic --noinput
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""Redis outages: a JSON 503 on the API, a friendly page elsewhere, and recovery."""
+
+import json
+import time
+
+import pytest
+
+from tests.conftest import DaphneServer, HttpClient
+
+pytestmark = pytest.mark.redis
+
+
+def wait_until(check, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_an_outage_is_a_503_and_the_site_recovers_without_a_restart(redis_server):
+    web = DaphneServer(env={"REDIS_URL": redis_server.url}).start()
+    try:
+        client = HttpClient(web.url)
+        assert client.get("/")[0] == 200
+        assert client.post("/api/session")[0] == 200
+
+        redis_server.stop()
+        status, headers, body = client.post("/api/session")
+        assert status == 503
+        assert headers["Content-Type"] == "application/json"
+        assert json.loads(body)["error"] == "unavailable"
+        assert headers["Retry-After"]
+
+        status, headers, body = HttpClient(web.url).get("/")
+        assert status == 503
+        assert b"Back in a moment" in body
+        assert b"Traceback" not in body
+
+        redis_server.start()  # same port, empty data
+        assert wait_until(lambda: client.post("/api/session")[0] == 200)
+        assert HttpClient(web.url).get("/")[0] == 200
+    finally:
+        printed = web.stop()
+    assert "Traceback" not in printed
