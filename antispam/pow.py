@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from nullboard.api import ApiError, field, request_data
 from nullboard.identity import identity_peek
 
 CHALLENGE_KEY = "pow:{challenge}"
+RATE_BUCKET_KEY = "pow:rate:{bucket}"
 _consume = store.lua(__file__, "pow_consume.lua")
 
 
@@ -25,9 +27,33 @@ class Challenge:
     difficulty: int
 
 
+def _bucket(now: float) -> int:
+    return int(now) // settings.POW_RATE_BUCKET_SECONDS
+
+
+def write_rate(now: float | None = None) -> int:
+    """Accepted writes, site-wide, over the sliding window (whole buckets)."""
+    now = time.time() if now is None else now
+    width = settings.POW_RATE_BUCKET_SECONDS
+    current = _bucket(now)
+    names = [
+        store.key(RATE_BUCKET_KEY.format(bucket=current - i))
+        for i in range(settings.POW_RATE_WINDOW_SECONDS // width)
+    ]
+    return sum(int(v) for v in store.client().mget(names) if v is not None)
+
+
+def difficulty_for_rate(rate: int) -> int:
+    """Base difficulty plus one per adaptive threshold reached, capped."""
+    extra = sum(1 for threshold in settings.POW_ADAPTIVE_THRESHOLDS if rate >= threshold)
+    return min(settings.POW_DIFFICULTY + extra, settings.POW_MAX_DIFFICULTY)
+
+
 def current_difficulty() -> int:
-    """The difficulty handed out now (adaptive difficulty hooks in here)."""
-    return settings.POW_DIFFICULTY
+    """The difficulty handed out now: it rises with the site-wide write rate."""
+    if not settings.POW_ADAPTIVE_THRESHOLDS:
+        return settings.POW_DIFFICULTY
+    return difficulty_for_rate(write_rate())
 
 
 def leading_zeros(challenge: str, nonce: str) -> int:
@@ -60,7 +86,11 @@ def challenge_consume(*, sid: str, challenge: str, nonce: str) -> None:
     if not all(c in "0123456789abcdef" for c in challenge) or len(challenge) != 32:
         raise ApiError(403, "pow_expired", _REJECTIONS[0][1])
     zeros = leading_zeros(challenge, nonce)
-    result = _consume([store.key(CHALLENGE_KEY.format(challenge=challenge))], [sid, zeros])
+    bucket = store.key(RATE_BUCKET_KEY.format(bucket=_bucket(time.time())))
+    result = _consume(
+        [store.key(CHALLENGE_KEY.format(challenge=challenge)), bucket],
+        [sid, zeros, settings.POW_RATE_WINDOW_SECONDS + settings.POW_RATE_BUCKET_SECONDS],
+    )
     if result != 1:
         code, detail = _REJECTIONS[int(result)]
         raise ApiError(403, code, detail)

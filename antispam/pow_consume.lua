@@ -1,5 +1,6 @@
--- Consume a proof-of-work challenge atomically.
--- KEYS[1] challenge key; ARGV[1] session id; ARGV[2] leading zeros the nonce achieved.
+-- Consume a proof-of-work challenge atomically and count the write for adaptive difficulty.
+-- KEYS[1] challenge key; KEYS[2] the current write-rate bucket.
+-- ARGV[1] session id; ARGV[2] leading zeros the nonce achieved; ARGV[3] bucket TTL seconds.
 -- Returns 1 accepted, 0 unknown or expired, -1 other session, -2 not enough work.
 local stored = redis.call('GET', KEYS[1])
 if not stored then
@@ -15,4 +16,6 @@ if tonumber(ARGV[2]) < difficulty then
   return -2
 end
 redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1

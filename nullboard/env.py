@@ -56,3 +56,22 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def envint_list(name: str, default: list[int], *, minimum: int | None = None) -> list[int]:
+    """A comma-separated list of whole numbers, each checked like :func:`envint`."""
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    numbers = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            number = int(item)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} has {item!r}, not a whole number.") from None
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(f"{name} has {number}, below the minimum of {minimum}.")
+        numbers.append(number)
+    return numbers

@@ -7,7 +7,7 @@ from pathlib import Path
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from nullboard.env import envbool, envint, envlist, envstr
+from nullboard.env import envbool, envint, envint_list, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "antispam.middleware.TrafficShapingMiddleware",
     "nullboard.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -132,6 +133,14 @@ RATE_LIMIT_WINDOW_SECONDS = envint("RATE_LIMIT_WINDOW_SECONDS", 60, minimum=1)
 RATE_LIMIT_MAX_REQUESTS = envint("RATE_LIMIT_MAX_REQUESTS", 50, minimum=1)
 POW_DIFFICULTY = envint("POW_DIFFICULTY", 4, minimum=0)
 POW_TTL_SECONDS = envint("POW_TTL_SECONDS", 120, minimum=5)
+# Adaptive proof of work: +1 difficulty for each threshold of site-wide writes per
+# window reached, capped at POW_MAX_DIFFICULTY (set it to POW_DIFFICULTY to fix the level).
+POW_ADAPTIVE_THRESHOLDS = sorted(
+    envint_list("POW_ADAPTIVE_THRESHOLDS", [120, 600, 3000], minimum=1)
+)
+POW_MAX_DIFFICULTY = envint("POW_MAX_DIFFICULTY", 6, minimum=POW_DIFFICULTY)
+POW_RATE_WINDOW_SECONDS = envint("POW_RATE_WINDOW_SECONDS", 60, minimum=10)
+POW_RATE_BUCKET_SECONDS = 10
 ENABLE_RANDOM_DELAYS = envbool("ENABLE_RANDOM_DELAYS", True)
 RANDOM_DELAY_MAX_MS = envint("RANDOM_DELAY_MAX_MS", 250, minimum=0)
 PAD_RESPONSES = envbool("PAD_RESPONSES", True)
