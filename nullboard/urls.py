@@ -5,11 +5,11 @@ from django.urls import include, path
 from nullboard import views
 
 urlpatterns = [
-    path("", views.home_view, name="home"),
     path("about", views.about_view, name="about"),
     path("api/session", views.session_view, name="api-session"),
     path("", include("boards.urls")),
     path("", include("drops.urls")),
+    path("", include("moderation.urls")),
 ]
 
 handler400 = "nullboard.views.bad_request"

@@ -1,0 +1,21 @@
+"""Undo community hiding: clear an item's flags and show it again."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from moderation.management.commands._item import add_item_arguments, item_from
+from moderation.services import item_restore
+
+
+class Command(BaseCommand):
+    help = "Clear the flags on a post or comment and show it again if it was hidden."
+
+    def add_arguments(self, parser):
+        add_item_arguments(parser)
+
+    def handle(self, *args, **options):
+        kind, item_id = item_from(options)
+        if not item_restore(kind=kind, item_id=item_id):
+            raise CommandError(f"No {kind} {item_id}: unknown or expired.")
+        self.stdout.write(self.style.SUCCESS(f"Restored {kind} {item_id}; its flags are cleared."))

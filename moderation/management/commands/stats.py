@@ -1,0 +1,25 @@
+"""Live counts of the site, for operators who cannot read any content."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand
+
+from moderation.stats import stats_collect
+
+
+class Command(BaseCommand):
+    help = "Print live counts: sessions, posts, comments, rooms, drops, flags, media, memory."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+
+    def handle(self, *args, **options):
+        counts = stats_collect()
+        if options["json"]:
+            self.stdout.write(json.dumps(counts, sort_keys=True))
+            return
+        width = max(len(name) for name in counts)
+        for name, value in counts.items():
+            self.stdout.write(f"{name.replace('_', ' '):<{width}}  {value:>12,}")

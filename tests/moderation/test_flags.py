@@ -1,0 +1,90 @@
+"""POST /api/flags: one count per visitor, hiding at the threshold, TTL-bound."""
+
+import pytest
+
+from boards import selectors
+from moderation.store import flag_key, reports_key, voters_key
+from nullboard import store
+from tests.moderation.conftest import flag, visitor
+
+
+def test_a_flag_is_accepted_with_202(post):
+    response = flag(visitor(), "post", post["id"])
+    assert response.status_code == 202
+    assert store.client().hget(flag_key("post", post["id"]), "count") == b"1"
+
+
+def test_one_visitors_flags_count_once(post):
+    client = visitor()
+    for reason in ("spam", "spam", "other"):
+        assert flag(client, "post", post["id"], reason).status_code == 202
+    assert store.client().hget(flag_key("post", post["id"]), "count") == b"1"
+
+
+def test_the_threshold_hides_a_post_from_every_feed(post, settings):
+    settings.FLAG_HIDE_THRESHOLD = 3
+    for _ in range(2):
+        flag(visitor(), "post", post["id"])
+    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [post["id"]]
+    flag(visitor(), "post", post["id"])
+    assert selectors.feed_page(topic="news")["items"] == []
+    assert selectors.feed_page()["items"] == []
+    assert store.client().hget(f"nb:post:{post['id']}", "hidden") == b"1"
+
+
+def test_the_threshold_hides_a_comment_from_its_list(post, comment, settings):
+    settings.FLAG_HIDE_THRESHOLD = 2
+    for _ in range(2):
+        flag(visitor(), "comment", comment["id"], "harassment")
+    assert selectors.comments_list(post_id=post["id"]) == []
+
+
+def test_flags_expire_with_the_item(post):
+    flag(visitor(), "post", post["id"])
+    item_ttl = store.client().ttl(f"nb:post:{post['id']}")
+    for name in (flag_key("post", post["id"]), voters_key("post", post["id"]), reports_key()):
+        assert 0 < store.client().ttl(name) <= item_ttl + 1
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"type": "user", "id": "0" * 16, "reason": "spam"}, "invalid_type"),
+        ({"type": "post", "id": "0" * 16, "reason": "boring"}, "invalid_reason"),
+        ({"type": "post", "id": "../etc", "reason": "spam"}, "invalid_id"),
+        ({"type": "post", "id": 5, "reason": "spam"}, "invalid_field"),
+        ({"type": "post", "reason": "spam"}, "missing_field"),
+    ],
+)
+def test_bad_input_is_a_400_that_changes_nothing(body, code):
+    client = visitor()
+    before = data_keys()
+    response = client.post("/api/flags", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == code
+    assert data_keys() == before
+
+
+def data_keys() -> list[bytes]:
+    """Every key but the rate-limit counters (which count bad requests too)."""
+    return sorted(k for k in store.client().keys("*") if b":rl:" not in k)
+
+
+def test_an_unknown_item_is_a_404():
+    response = flag(visitor(), "post", "0123456789abcdef")
+    assert response.status_code == 404
+    assert store.client().keys("nb:flag:*") == []
+
+
+def test_a_flag_needs_a_session(post, client):
+    response = flag(client, "post", post["id"])
+    assert response.status_code == 403
+    assert response.json()["error"] == "no_session"
+
+
+def test_flags_per_hour_are_capped_per_client(post, settings):
+    settings.RATE_LIMIT_MAX_REQUESTS = 1000
+    client = visitor()
+    statuses = [flag(client, "post", post["id"]).status_code for _ in range(31)]
+    assert statuses[:30] == [202] * 30
+    assert statuses[30] == 429
