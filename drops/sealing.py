@@ -12,6 +12,7 @@ import re
 import secrets
 from functools import cache
 
+import nacl.encoding
 import nacl.exceptions
 import nacl.hash
 import nacl.secret
@@ -64,6 +65,7 @@ def lookup_hash(purpose: str, drop_id: str, secret: str) -> str:
 
 
 def data_key_generate() -> bytes:
+    """A fresh random key for one drop's content."""
     return nacl.utils.random(nacl.secret.SecretBox.KEY_SIZE)
 
 
@@ -73,6 +75,7 @@ def seal(data_key: bytes, plaintext: bytes) -> bytes:
 
 
 def unseal(data_key: bytes, sealed: bytes) -> bytes:
+    """Decrypt with a data key; SealError if it does not open."""
     try:
         return nacl.secret.SecretBox(data_key).decrypt(sealed)
     except nacl.exceptions.CryptoError:
@@ -96,5 +99,6 @@ def wrap(data_key: bytes, *, secret: str, drop_id: str, ticket: bool = False) ->
 
 
 def unwrap(wrapped: bytes, *, secret: str, drop_id: str, ticket: bool = False) -> bytes:
+    """Recover the data key with the access key or ticket that wrapped it."""
     person = _TICKET_PERSON if ticket else _WRAP_PERSON
     return unseal(_wrap_key(secret, drop_id, person), wrapped)

@@ -78,3 +78,18 @@ class SecurityHeadersMiddleware(MiddlewareMixin):
         if is_api_path(request.path):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class SameOriginFormMiddleware(MiddlewareMixin):
+    """Put the origin back on same-origin form posts from no-referrer pages.
+
+    Under ``Referrer-Policy: no-referrer`` browsers send ``Origin: null`` with a
+    form post, which Django's CSRF origin check refuses, so no-JS forms broke.
+    ``Sec-Fetch-Site`` is set by the browser (scripts cannot), so when it says
+    same-origin the origin is ours. The CSRF token is still checked.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        meta = request.META
+        if meta.get("HTTP_ORIGIN") == "null" and meta.get("HTTP_SEC_FETCH_SITE") == "same-origin":
+            meta["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"

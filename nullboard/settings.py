@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "nullboard.middleware.SameOriginFormMiddleware",  # before CSRF: no-JS forms
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -152,6 +153,11 @@ DROP_MAX_TTL_SECONDS = envint("DROP_MAX_TTL_SECONDS", 86400, minimum=DROP_TTL_SE
 VOICE_MAX_SECONDS = envint("VOICE_MAX_SECONDS", 60, minimum=1)
 VOICE_MAX_BYTES = envint("VOICE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 MEDIA_MAX_BYTES = envint("MEDIA_MAX_BYTES", 1024 * 1024 * 1024, minimum=0)
+
+# --- Drops --------------------------------------------------------------------
+# Files older than this with no live drop are orphans the sweeper may remove
+# (younger ones may belong to a drop still being written).
+DROP_SWEEP_GRACE_SECONDS = envint("DROP_SWEEP_GRACE_SECONDS", 300, minimum=0)
 
 # --- Files --------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -1,0 +1,122 @@
+"""Drop files through Django's storage API: sealed voice notes and QR images.
+
+File names carry the drop id only, so the sweeper can tell whether a file's
+drop still lives; the id is in the link anyway and opens nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import qrcode
+import qrcode.constants
+import qrcode.image.svg
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from drops import store
+
+# The shape of a drop id (secrets.token_urlsafe(12)); services and selectors check it too.
+DROP_ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
+
+VOICE_DIR = "voice"
+QR_DIR = "qr"
+VOICE_SUFFIX = ".sealed"
+QR_SUFFIX = ".svg"
+
+
+def voice_name(drop_id: str) -> str:
+    """Where a drop's sealed voice note lives in the storage."""
+    return f"{VOICE_DIR}/{drop_id}{VOICE_SUFFIX}"
+
+
+def qr_name(drop_id: str) -> str:
+    """Where a drop's QR image lives in the storage."""
+    return f"{QR_DIR}/{drop_id}{QR_SUFFIX}"
+
+
+def drop_id_of(filename: str) -> str | None:
+    """The drop id a stored file belongs to, or None for a stranger (left alone)."""
+    for suffix in (VOICE_SUFFIX, QR_SUFFIX):
+        stem = filename.removesuffix(suffix)
+        if filename.endswith(suffix) and DROP_ID.match(stem):
+            return stem
+    return None
+
+
+def _write(name: str, data: bytes) -> None:
+    default_storage.delete(name)  # never let the storage pick another name
+    default_storage.save(name, ContentFile(data))
+    store.media_bytes_add(amount=len(data))
+
+
+def voice_write(*, drop_id: str, sealed: bytes) -> None:
+    """Store a sealed voice note (already encrypted by the caller)."""
+    _write(voice_name(drop_id), sealed)
+
+
+def voice_read(*, drop_id: str) -> bytes | None:
+    """The sealed voice note, or None once it is gone."""
+    try:
+        with default_storage.open(voice_name(drop_id), "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def qr_svg(link: str) -> bytes:
+    """An SVG QR code of ``link`` (the drop's address, never a key)."""
+    # A fixed mask skips scoring all eight (two thirds of the time); any mask is valid.
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=2,
+        mask_pattern=2,
+        image_factory=qrcode.image.svg.SvgPathImage,
+    )
+    code.add_data(link)
+    code.make(fit=True)
+    image = code.make_image()
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
+
+
+def qr_write(*, drop_id: str, link: str) -> None:
+    """Write the QR image of the drop's link."""
+    _write(qr_name(drop_id), qr_svg(link))
+
+
+def qr_read(*, drop_id: str) -> bytes | None:
+    """The QR image, or None once it is gone."""
+    try:
+        with default_storage.open(qr_name(drop_id), "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def file_size(name: str) -> int:
+    """Bytes of a stored file; 0 if it is not there."""
+    try:
+        return default_storage.size(name)
+    except FileNotFoundError:
+        return 0
+
+
+def files_delete(names: list[str]) -> int:
+    """Delete files that exist; return the bytes freed."""
+    freed = 0
+    for name in names:
+        size = file_size(name)
+        if size or default_storage.exists(name):
+            default_storage.delete(name)
+            freed += size
+    if freed:
+        store.media_bytes_add(amount=-freed)
+    return freed
+
+
+def drop_files(drop_id: str) -> list[str]:
+    """Every file a drop may own."""
+    return [voice_name(drop_id), qr_name(drop_id)]

@@ -1,0 +1,168 @@
+// New drop: text or voice tabs, the recorder, proof of work, then the share view.
+import { postForm, postWithWork, proofOfWork } from "../js/api.js";
+import { activateShare } from "./share.js";
+
+const form = document.getElementById("drop-form");
+const status = document.getElementById("create-status");
+const textarea = document.getElementById("drop-text");
+const count = document.getElementById("text-count");
+const tabs = form.querySelector("[role=tablist]");
+const panes = { text: document.getElementById("text-pane"), voice: document.getElementById("voice-pane") };
+const recordButton = document.getElementById("record");
+const stopButton = document.getElementById("stop");
+const clock = document.getElementById("rec-clock");
+const preview = document.getElementById("preview");
+const maxSeconds = Number(form.dataset.voiceMaxSeconds);
+const maxBytes = Number(form.dataset.voiceMaxBytes);
+const TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
+
+let kind = "text";
+let recording = null;
+
+// --- tabs -----------------------------------------------------------------
+function select(name) {
+  kind = name;
+  for (const tab of tabs.querySelectorAll("[role=tab]")) {
+    const on = tab.getAttribute("aria-controls") === `${name}-pane`;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+  }
+  panes.text.hidden = name !== "text";
+  panes.voice.hidden = name !== "voice";
+  textarea.required = name === "text";
+}
+
+tabs.hidden = !(window.MediaRecorder && navigator.mediaDevices);
+tabs.addEventListener("click", (event) => {
+  const tab = event.target.closest("[role=tab]");
+  if (tab) select(tab.getAttribute("aria-controls").replace("-pane", ""));
+});
+tabs.addEventListener("keydown", (event) => {
+  if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+  const next = kind === "text" ? "voice" : "text";
+  select(next);
+  document.getElementById(`tab-${next}`).focus();
+});
+
+textarea.addEventListener("input", () => {
+  count.textContent = `${textarea.value.length} of ${textarea.maxLength} characters.`;
+});
+
+// --- recorder -------------------------------------------------------------
+function showClock(seconds) {
+  const s = Math.floor(seconds);
+  clock.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+async function startRecording() {
+  status.textContent = "";
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch {
+    status.textContent = "The microphone is not available; allow it and try again.";
+    return;
+  }
+  const mimeType = TYPES.find((type) => MediaRecorder.isTypeSupported(type));
+  const recorder = new MediaRecorder(stream, mimeType ? { mimeType } : undefined);
+  const chunks = [];
+  const started = performance.now();
+  const timer = setInterval(() => showClock((performance.now() - started) / 1000), 200);
+  const limit = setTimeout(() => recorder.state === "recording" && recorder.stop(), maxSeconds * 1000);
+  recorder.addEventListener("dataavailable", (event) => event.data.size && chunks.push(event.data));
+  recorder.addEventListener("stop", () => {
+    clearInterval(timer);
+    clearTimeout(limit);
+    for (const track of stream.getTracks()) track.stop();
+    const blob = new Blob(chunks, { type: (recorder.mimeType || "audio/webm").split(";")[0] });
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    recording = blob;
+    preview.src = URL.createObjectURL(blob);
+    preview.hidden = false;
+    form.classList.remove("recording");
+    recordButton.textContent = "Record again";
+    recordButton.disabled = false;
+    stopButton.disabled = true;
+    status.textContent = blob.size > maxBytes ? "That recording is too large; record a shorter one." : "";
+  });
+  recorder.start(250);
+  form.classList.add("recording");
+  recordButton.disabled = true;
+  stopButton.disabled = false;
+  stopButton.onclick = () => recorder.state === "recording" && recorder.stop();
+  stopButton.focus();
+}
+
+recordButton.addEventListener("click", startRecording);
+
+// --- create ---------------------------------------------------------------
+function showShare(data) {
+  const share = document.getElementById("share");
+  share.querySelector("[data-share-link]").value = data.url;
+  const qr = share.querySelector("[data-share-qr]");
+  qr.src = data.qr_url;
+  qr.hidden = false;
+  const list = share.querySelector("[data-share-keys]");
+  list.replaceChildren();
+  data.keys.forEach((key, i) => {
+    const item = document.createElement("li");
+    const code = document.createElement("code");
+    code.id = `key-${i + 1}`;
+    code.textContent = key;
+    const copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "link-button";
+    copy.dataset.copy = code.id;
+    copy.setAttribute("aria-label", `Copy key ${i + 1}`);
+    copy.textContent = "Copy";
+    item.append(code, " ", copy);
+    list.append(item);
+  });
+  share.querySelector("[data-share-expires]").dataset.expiresAt = String(data.expires_at);
+  share.querySelector("[data-share-views]").textContent = String(data.max_views);
+  share.querySelector("[data-share-receipt]").href = data.receipt_url;
+  document.getElementById("compose").hidden = true;
+  share.hidden = false;
+  activateShare(share);
+  document.getElementById("share-title").tabIndex = -1;
+  document.getElementById("share-title").focus();
+}
+
+async function create() {
+  const life = form.elements.ttl_seconds.value;
+  const views = form.elements.max_views.value;
+  if (kind === "voice") {
+    if (!recording) throw new Error("Record a voice note first.");
+    if (recording.size > maxBytes) throw new Error("That recording is too large; record a shorter one.");
+    const body = new FormData();
+    const extension = recording.type.includes("ogg") ? "ogg" : recording.type.includes("mp4") ? "m4a" : "webm";
+    body.append("audio", recording, `voice.${extension}`);
+    body.append("ttl_seconds", life);
+    body.append("max_views", views);
+    for (const [name, value] of Object.entries(await proofOfWork())) body.append(name, value);
+    return postForm("/api/drops", body);
+  }
+  return postWithWork("/api/drops", { text: textarea.value, ttl_seconds: Number(life), max_views: Number(views) });
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = document.getElementById("create");
+  button.disabled = true;
+  status.classList.remove("error");
+  status.textContent = "Sealing…";
+  try {
+    const data = await create();
+    textarea.value = "";
+    recording = null;
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    preview.removeAttribute("src");
+    status.textContent = "";
+    showShare(data);
+  } catch (error) {
+    status.classList.add("error");
+    status.textContent = error.message;
+  } finally {
+    button.disabled = false;
+  }
+});

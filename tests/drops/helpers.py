@@ -1,0 +1,32 @@
+"""Helpers for the drops tests: create drops through the real API."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.conftest import pow_fields
+
+SECRET_TEXT = "meet at the old bridge at nine, bring the blue folder"
+
+
+def create_text(client, text: str = SECRET_TEXT, **extra) -> dict:
+    response = client.post(
+        "/api/drops", {"text": text, **pow_fields(client), **extra}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def post_voice(client, data: bytes, name: str = "voice.webm", **extra):
+    audio = SimpleUploadedFile(name, data, content_type="application/octet-stream")
+    return client.post("/api/drops", {"audio": audio, **pow_fields(client), **extra})
+
+
+def create_voice(client, data: bytes, **extra) -> dict:
+    response = post_voice(client, data, **extra)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def open_drop(client, drop_id: str, key: str):
+    return client.post(f"/api/drops/{drop_id}/open", {"key": key}, content_type="application/json")
