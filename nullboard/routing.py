@@ -1,3 +1,6 @@
 """WebSocket URL map, gathered from the apps that have live parts."""
 
+from boards.routing import websocket_urlpatterns as boards_websocket_urlpatterns
+
 websocket_urlpatterns: list = []
+websocket_urlpatterns += boards_websocket_urlpatterns

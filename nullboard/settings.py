@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -98,7 +99,12 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:ch"},
+            # Pub/sub channels ignore the db number, so the prefix names the db:
+            # sites (or test runs) on other dbs of one server never hear each other.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": f"{REDIS_KEY_PREFIX}:ch:{urlsplit(REDIS_URL).path.strip('/') or '0'}",
+            },
         }
     }
 

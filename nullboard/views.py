@@ -73,9 +73,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(sys.exc_info()[1], OUTAGE_ERRORS):
         return outage_response(request)
     return _error_page(request, 500, "server_error", "Something went wrong on our side.", "Error")
-
-
-@ensure_csrf_cookie
-def home_view(request: HttpRequest) -> HttpResponse:
-    """The site shell; the boards app fills it with the home feed."""
-    return render(request, "nullboard/home.html", {"identity": identity_ensure(request)})

@@ -279,3 +279,10 @@ def redis_server():
     server = RedisServer().start()
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run browser tests last: Playwright's sync API keeps an event loop running in
+    the main thread while the session-wide browser lives, which breaks every async
+    test collected after it ("Runner.run() cannot be called from a running event loop")."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

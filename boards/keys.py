@@ -1,0 +1,67 @@
+"""Redis key formats for boards, named once (format with validated parts only)."""
+
+from __future__ import annotations
+
+from nullboard import store
+
+POST_KEY = "post:{post}"
+POST_COMMENTS_KEY = "post:{post}:comments"  # zset of live comment ids by score
+POST_HIDDEN_COMMENTS_KEY = "post:{post}:hidden"  # set of hidden comment ids
+COMMENT_KEY = "comment:{comment}"
+FEED_HOME_KEY = "feed:home"
+FEED_TOPIC_KEY = "feed:topic:{topic}"
+FEED_ROOM_KEY = "feed:room:{room}"
+ROOM_KEY = "room:{room}"
+SEQ_KEY = "boards:seq"
+TRENDING_KEY = "trending"
+TRENDING_EPOCH_KEY = "trending:epoch"
+TRENDING_THROTTLE_KEY = "trending:throttle:{topic}"
+
+
+def post_key(post_id: str) -> str:
+    return store.key(POST_KEY.format(post=post_id))
+
+
+def post_comments_key(post_id: str) -> str:
+    return store.key(POST_COMMENTS_KEY.format(post=post_id))
+
+
+def post_hidden_comments_key(post_id: str) -> str:
+    return store.key(POST_HIDDEN_COMMENTS_KEY.format(post=post_id))
+
+
+def comment_key(comment_id: str) -> str:
+    return store.key(COMMENT_KEY.format(comment=comment_id))
+
+
+def feed_key(*, topic: str | None = None, room: str | None = None) -> str:
+    """The feed of a topic, a room, or (neither) the home feed."""
+    if room:
+        return store.key(FEED_ROOM_KEY.format(room=room))
+    if topic:
+        return store.key(FEED_TOPIC_KEY.format(topic=topic))
+    return store.key(FEED_HOME_KEY)
+
+
+def room_key(room: str) -> str:
+    return store.key(ROOM_KEY.format(room=room))
+
+
+def trending_throttle_key(topic: str) -> str:
+    return store.key(TRENDING_THROTTLE_KEY.format(topic=topic))
+
+
+# Prefixes handed to Lua, which builds per-id keys while it walks a set.
+POST_PREFIX = store.key("post:")
+COMMENT_PREFIX = store.key("comment:")
+COMMENTS_SUFFIX = ":comments"
+
+
+def score_floor(now: int, ttl: int) -> str:
+    """The lowest score still alive at ``now`` (whole seconds).
+
+    Scores are created-ms * 1000 + a per-ms sequence (see post_create.lua), and
+    an item lives while created_at (whole seconds) + ttl > now, so anything
+    created before second ``now - ttl + 1`` has expired.
+    """
+    return str((now - ttl + 1) * 1_000_000)

@@ -1,0 +1,12 @@
+-- Hide a post from every feed (moderation); the hash stays until its TTL so
+-- operators can still see what was hidden.
+-- KEYS: 1 post hash, 2 its topic or room feed, 3 home feed
+-- ARGV: 1 post id
+-- Returns 1 if hidden now, 0 if missing or already hidden.
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'hidden') == 1 then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'hidden', '1')
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1

@@ -1,0 +1,17 @@
+-- Remove a post everywhere, with all of its comments (hidden ones included).
+-- KEYS: 1 post hash, 2 its topic or room feed, 3 home feed, 4 comment zset,
+--       5 hidden-comment set
+-- ARGV: 1 post id, 2 comment key prefix
+-- Returns 1 if something was removed, 0 if the post was already gone.
+local existed = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+local ids = redis.call('ZRANGE', KEYS[4], 0, -1)
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+  ids[#ids + 1] = id
+end
+for _, id in ipairs(ids) do
+  redis.call('DEL', ARGV[2] .. id)
+end
+redis.call('DEL', KEYS[4], KEYS[5])
+return existed

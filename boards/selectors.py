@@ -1,0 +1,157 @@
+"""Boards reads: feeds, posts, comments, trending, rooms."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+
+from boards import keys
+from nullboard import store
+
+PAGE_SIZE = 20
+MAX_COMMENTS = 500  # one post's comment list; rate limits keep it far below
+TRENDING_SIZE = 10
+
+_feed_page = store.lua(__file__, "feed_page.lua")
+_comments_list = store.lua(__file__, "comments_list.lua")
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _cutoff(now: float, ttl: int) -> str:
+    return keys.score_floor(int(now), ttl)
+
+
+def _post(row: list[Any]) -> dict[str, Any]:
+    post_id, topic, room, author, blob, created_at, expires_at, comments = row[:8]
+    post: dict[str, Any] = {"id": _text(post_id)}
+    if _text(room):
+        post["room"] = _text(room)
+    else:
+        post["topic"] = _text(topic)
+    post.update(
+        author=_text(author),
+        blob=_text(blob),
+        created_at=int(created_at),
+        expires_at=int(expires_at),
+        comment_count=int(comments),
+    )
+    return post
+
+
+def feed_page(
+    *, topic: str | None = None, room: str | None = None, cursor: str | None = None
+) -> dict[str, Any]:
+    """One page of a feed, newest first: ``{items, next_cursor}``.
+
+    The cursor is the last item's unique score, so walking it sees each post
+    once even while new posts arrive (they sort above the walk).
+    """
+    now = time.time()
+    rows, next_cursor = _feed_page(
+        [keys.feed_key(topic=topic, room=room)],
+        [
+            _cutoff(now, settings.POST_TTL_SECONDS),
+            f"({cursor}" if cursor else "+inf",
+            PAGE_SIZE,
+            keys.POST_PREFIX,
+            keys.COMMENTS_SUFFIX,
+            _cutoff(now, settings.COMMENT_TTL_SECONDS),
+            int(now),
+        ],
+    )
+    return {
+        "items": [_post(row) for row in rows],
+        "next_cursor": _text(next_cursor) if next_cursor else None,
+    }
+
+
+def post_get(*, post_id: str) -> dict[str, Any] | None:
+    """A live, visible post with its comment count, or None."""
+    now = time.time()
+    pipe = store.client().pipeline(transaction=False)
+    pipe.hmget(
+        keys.post_key(post_id),
+        "id",
+        "topic",
+        "room",
+        "author",
+        "blob",
+        "created_at",
+        "expires_at",
+        "hidden",
+    )
+    pipe.zcount(keys.post_comments_key(post_id), _cutoff(now, settings.COMMENT_TTL_SECONDS), "+inf")
+    fields, comments = pipe.execute()
+    if fields[0] is None or fields[7] is not None or int(fields[6]) <= now:
+        return None
+    return _post([*fields[:7], comments])
+
+
+def comments_list(*, post_id: str) -> list[dict[str, Any]] | None:
+    """A post's live comments, oldest first; None when the post is gone."""
+    now = time.time()
+    rows = _comments_list(
+        [keys.post_key(post_id), keys.post_comments_key(post_id)],
+        [keys.COMMENT_PREFIX, _cutoff(now, settings.COMMENT_TTL_SECONDS), int(now), MAX_COMMENTS],
+    )
+    if rows is None:
+        return None
+    return [
+        {
+            "id": _text(comment_id),
+            "post": post_id,
+            "author": _text(author),
+            "blob": _text(blob),
+            "created_at": int(created_at),
+            "expires_at": int(expires_at),
+        }
+        for comment_id, author, blob, created_at, expires_at in rows
+    ]
+
+
+def comment_get(*, comment_id: str) -> dict[str, Any] | None:
+    """A live, visible comment, or None."""
+    fields = store.client().hmget(
+        keys.comment_key(comment_id),
+        "post",
+        "author",
+        "blob",
+        "created_at",
+        "expires_at",
+        "hidden",
+    )
+    if fields[0] is None or fields[5] is not None or int(fields[4]) <= time.time():
+        return None
+    return {
+        "id": comment_id,
+        "post": _text(fields[0]),
+        "author": _text(fields[1]),
+        "blob": _text(fields[2]),
+        "created_at": int(fields[3]),
+        "expires_at": int(fields[4]),
+    }
+
+
+def trending_list(*, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
+    """Topics by time-decayed activity, hottest first, scores as of now."""
+    pipe = store.client().pipeline(transaction=False)
+    pipe.get(store.key(keys.TRENDING_EPOCH_KEY))
+    pipe.zrevrange(store.key(keys.TRENDING_KEY), 0, limit - 1, withscores=True)
+    epoch, rows = pipe.execute()
+    if epoch is None:
+        return []
+    # Undo the forward decay: stored = weight * 2^((t - epoch) / half_life).
+    scale = 2 ** (-(time.time() - float(epoch)) / settings.TRENDING_HALF_LIFE_SECONDS)
+    return [{"topic": _text(topic), "score": round(score * scale, 4)} for topic, score in rows]
+
+
+def room_exists(*, room: str) -> bool:
+    """True while the room is alive (activity keeps it so)."""
+    return bool(store.client().exists(keys.room_key(room)))

@@ -1,0 +1,339 @@
+"""Boards writes: posts, comments, rooms and moderation. Each write is one Lua
+script, and the service that writes also publishes the live event, so an item
+made from a view, a consumer or a command reaches every subscriber."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from django.conf import settings
+from redis.exceptions import ResponseError
+
+from boards import events, keys, selectors
+from boards.validation import is_item_id, is_room, is_topic
+from nullboard import store
+
+POST_WEIGHT = 3  # a post moves a topic three times as much as a comment
+COMMENT_WEIGHT = 1
+TRENDING_THROTTLE_SECONDS = 5  # at most one topics:trending per topic per 5 s
+
+_TRENDING_LUA = store.lua(__file__, "trending_bump.lua").source
+
+
+def _with_trending(name: str) -> store.LuaScript:
+    """Lua has no includes: prepend the shared trending_bump function."""
+    script = store.lua(__file__, name)
+    script.source = _TRENDING_LUA + "\n" + script.source
+    return script
+
+
+_post_create = _with_trending("post_create.lua")
+_comment_create = _with_trending("comment_create.lua")
+_post_hide = store.lua(__file__, "post_hide.lua")
+_post_remove = store.lua(__file__, "post_remove.lua")
+_comment_hide = store.lua(__file__, "comment_hide.lua")
+_comment_remove = store.lua(__file__, "comment_remove.lua")
+_post_unhide = store.lua(__file__, "post_unhide.lua")
+_comment_unhide = store.lua(__file__, "comment_unhide.lua")
+
+
+class BoardsError(Exception):
+    """A write the store refused: the room or post is gone."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _new_id() -> str:
+    return secrets.token_hex(8)
+
+
+def _clock() -> tuple[int, int]:
+    """(now in ms, now in s) from Python's clock, so tests can pin it."""
+    now = time.time()
+    return int(now * 1000), int(now)
+
+
+def room_create() -> dict[str, Any]:
+    """Open a private room with an unguessable id (128 random bits)."""
+    room = secrets.token_urlsafe(16)
+    store.client().set(keys.room_key(room), "1", ex=settings.ROOM_TTL_SECONDS)
+    return {"room": room, "url": f"/r/{room}"}
+
+
+def post_create(
+    *, topic: str | None = None, room: str | None = None, blob: str, author: str
+) -> dict[str, Any]:
+    """Store a post in one atomic step and announce it live.
+
+    Raises BoardsError("no_room") when the room has expired.
+    """
+    if bool(topic) == bool(room):
+        raise ValueError("a post goes to exactly one topic or room")
+    if topic and not is_topic(topic) or room and not is_room(room):
+        raise ValueError("invalid topic or room")
+    post_id = _new_id()
+    now_ms, now = _clock()
+    kind, target = ("topic", topic) if topic else ("room", room)
+    second = keys.feed_key() if topic else keys.room_key(room)  # type: ignore[arg-type]
+    try:
+        score, publish_trending = _post_create(
+            [
+                keys.post_key(post_id),
+                store.key(keys.SEQ_KEY),
+                keys.feed_key(topic=topic, room=room),
+                second,
+                store.key(keys.TRENDING_KEY),
+                store.key(keys.TRENDING_EPOCH_KEY),
+                keys.trending_throttle_key(topic or "-"),
+            ],
+            [
+                post_id,
+                kind,
+                target,
+                author,
+                blob,
+                now_ms,
+                now,
+                settings.POST_TTL_SECONDS,
+                settings.ROOM_TTL_SECONDS,
+                keys.score_floor(now, settings.POST_TTL_SECONDS),
+                POST_WEIGHT,
+                settings.TRENDING_HALF_LIFE_SECONDS,
+                TRENDING_THROTTLE_SECONDS,
+            ],
+        )
+    except ResponseError as exc:
+        raise BoardsError(_error_code(exc)) from None
+    post = {
+        "id": post_id,
+        kind: target,
+        "author": author,
+        "blob": blob,
+        "created_at": now,
+        "expires_at": now + settings.POST_TTL_SECONDS,
+        "comment_count": 0,
+    }
+    events.publish(events.groups_for(topic=topic, room=room), "post:new", post)
+    if publish_trending:
+        trending_announce(topic=topic)  # type: ignore[arg-type]
+    return post
+
+
+def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
+    """Store a comment (capped by its post's life) and announce it live.
+
+    Raises BoardsError("no_post") when the post is gone or hidden.
+    """
+    post = selectors.post_get(post_id=post_id)
+    if post is None:
+        raise BoardsError("no_post")
+    topic, room = post.get("topic"), post.get("room")
+    comment_id = _new_id()
+    now_ms, now = _clock()
+    try:
+        _score, expires_at, publish_trending = _comment_create(
+            [
+                keys.post_key(post_id),
+                keys.comment_key(comment_id),
+                keys.post_comments_key(post_id),
+                store.key(keys.SEQ_KEY),
+                keys.room_key(room or "-"),
+                store.key(keys.TRENDING_KEY),
+                store.key(keys.TRENDING_EPOCH_KEY),
+                keys.trending_throttle_key(topic or "-"),
+            ],
+            [
+                comment_id,
+                post_id,
+                author,
+                blob,
+                now_ms,
+                now,
+                settings.COMMENT_TTL_SECONDS,
+                keys.score_floor(now, settings.COMMENT_TTL_SECONDS),
+                settings.ROOM_TTL_SECONDS,
+                COMMENT_WEIGHT,
+                settings.TRENDING_HALF_LIFE_SECONDS,
+                TRENDING_THROTTLE_SECONDS,
+                settings.POST_TTL_SECONDS,
+            ],
+        )
+    except ResponseError as exc:
+        raise BoardsError(_error_code(exc)) from None
+    comment = {
+        "id": comment_id,
+        "post": post_id,
+        "author": author,
+        "blob": blob,
+        "created_at": now,
+        "expires_at": int(expires_at),
+    }
+    where = {"topic": topic} if topic else {"room": room}
+    events.publish(events.groups_for(**where), "comment:new", {**comment, **where})
+    if publish_trending:
+        trending_announce(topic=topic)  # type: ignore[arg-type]
+    return comment
+
+
+def trending_announce(*, topic: str) -> None:
+    """Tell every socket the trending list changed (callers throttle per topic)."""
+    items = selectors.trending_list()
+    events.publish([events.TRENDING_GROUP], "topics:trending", {"topic": topic, "items": items})
+
+
+# --- Moderation -----------------------------------------------------------------
+# A later moderation app calls these; each changes Redis atomically and then
+# tells live clients, so the item disappears from open pages too.
+
+
+def _post_keys(post_id: str) -> tuple[dict[str, str], list[str]] | None:
+    """The post's placement and its feed keys, or None if it is gone."""
+    raw = store.client().hmget(keys.post_key(post_id), "topic", "room")
+    topic, room = (value.decode() if value else None for value in raw)
+    if not topic and not room:
+        return None
+    where = {"topic": topic} if topic else {"room": room}
+    feeds = [keys.feed_key(**where), keys.feed_key()]  # type: ignore[arg-type]
+    return where, feeds
+
+
+def post_hide(*, post_id: str) -> bool:
+    """Hide a post from every feed and tell live clients (``post:hidden``)."""
+    if not is_item_id(post_id) or (found := _post_keys(post_id)) is None:
+        return False
+    where, feeds = found
+    if not _post_hide([keys.post_key(post_id), *feeds], [post_id]):
+        return False
+    events.publish(events.groups_for(**where), "post:hidden", {"id": post_id, **where})
+    return True
+
+
+def post_unhide(*, post_id: str) -> bool | None:
+    """Show a hidden post again in its feeds (``post:restored`` to live clients).
+
+    True if shown again, False if it was not hidden, None if it is gone.
+    """
+    if not is_item_id(post_id) or (found := _post_keys(post_id)) is None:
+        return None
+    where, feeds = found
+    kind = "topic" if "topic" in where else "room"
+    result = _post_unhide([keys.post_key(post_id), *feeds], [post_id, kind])
+    if result < 0:
+        return None
+    if result == 0:
+        return False
+    post = selectors.post_get(post_id=post_id)
+    if post is not None:
+        events.publish(events.groups_for(**where), "post:restored", post)
+    return True
+
+
+def post_remove(*, post_id: str) -> bool:
+    """Delete a post and all its comments; tell live clients (``post:removed``)."""
+    if not is_item_id(post_id) or (found := _post_keys(post_id)) is None:
+        return False
+    where, feeds = found
+    removed = _post_remove(
+        [
+            keys.post_key(post_id),
+            *feeds,
+            keys.post_comments_key(post_id),
+            keys.post_hidden_comments_key(post_id),
+        ],
+        [post_id, keys.COMMENT_PREFIX],
+    )
+    if not removed:
+        return False
+    events.publish(events.groups_for(**where), "post:removed", {"id": post_id, **where})
+    return True
+
+
+def _comment_place(comment_id: str) -> tuple[str, dict[str, str]] | None:
+    """The comment's post id and that post's topic or room, or None."""
+    post_id = store.client().hget(keys.comment_key(comment_id), "post")
+    if post_id is None:
+        return None
+    post_id = post_id.decode()
+    found = _post_keys(post_id)
+    return post_id, (found[0] if found else {})
+
+
+def comment_hide(*, comment_id: str) -> bool:
+    """Hide a comment from its post's list; tell live clients (``comment:hidden``)."""
+    if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
+        return False
+    post_id, where = place
+    hidden = _comment_hide(
+        [
+            keys.comment_key(comment_id),
+            keys.post_comments_key(post_id),
+            keys.post_hidden_comments_key(post_id),
+            keys.post_key(post_id),
+        ],
+        [comment_id],
+    )
+    if not hidden:
+        return False
+    payload = {"id": comment_id, "post": post_id, **where}
+    events.publish(events.groups_for(**where), "comment:hidden", payload)
+    return True
+
+
+def comment_unhide(*, comment_id: str) -> bool | None:
+    """Show a hidden comment again (``comment:restored`` to live clients).
+
+    True if shown again, False if it was not hidden, None if it or its post is gone.
+    """
+    if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
+        return None
+    post_id, where = place
+    result = _comment_unhide(
+        [
+            keys.comment_key(comment_id),
+            keys.post_comments_key(post_id),
+            keys.post_hidden_comments_key(post_id),
+            keys.post_key(post_id),
+        ],
+        [comment_id],
+    )
+    if result < 0:
+        return None
+    if result == 0:
+        return False
+    comment = selectors.comment_get(comment_id=comment_id)
+    if comment is not None:
+        events.publish(events.groups_for(**where), "comment:restored", {**comment, **where})
+    return True
+
+
+def comment_remove(*, comment_id: str) -> bool:
+    """Delete a comment everywhere; tell live clients (``comment:removed``)."""
+    if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
+        return False
+    post_id, where = place
+    removed = _comment_remove(
+        [
+            keys.comment_key(comment_id),
+            keys.post_comments_key(post_id),
+            keys.post_hidden_comments_key(post_id),
+        ],
+        [comment_id],
+    )
+    if not removed:
+        return False
+    payload = {"id": comment_id, "post": post_id, **where}
+    events.publish(events.groups_for(**where), "comment:removed", payload)
+    return True
+
+
+def _error_code(exc: ResponseError) -> str:
+    """The refusal a script raised with ``redis.error_reply``; anything else re-raises."""
+    text = str(exc)
+    for code in ("no_room", "no_post"):
+        if code in text:
+            return code
+    raise exc

@@ -1,0 +1,185 @@
+"""Boards views: thin pages and JSON API over the services and selectors."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from antispam.pow import pow_required, pow_verify
+from antispam.ratelimit import write_limit
+from boards import selectors, services
+from boards.validation import (
+    blob_clean,
+    cursor_clean,
+    is_item_id,
+    is_room,
+    is_topic,
+    pubkey_clean,
+    room_clean,
+    topic_clean,
+)
+from nullboard.api import ApiError, api, request_data
+from nullboard.identity import identity_ensure, identity_peek
+
+# --- Pages ------------------------------------------------------------------------
+
+
+def _page(request: HttpRequest, template: str, **context) -> HttpResponse:
+    """Render a boards page with the sidebars' context and the visitor's name."""
+    identity = identity_ensure(request)
+    board = {
+        "maxBlobBytes": settings.MAX_BLOB_BYTES,
+        "maxCommentBlobBytes": settings.MAX_COMMENT_BLOB_BYTES,
+        **context.pop("board", {}),
+    }
+    return render(
+        request,
+        template,
+        {
+            "identity": identity,
+            "topics": settings.BOARD_TOPICS,
+            "trending": selectors.trending_list(),
+            "board": board,
+            **context,
+        },
+    )
+
+
+@ensure_csrf_cookie
+def home_view(request: HttpRequest) -> HttpResponse:
+    """The home feed: every public topic, newest first, live."""
+    return _page(request, "boards/feed.html", nav="home", is_home=True, board={"feed": "home"})
+
+
+@ensure_csrf_cookie
+def topic_view(request: HttpRequest, topic: str) -> HttpResponse:
+    """A public topic's live feed and composer; any contract slug works."""
+    if not is_topic(topic):
+        raise Http404
+    return _page(request, "boards/feed.html", topic=topic, current=topic, board={"topic": topic})
+
+
+@ensure_csrf_cookie
+def room_view(request: HttpRequest, room: str) -> HttpResponse:
+    """A private room; the browser reads its key from the link's fragment."""
+    if not is_room(room) or not selectors.room_exists(room=room):
+        raise Http404
+    return _page(request, "boards/feed.html", room=room, board={"room": room})
+
+
+@ensure_csrf_cookie
+def post_view(request: HttpRequest, post_id: str) -> HttpResponse:
+    """One post with its comments, live."""
+    post = selectors.post_get(post_id=post_id) if is_item_id(post_id) else None
+    if post is None:
+        raise Http404
+    where = {"room": post["room"]} if "room" in post else {"topic": post["topic"]}
+    return _page(
+        request,
+        "boards/post.html",
+        post=post,
+        current=post.get("topic"),
+        board={"post": post["id"], **where},
+    )
+
+
+@ensure_csrf_cookie
+def trending_view(request: HttpRequest) -> HttpResponse:
+    """Topics ranked by time-decayed activity."""
+    hours = settings.TRENDING_HALF_LIFE_SECONDS / 3600
+    return _page(request, "boards/trending.html", nav="trending", half_life_hours=f"{hours:g}")
+
+
+# --- API ----------------------------------------------------------------------------
+
+
+@api(methods=["GET", "POST"])
+def posts_view(request: HttpRequest) -> JsonResponse:
+    """GET a feed page (home, ``topic=`` or ``room=``, ``cursor=``); POST a post."""
+    if request.method == "POST":
+        return _post_create(request)
+    topic, room = request.GET.get("topic"), request.GET.get("room")
+    if topic and room:
+        raise ApiError(400, "invalid_feed", "Ask for a topic or a room, not both.")
+    topic = topic_clean(topic) if topic else None
+    room = room_clean(room) if room else None
+    cursor = cursor_clean(request.GET.get("cursor"))
+    if room and not selectors.room_exists(room=room):
+        raise ApiError(404, "not_found", "No such room; it may have expired.")
+    return JsonResponse(selectors.feed_page(topic=topic, room=room, cursor=cursor))
+
+
+@write_limit("posts")
+def _post_create(request: HttpRequest) -> JsonResponse:
+    # Validate everything first: a rejected write must not spend the challenge.
+    data = request_data(request)
+    topic, room = data.get("topic"), data.get("room")
+    if bool(topic) == bool(room):
+        raise ApiError(400, "invalid_feed", "Give exactly one of 'topic' or 'room'.")
+    topic = topic_clean(topic) if topic else None
+    room = room_clean(room) if room else None
+    blob = blob_clean(data.get("blob"), max_bytes=settings.MAX_BLOB_BYTES)
+    pubkey_clean(data.get("author_pubkey"))
+    if room and not selectors.room_exists(room=room):
+        raise ApiError(404, "not_found", "No such room; it may have expired.")
+    pow_verify(request)
+    author = identity_peek(request).username  # type: ignore[union-attr] - pow needs a session
+    try:
+        post = services.post_create(topic=topic, room=room, blob=blob, author=author)
+    except services.BoardsError:
+        raise ApiError(404, "not_found", "No such room; it may have expired.") from None
+    return JsonResponse(post, status=201)
+
+
+@api(methods=["GET"])
+def post_detail_view(request: HttpRequest, post_id: str) -> JsonResponse:
+    """One live post, or 404."""
+    post = selectors.post_get(post_id=post_id) if is_item_id(post_id) else None
+    if post is None:
+        raise ApiError(404, "not_found", "No such post; it may have expired.")
+    return JsonResponse(post)
+
+
+@api(methods=["GET", "POST"])
+def comments_view(request: HttpRequest, post_id: str) -> JsonResponse:
+    """GET a post's comments, oldest first; POST a comment."""
+    if not is_item_id(post_id):
+        raise ApiError(404, "not_found", "No such post; it may have expired.")
+    if request.method == "POST":
+        return _comment_create(request, post_id)
+    items = selectors.comments_list(post_id=post_id)
+    if items is None:
+        raise ApiError(404, "not_found", "No such post; it may have expired.")
+    return JsonResponse({"items": items})
+
+
+@write_limit("comments")
+def _comment_create(request: HttpRequest, post_id: str) -> JsonResponse:
+    data = request_data(request)
+    blob = blob_clean(data.get("blob"), max_bytes=settings.MAX_COMMENT_BLOB_BYTES)
+    pubkey_clean(data.get("author_pubkey"))
+    if selectors.post_get(post_id=post_id) is None:
+        raise ApiError(404, "not_found", "No such post; it may have expired.")
+    pow_verify(request)
+    author = identity_peek(request).username  # type: ignore[union-attr] - pow needs a session
+    try:
+        comment = services.comment_create(post_id=post_id, blob=blob, author=author)
+    except services.BoardsError:
+        raise ApiError(404, "not_found", "No such post; it may have expired.") from None
+    return JsonResponse(comment, status=201)
+
+
+@api(methods=["GET"])
+def trending_api_view(request: HttpRequest) -> JsonResponse:
+    """Trending topics with their decayed scores; rooms never appear."""
+    return JsonResponse({"items": selectors.trending_list()})
+
+
+@api(methods=["POST"])
+@write_limit("rooms")
+@pow_required
+def rooms_view(request: HttpRequest) -> JsonResponse:
+    """Open a private room; its key is made in the browser and never sent here."""
+    return JsonResponse(services.room_create(), status=201)

@@ -1,0 +1,79 @@
+// Shared page parts: the trending list, the "new private room" button, local hiding.
+import { postWithWork } from "../js/api.js";
+import { newRoomSecret } from "./crypto.js";
+
+export function renderTrending(items) {
+  for (const list of document.querySelectorAll("[data-trending]")) {
+    const rows = items.map((item) => {
+      const li = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = `/topic/${encodeURIComponent(item.topic)}`;
+      link.textContent = `#${item.topic}`;
+      li.append(link);
+      return li;
+    });
+    if (rows.length === 0) {
+      const li = document.createElement("li");
+      li.className = "hint";
+      li.textContent = "Nothing yet.";
+      rows.push(li);
+    }
+    list.replaceChildren(...rows);
+  }
+}
+
+function wireNewRoom() {
+  for (const button of document.querySelectorAll("[data-new-room]")) {
+    const status = button.parentElement.querySelector("[data-new-room-status]");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      if (status) status.textContent = "Opening a room…";
+      try {
+        const room = await postWithWork("/api/rooms", {});
+        // The key is made here and only ever lives in the fragment.
+        location.assign(`${room.url}#k=${newRoomSecret()}`);
+      } catch (error) {
+        if (status) {
+          status.textContent = `Could not open a room: ${error.message}`;
+          status.classList.add("error");
+        }
+        button.disabled = false;
+      }
+    });
+  }
+}
+
+// Items this browser chose to hide, kept in localStorage only.
+const HIDDEN_KEY = "nullboard:hidden";
+
+export const localHidden = {
+  read() {
+    try {
+      return new Set(JSON.parse(localStorage.getItem(HIDDEN_KEY) || "[]"));
+    } catch {
+      return new Set();
+    }
+  },
+  has(id) {
+    return this.read().has(id);
+  },
+  toggle(id) {
+    const ids = this.read();
+    if (ids.has(id)) ids.delete(id);
+    else ids.add(id);
+    // Keep the list small: ids expire within a day anyway.
+    localStorage.setItem(HIDDEN_KEY, JSON.stringify([...ids].slice(-500)));
+    return ids.has(id);
+  },
+};
+
+// Wire the "Show hidden" checkbox: it toggles a class on the container.
+export function wireShowHidden(container) {
+  const box = document.querySelector("[data-show-hidden]");
+  if (!box) return;
+  const apply = () => container.classList.toggle("show-hidden", box.checked);
+  box.addEventListener("change", apply);
+  apply();
+}
+
+wireNewRoom();

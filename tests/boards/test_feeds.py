@@ -1,0 +1,162 @@
+"""Feeds: newest first, pruned on read and write, stable cursor pagination."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from boards import keys, selectors, services
+from nullboard import store
+
+from .helpers import make_post
+
+
+def walk(**where) -> list[str]:
+    seen, cursor = [], None
+    while True:
+        page = selectors.feed_page(cursor=cursor, **where)
+        seen += [post["id"] for post in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def test_it_lists_newest_first():
+    ids = [make_post(topic="news")["id"] for _ in range(3)]
+    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == ids[::-1]
+
+
+def test_it_pages_with_a_cursor():
+    ids = [make_post(topic="news")["id"] for _ in range(45)]
+    first = selectors.feed_page(topic="news")
+    assert len(first["items"]) == selectors.PAGE_SIZE
+    assert first["next_cursor"]
+    assert walk(topic="news") == ids[::-1]
+
+
+def test_the_last_page_has_no_cursor():
+    for _ in range(selectors.PAGE_SIZE):
+        make_post(topic="news")
+    assert selectors.feed_page(topic="news")["next_cursor"] is None
+
+
+def test_walking_sees_each_post_once_while_new_posts_arrive():
+    old = [make_post(topic="news")["id"] for _ in range(50)]
+    seen, cursor = [], None
+    while True:
+        page = selectors.feed_page(topic="news", cursor=cursor)
+        seen += [post["id"] for post in page["items"]]
+        for _ in range(7):  # others keep posting while we scroll
+            make_post(topic="news")
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == old[::-1]
+
+
+def test_walking_while_another_thread_posts_sees_each_old_post_once():
+    import threading
+
+    old = [make_post(topic="news")["id"] for _ in range(60)]
+    stop = threading.Event()
+
+    def keep_posting():
+        while not stop.is_set():
+            make_post(topic="news")
+
+    writer = threading.Thread(target=keep_posting)
+    writer.start()
+    try:
+        seen = walk(topic="news")
+    finally:
+        stop.set()
+        writer.join()
+    old_seen = [post_id for post_id in seen if post_id in set(old)]
+    assert old_seen == old[::-1]
+    assert len(seen) == len(set(seen))
+
+
+def test_topic_feeds_are_separate_and_home_has_them_all():
+    news = make_post(topic="news")
+    sport = make_post(topic="sport")
+    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [news["id"]]
+    assert [p["id"] for p in selectors.feed_page()["items"]] == [sport["id"], news["id"]]
+
+
+def test_it_never_returns_an_expired_post(time_machine):
+    time_machine.move_to(1_900_000_000, tick=False)
+    old = make_post(topic="news")
+    time_machine.move_to(1_900_000_000 + settings.POST_TTL_SECONDS - 10, tick=False)
+    fresh = make_post(topic="news")
+    time_machine.move_to(1_900_000_000 + settings.POST_TTL_SECONDS + 1, tick=False)
+    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [fresh["id"]]
+    assert selectors.post_get(post_id=old["id"]) is None
+    # pruned on read: the id is gone from the sorted sets too
+    assert store.client().zscore(keys.feed_key(topic="news"), old["id"]) is None
+
+
+def test_it_prunes_ids_whose_post_vanished():
+    post = make_post(topic="news")
+    kept = make_post(topic="news")
+    store.client().delete(keys.post_key(post["id"]))  # as if Redis expired it
+    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [kept["id"]]
+    assert store.client().zcard(keys.feed_key(topic="news")) == 1
+
+
+def test_a_page_stays_full_when_dead_ids_are_skipped():
+    ids = [make_post(topic="news")["id"] for _ in range(30)]
+    for post_id in ids[-5:]:
+        store.client().delete(keys.post_key(post_id))
+    page = selectors.feed_page(topic="news")
+    assert len(page["items"]) == selectors.PAGE_SIZE
+    assert [p["id"] for p in page["items"]] == ids[-6::-1][: selectors.PAGE_SIZE]
+
+
+def test_it_prunes_expired_entries_on_write(time_machine):
+    time_machine.move_to(1_900_000_000, tick=False)
+    old = make_post(topic="news")
+    time_machine.move_to(1_900_000_000 + settings.POST_TTL_SECONDS + 1, tick=False)
+    make_post(topic="news")
+    assert store.client().zscore(keys.feed_key(topic="news"), old["id"]) is None
+    assert store.client().zscore(keys.feed_key(), old["id"]) is None
+
+
+def test_feed_sets_carry_the_post_ttl():
+    make_post(topic="news")
+    for name in (keys.feed_key(topic="news"), keys.feed_key()):
+        assert settings.POST_TTL_SECONDS - 2 <= store.client().ttl(name)
+
+
+def test_a_feed_read_is_one_redis_call(monkeypatch):
+    for _ in range(25):
+        make_post(topic="news")
+    selectors.feed_page(topic="news")  # the script is loaded once per server
+    calls = []
+    conn = store.client()
+    original = conn.execute_command
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(conn, "execute_command", counting)
+    selectors.feed_page(topic="news")
+    assert calls == ["EVALSHA"]
+
+
+def test_room_feeds_list_room_posts():
+    room = services.room_create()["room"]
+    post = make_post(room=room)
+    items = selectors.feed_page(room=room)["items"]
+    assert [p["id"] for p in items] == [post["id"]]
+    assert items[0]["room"] == room
+    assert "topic" not in items[0]
+
+
+def test_at_its_expiry_second_a_post_is_gone(time_machine):
+    time_machine.move_to(1_900_000_000.999, tick=False)
+    post = make_post(topic="news")
+    time_machine.move_to(post["expires_at"] - 1, tick=False)
+    assert len(selectors.feed_page(topic="news")["items"]) == 1
+    time_machine.move_to(post["expires_at"], tick=False)
+    assert selectors.feed_page(topic="news")["items"] == []
+    assert selectors.post_get(post_id=post["id"]) is None
