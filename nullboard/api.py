@@ -72,9 +72,18 @@ def field(data: dict[str, Any], name: str, *, max_length: int = 200, required: b
         return ""
     if not isinstance(value, str):
         raise ApiError(400, "invalid_field", f"'{name}' must be a string.")
-    if len(value) > max_length or "\x00" in value:
+    if len(value) > max_length or "\x00" in value or not _encodable(value):
         raise ApiError(400, "invalid_field", f"'{name}' is too long or malformed.")
     return value
+
+
+def _encodable(value: str) -> bool:
+    """False for text JSON can carry but UTF-8 cannot (lone surrogates)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def api(methods: Iterable[str] = ("GET",)) -> Callable:

@@ -1,5 +1,15 @@
 // Rendering posts and comments. User text only ever goes in through textContent.
+import { postJSON } from "../js/api.js";
 import { localHidden } from "./sidebar.js";
+
+const FLAG_REASONS = [
+  ["spam", "Spam"],
+  ["harassment", "Harassment"],
+  ["illegal", "Illegal content"],
+  ["doxxing", "Doxxing"],
+  ["malware", "Malware or phishing"],
+  ["other", "Something else"],
+];
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -33,6 +43,41 @@ function hideButton(item, node) {
   return button;
 }
 
+// A community flag: a small menu of reasons. Enough distinct visitors' flags
+// hide the item for everyone until an operator looks at it.
+function flagControl(kind, item) {
+  const menu = el("details", "flag-menu");
+  const summary = el("summary", "link-button", "Flag");
+  summary.setAttribute("aria-label", `Flag this ${kind} for moderators`);
+  const options = el("div", "flag-options");
+  options.setAttribute("role", "group");
+  options.setAttribute("aria-label", "Why flag it?");
+  const status = el("span", "status");
+  status.setAttribute("role", "status");
+  for (const [reason, label] of FLAG_REASONS) {
+    const button = el("button", "link-button", label);
+    button.type = "button";
+    button.dataset.reason = reason;
+    button.addEventListener("click", async () => {
+      for (const b of options.querySelectorAll("button")) b.disabled = true;
+      try {
+        await postJSON("/api/flags", { type: kind, id: item.id, reason });
+        status.textContent = "Flagged. Thank you.";
+        summary.textContent = "Flagged";
+        menu.open = false;
+      } catch (error) {
+        status.textContent = `Not flagged: ${error.message}`;
+        for (const b of options.querySelectorAll("button")) b.disabled = false;
+      }
+    });
+    options.append(button);
+  }
+  menu.append(summary, options);
+  const wrap = el("span", "flag");
+  wrap.append(menu, status);
+  return wrap;
+}
+
 // ``text`` is the decrypted text, or null when it could not be decrypted.
 export function renderPost(post, text, { link = true, keySuffix = "" } = {}) {
   const node = el("li", "post panel");
@@ -58,7 +103,7 @@ export function renderPost(post, text, { link = true, keySuffix = "" } = {}) {
   } else {
     foot.append(count);
   }
-  foot.append(hideButton(post, node));
+  foot.append(hideButton(post, node), flagControl("post", post));
   node.append(head, body, foot);
   return node;
 }
@@ -82,7 +127,7 @@ export function renderComment(comment, text) {
   head.append(el("span", "author mono", comment.author), timeNode(comment.created_at));
   const body = el("p", text === null ? "body undecryptable" : "body", text ?? "This comment could not be decrypted.");
   const foot = el("footer", "post-foot row");
-  foot.append(hideButton(comment, node));
+  foot.append(hideButton(comment, node), flagControl("comment", comment));
   node.append(head, body, foot);
   return node;
 }

@@ -104,3 +104,8 @@ def test_a_crash_is_a_json_500_without_a_traceback(client):
     response = client.get("/api/explode")
     assert_json_error(response, 500, "server_error")
     assert b"Traceback" not in response.content and b"boom" not in response.content
+
+
+def test_a_lone_surrogate_is_a_400(client):
+    response = client.post("/api/echo", '{"name": "\\ud800"}', content_type="application/json")
+    assert_json_error(response, 400, "invalid_field")
