@@ -142,10 +142,8 @@ POW_DIFFICULTY = envint("POW_DIFFICULTY", 4, minimum=0)
 POW_TTL_SECONDS = envint("POW_TTL_SECONDS", 120, minimum=5)
 # Adaptive proof of work: +1 difficulty for each threshold of site-wide writes per
 # window reached, capped at POW_MAX_DIFFICULTY (set it to POW_DIFFICULTY to fix the level).
-POW_ADAPTIVE_THRESHOLDS = sorted(
-    envint_list("POW_ADAPTIVE_THRESHOLDS", [120, 600], minimum=1)
-)
-POW_MAX_DIFFICULTY = envint("POW_MAX_DIFFICULTY", 6, minimum=POW_DIFFICULTY)
+POW_ADAPTIVE_THRESHOLDS = sorted(envint_list("POW_ADAPTIVE_THRESHOLDS", [120, 600], minimum=1))
+POW_MAX_DIFFICULTY = envint("POW_MAX_DIFFICULTY", max(6, POW_DIFFICULTY), minimum=POW_DIFFICULTY)
 POW_RATE_WINDOW_SECONDS = envint("POW_RATE_WINDOW_SECONDS", 60, minimum=10)
 POW_RATE_BUCKET_SECONDS = 10
 ENABLE_RANDOM_DELAYS = envbool("ENABLE_RANDOM_DELAYS", True)
