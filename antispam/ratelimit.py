@@ -25,16 +25,32 @@ _SECRET_CACHE_SECONDS = 60  # re-read now and then, in case Redis lost it (purge
 _cached: tuple[str, float, bytes] | None = None
 
 
-def client_address(request: HttpRequest) -> str:
+def address_from(remote: str | None, forwarded_for: str) -> str:
     """The client's address: the socket's, or X-Forwarded-For behind n proxies."""
     hops = settings.TRUSTED_PROXY_COUNT
     if hops:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [p for p in forwarded if p]
+        forwarded = [p.strip() for p in forwarded_for.split(",") if p.strip()]
         # Each trusted proxy appends the address it saw; the client is n from the end.
         if len(forwarded) >= hops:
             return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return remote or "unknown"
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address of an HTTP request's client (see :func:`address_from`)."""
+    return address_from(
+        request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR", "")
+    )
+
+
+def scope_address(scope: dict) -> str:
+    """The address of an ASGI connection's client (WebSockets)."""
+    client = scope.get("client") or (None, None)
+    forwarded = ""
+    for name, value in scope.get("headers", []):
+        if name == b"x-forwarded-for":
+            forwarded = value.decode("latin-1")
+    return address_from(client[0], forwarded)
 
 
 def network_of(address: str) -> str:
@@ -69,10 +85,15 @@ def daily_secret(day: str | None = None) -> bytes:
     return found
 
 
-def client_key(group: str | None, request: HttpRequest) -> str:
-    """Rate-limit key: HMAC(daily secret, client network)."""
-    network = network_of(client_address(request))
+def key_for_address(address: str) -> str:
+    """HMAC(daily secret, client network): a key that never reveals the address."""
+    network = network_of(address)
     return hmac.new(daily_secret(), network.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def client_key(group: str | None, request: HttpRequest) -> str:
+    """Rate-limit key of an HTTP request's client."""
+    return key_for_address(client_address(request))
 
 
 def _default_rate(group: str, request: HttpRequest) -> str:

@@ -3,17 +3,19 @@
 import os
 import sys
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nullboard.settings")
 
-# Set Django up before importing anything that touches models or settings.
+from nullboard.middleware import get_asgi_application  # noqa: E402
+
+# Set Django up before importing anything that touches models or settings. The
+# handler loads async-native twins of the middleware (see nullboard.middleware).
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
+from antispam.websocket import ConnectionCapMiddleware  # noqa: E402
 from nullboard.routing import websocket_urlpatterns  # noqa: E402
 from nullboard.store import is_embedded  # noqa: E402
 
@@ -29,7 +31,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ConnectionCapMiddleware(SessionMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "moderation",
 ]
 
+# Under ASGI each of these loads as an async-native twin (nullboard.middleware.TWINS):
+# MiddlewareMixin would run every hook in a worker thread, about fifteen thread hops
+# per request. The names stay Django's so `check --deploy` still recognises them.
 MIDDLEWARE = [
     "antispam.middleware.TrafficShapingMiddleware",
     "nullboard.middleware.ApiErrorMiddleware",
@@ -93,17 +96,50 @@ CACHES = {
     }
 }
 
-if REDIS_URL is None:
+# Live events. Nullboard's data stays in REDIS_URL (one Redis: Lua scripts touch
+# several keys at once); the channel layer may be sharded over several servers,
+# consistently hashed by group (docs/scaling.md).
+CHANNEL_REDIS_URLS = envlist("CHANNEL_REDIS_URLS", [REDIS_URL] if REDIS_URL else [])
+# "pubsub" (RedisPubSubChannelLayer) or "core" (RedisChannelLayer). Pub/sub won the
+# fan-out benchmark by a wide margin (docs/scaling.md): one PUBLISH per group and
+# one delivery per process, where the core layer writes one Redis list per
+# subscriber (500 ZADDs and 500 BZPOPMINs for one post to 500 sockets).
+CHANNEL_LAYER = envstr("CHANNEL_LAYER", "pubsub")
+if CHANNEL_LAYER not in ("pubsub", "core"):
+    raise ImproperlyConfigured("CHANNEL_LAYER must be 'pubsub' or 'core'.")
+
+if not CHANNEL_REDIS_URLS:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-else:
+elif CHANNEL_LAYER == "pubsub":
+    _channel_db = urlsplit(CHANNEL_REDIS_URLS[0]).path.strip("/") or "0"
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             # Pub/sub channels ignore the db number, so the prefix names the db:
             # sites (or test runs) on other dbs of one server never hear each other.
+            # Group membership lives in each process's memory for exactly as long
+            # as the socket, so there is no group_expiry to tune, and each
+            # process's queues are unbounded: a live event is never refused.
             "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": f"{REDIS_KEY_PREFIX}:ch:{urlsplit(REDIS_URL).path.strip('/') or '0'}",
+                "hosts": CHANNEL_REDIS_URLS,
+                "prefix": f"{REDIS_KEY_PREFIX}:ch:{_channel_db}",
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": CHANNEL_REDIS_URLS,
+                "prefix": f"{REDIS_KEY_PREFIX}:ch",
+                # Memberships are refreshed only on join, so this is the longest
+                # a socket keeps hearing its topics: a feed page left open all day.
+                "group_expiry": 86400,
+                # Events are small and consumed at once; a socket 200 events
+                # behind is stuck, and dropping its events beats growing Redis.
+                "capacity": 200,
+                "expiry": 30,  # an undelivered event is stale after 30 s
             },
         }
     }
@@ -150,6 +186,8 @@ ENABLE_RANDOM_DELAYS = envbool("ENABLE_RANDOM_DELAYS", True)
 RANDOM_DELAY_MAX_MS = envint("RANDOM_DELAY_MAX_MS", 250, minimum=0)
 PAD_RESPONSES = envbool("PAD_RESPONSES", True)
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Open live-feed sockets one client (network) may hold at once; a browser tab uses one.
+WS_MAX_CONNECTIONS_PER_CLIENT = envint("WS_MAX_CONNECTIONS_PER_CLIENT", 32, minimum=1)
 
 DROP_TTL_SECONDS = envint("DROP_TTL_SECONDS", 30, minimum=5)
 DROP_MAX_VIEWS = envint("DROP_MAX_VIEWS", 3, minimum=1)

@@ -44,6 +44,8 @@ os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("POW_DIFFICULTY", "1")
 os.environ.setdefault("ENABLE_RANDOM_DELAYS", "false")
+# Every test client shares 127.0.0.1; the cap's own tests set it low.
+os.environ.setdefault("WS_MAX_CONNECTIONS_PER_CLIENT", "100000")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="nb-media-"))
 
 from nullboard.settings import *  # noqa: E402, F403

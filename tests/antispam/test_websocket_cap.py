@@ -1,0 +1,54 @@
+"""A cap on open live-feed sockets per client, shared through Redis."""
+
+from channels.testing import WebsocketCommunicator
+
+from nullboard import store
+from nullboard.asgi import application
+
+
+def socket(forwarded_for: str = "198.51.100.7") -> WebsocketCommunicator:
+    return WebsocketCommunicator(
+        application,
+        "/ws/feed/",
+        headers=[(b"origin", b"http://localhost"), (b"x-forwarded-for", forwarded_for.encode())],
+    )
+
+
+async def test_a_client_over_the_cap_is_refused_until_one_closes(settings):
+    settings.WS_MAX_CONNECTIONS_PER_CLIENT = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    first, second, third = socket(), socket(), socket()
+    assert (await first.connect())[0]
+    assert (await second.connect())[0]
+    connected, code = await third.connect()
+    assert not connected
+    assert code == 4429
+    await first.disconnect()
+    again = socket()
+    assert (await again.connect())[0]
+    await second.disconnect()
+    await again.disconnect()
+
+
+async def test_other_clients_are_not_held_back(settings):
+    settings.WS_MAX_CONNECTIONS_PER_CLIENT = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+    mine, theirs = socket("198.51.100.7"), socket("203.0.113.9")
+    assert (await mine.connect())[0]
+    assert (await theirs.connect())[0]
+    await mine.disconnect()
+    await theirs.disconnect()
+
+
+async def test_counts_are_keyed_by_hmac_and_expire(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    live = socket("198.51.100.7")
+    assert (await live.connect())[0]
+    conn = store.aclient()
+    names = await conn.keys("nb:ws:conn:*")
+    assert len(names) == 1
+    assert b"198.51.100" not in names[0]
+    assert 0 < await conn.ttl(names[0]) <= 3600
+    assert await conn.get(names[0]) == b"1"
+    await live.disconnect()
+    assert await conn.get(names[0]) == b"0"
