@@ -131,3 +131,10 @@ def test_stats_counts_live_things(post, comment, settings):
     assert counts["redis_memory_bytes"] > 0
     text = run("stats")
     assert "posts" in text and "redis memory bytes" in text
+
+
+def test_verbosity_zero_is_quiet(post):
+    out = StringIO()
+    call_command("moderation_remove", "post", post["id"], verbosity=0, stdout=out)
+    assert out.getvalue() == ""
+    assert selectors.post_get(post_id=post["id"]) is None

@@ -21,4 +21,5 @@ class Command(BaseCommand):
         kind, item_id = item_from(options)
         if not item_remove(kind=kind, item_id=item_id):
             raise CommandError(f"No {kind} {item_id}: unknown, expired or already removed.")
-        self.stdout.write(self.style.SUCCESS(f"Removed {kind} {item_id}."))
+        if options["verbosity"] >= 1:
+            self.stdout.write(self.style.SUCCESS(f"Removed {kind} {item_id}."))

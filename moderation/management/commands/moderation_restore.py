@@ -18,4 +18,6 @@ class Command(BaseCommand):
         kind, item_id = item_from(options)
         if not item_restore(kind=kind, item_id=item_id):
             raise CommandError(f"No {kind} {item_id}: unknown or expired.")
-        self.stdout.write(self.style.SUCCESS(f"Restored {kind} {item_id}; its flags are cleared."))
+        if options["verbosity"] >= 1:
+            message = f"Restored {kind} {item_id}; its flags are cleared."
+            self.stdout.write(self.style.SUCCESS(message))
