@@ -28,14 +28,19 @@ GONE_DETAIL = "This drop is gone: it expired, was burned, or never existed."
 
 # --- input ---------------------------------------------------------------------
 def _int_field(data: dict, name: str, default: int, low: int, high: int) -> int:
+    """A whole number within bounds; JSON's 188.0 is the whole number 188."""
     value = data.get(name)
     if value in (None, ""):
         return default
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool | float):
+        raise ApiError(400, "invalid_field", f"'{name}' must be a whole number.")
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ApiError(400, "invalid_field", f"'{name}' must be a whole number.") from None
-    if isinstance(value, bool | float) or not low <= number <= high:
+    if not low <= number <= high:
         raise ApiError(400, "invalid_field", f"'{name}' must be between {low} and {high}.")
     return number
 

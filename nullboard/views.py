@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -57,6 +58,9 @@ def _error_page(request: HttpRequest, status: int, code: str, detail: str, title
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    # A body over the limit read by middleware (CSRF reads form posts) lands here.
+    if isinstance(exception, RequestDataTooBig):
+        return _error_page(request, 413, "too_large", "The request body is too large.", "Too large")
     return _error_page(request, 400, "bad_request", "The request was malformed.", "Bad request")
 
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("nullboard.urls")),
 ]
 pytestmark = pytest.mark.urls(__name__)
+handler400 = "nullboard.views.bad_request"
 handler404 = "nullboard.views.page_not_found"
 handler500 = "nullboard.views.server_error"
 
@@ -109,3 +110,13 @@ def test_a_crash_is_a_json_500_without_a_traceback(client):
 def test_a_lone_surrogate_is_a_400(client):
     response = client.post("/api/echo", '{"name": "\\ud800"}', content_type="application/json")
     assert_json_error(response, 400, "invalid_field")
+
+
+def test_a_form_body_over_the_limit_is_a_413_even_when_csrf_reads_it(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    client = Client(enforce_csrf_checks=True)
+    client.get("/")  # the CSRF cookie, so the middleware goes on to read the form
+    response = client.post(
+        "/api/echo", "name=" + "x" * 4096, content_type="application/x-www-form-urlencoded"
+    )
+    assert_json_error(response, 413, "too_large")
