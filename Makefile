@@ -28,9 +28,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: the benchmarks in tests/perf against real Redis
+## bench: one table of every figure, each beside its reference, against real Redis
+## (REDIS_URL, db 10 by default, is flushed) and real daphne processes; see docs/scaling.md
 bench: $(STAMP)
-	for script in tests/perf/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/10} $(BIN)/python tests/perf/bench_all.py
 
 collectstatic: $(STAMP)
 	SECRET_KEY=collectstatic $(BIN)/python manage.py collectstatic --noinput

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 CONNECTIONS_KEY = "ws:conn:{client}"
 CONNECTIONS_TTL_SECONDS = 3600
 CLOSE_TOO_MANY = 4429  # application close code: over the per-client cap
-CLOSE_TRY_LATER = 1013  # the store is unreachable
+CLOSE_TRY_LATER = 4013  # the store is unreachable (daphne sends only 1000, 3000-4999)
 
 
 class ConnectionCapMiddleware:

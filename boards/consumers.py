@@ -2,6 +2,8 @@
 
 Frames are ``{"event": NAME, "payload": {...}}`` both ways. Bad frames get an
 ``error`` frame and the socket stays open; nothing a client sends can crash it.
+Group events reach the socket through the process's hub (boards.fanout), which
+listens on the channel layer once per process, not once per socket.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import json
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from boards import events, keys
+from boards import events, fanout, keys
 from boards.validation import is_room, is_topic
 from nullboard import store
 
@@ -28,10 +31,20 @@ def _username(scope: dict[str, Any]) -> str | None:
 
 
 class FeedConsumer(AsyncWebsocketConsumer):
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, minus its close_old_connections() before every
+        message: that is a thread hop per message per socket (most of the cost of
+        fanning one post out to 500 sockets), for a database Nullboard has not got
+        (DATABASES = {})."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         self.subscriptions: dict[str, dict[str, str]] = {}
         await self.accept()
-        await self.channel_layer.group_add(events.TRENDING_GROUP, self.channel_name)
+        await fanout.hub().join(events.TRENDING_GROUP, self)
         username = await sync_to_async(_username)(self.scope)
         await self.send_event(
             "session:ready", {"username": username, "max_subscriptions": MAX_SUBSCRIPTIONS}
@@ -39,7 +52,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         for group in [events.TRENDING_GROUP, *getattr(self, "subscriptions", {})]:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await fanout.hub().leave(group, self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
         if text_data is None:
@@ -95,7 +108,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
                 return await self.send_error("too_many", "Too many subscriptions on one socket.")
             if "room" in named and not await store.aclient().exists(keys.room_key(named["room"])):
                 return await self.send_error("no_room", "No such room; it may have expired.")
-            await self.channel_layer.group_add(group, self.channel_name)
+            await fanout.hub().join(group, self)
             self.subscriptions[group] = named
         await self.send_event("topic:joined", named)
 
@@ -105,12 +118,16 @@ class FeedConsumer(AsyncWebsocketConsumer):
             return
         group, named = target
         if self.subscriptions.pop(group, None) is not None:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await fanout.hub().leave(group, self)
         await self.send_event("topic:left", named)
 
     async def feed_event(self, message: dict[str, Any]) -> None:
-        """A service published to one of our groups (see boards.events)."""
-        await self.send_event(message["event"], message["payload"])
+        """A service published to one of our groups (see boards.events): the frame
+        comes serialised once by the publisher, so fan-out only copies bytes."""
+        text = message.get("text")
+        if text is None:  # an older publisher's {event, payload}
+            return await self.send_event(message["event"], message["payload"])
+        await self.send(text_data=text)
 
     async def send_event(self, event: str, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps({"event": event, "payload": payload}))

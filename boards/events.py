@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -47,7 +48,9 @@ def publish(groups: list[str], event: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None or not groups:
         return
-    message = {"type": MESSAGE_TYPE, "event": event, "payload": payload}
+    # Serialised once here, not once per subscriber: consumers send ``text`` as is.
+    text = json.dumps({"event": event, "payload": payload}, separators=(",", ":"))
+    message = {"type": MESSAGE_TYPE, "event": event, "text": text}
     try:
         async_to_sync(_send_all)(layer, groups, message)
     except Exception:  # a broadcast is best effort
@@ -55,5 +58,5 @@ def publish(groups: list[str], event: str, payload: dict[str, Any]) -> None:
 
 
 async def _send_all(layer, groups: list[str], message: dict[str, Any]) -> None:
-    for group in groups:
-        await layer.group_send(group, message)
+    for group in groups:  # the group rides along: each process's hub routes by it
+        await layer.group_send(group, {**message, "group": group})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -96,19 +97,25 @@ def trending_view(request: HttpRequest) -> HttpResponse:
 
 
 @api(methods=["GET", "POST"])
-def posts_view(request: HttpRequest) -> JsonResponse:
-    """GET a feed page (home, ``topic=`` or ``room=``, ``cursor=``); POST a post."""
+async def posts_view(request: HttpRequest) -> JsonResponse:
+    """GET a feed page (home, ``topic=`` or ``room=``, ``cursor=``); POST a post.
+
+    Async: the feed read is the hottest path, so it runs on the event loop with
+    one EVALSHA and no thread hop. Writes keep their sync stack (rate limit,
+    proof of work, session) in a worker thread.
+    """
     if request.method == "POST":
-        return _post_create(request)
+        return await sync_to_async(_post_create)(request)
     topic, room = request.GET.get("topic"), request.GET.get("room")
     if topic and room:
         raise ApiError(400, "invalid_feed", "Ask for a topic or a room, not both.")
     topic = topic_clean(topic) if topic else None
     room = room_clean(room) if room else None
     cursor = cursor_clean(request.GET.get("cursor"))
-    if room and not selectors.room_exists(room=room):
+    if room and not await selectors.room_exists_async(room=room):
         raise ApiError(404, "not_found", "No such room; it may have expired.")
-    return JsonResponse(selectors.feed_page(topic=topic, room=room, cursor=cursor))
+    page = await selectors.feed_page_json(topic=topic, room=room, cursor=cursor)
+    return HttpResponse(page, content_type="application/json")
 
 
 @write_limit("posts")

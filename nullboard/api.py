@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, JsonResponse
 
 
@@ -87,19 +88,40 @@ def _encodable(value: str) -> bool:
 
 
 def api(methods: Iterable[str] = ("GET",)) -> Callable:
-    """Guard a view's methods with a JSON 405 and turn ApiError into JSON."""
+    """Guard a view's methods with a JSON 405 and turn ApiError into JSON.
+
+    Works on sync and async views alike (an async view stays a coroutine).
+    """
     allowed = tuple(m.upper() for m in methods)
 
+    def refuse(request: HttpRequest) -> JsonResponse | None:
+        if request.method in allowed:
+            return None
+        return json_error(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed here.",
+            {"Allow": ", ".join(allowed)},
+        )
+
     def decorator(view: Callable) -> Callable:
+        if iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def async_wrapper(request: HttpRequest, *args, **kwargs):
+                if (refused := refuse(request)) is not None:
+                    return refused
+                try:
+                    return await view(request, *args, **kwargs)
+                except ApiError as exc:
+                    return json_error(exc.status, exc.code, exc.detail, exc.headers)
+
+            return async_wrapper
+
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
-            if request.method not in allowed:
-                return json_error(
-                    405,
-                    "method_not_allowed",
-                    f"{request.method} is not allowed here.",
-                    {"Allow": ", ".join(allowed)},
-                )
+            if (refused := refuse(request)) is not None:
+                return refused
             try:
                 return view(request, *args, **kwargs)
             except ApiError as exc:

@@ -77,15 +77,28 @@ DATABASES: dict = {}
 REDIS_URL = envstr("REDIS_URL")
 REDIS_KEY_PREFIX = "nb"
 
+# A blocking pool: a burst past the pool's size waits up to 5 s for a connection
+# instead of failing (redis-py's default pool raises at 100, which became a 503).
+REDIS_POOL_SIZE = envint("REDIS_POOL_SIZE", 200, minimum=1)
 _redis_options: dict = {
     "SOCKET_CONNECT_TIMEOUT": 2,
     "SOCKET_TIMEOUT": 5,
-    "CONNECTION_POOL_KWARGS": {"health_check_interval": 30, "retry_on_timeout": False},
+    "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+    "CONNECTION_POOL_KWARGS": {
+        "health_check_interval": 30,
+        "retry_on_timeout": False,
+        "max_connections": REDIS_POOL_SIZE,
+        "timeout": 5,
+    },
 }
 if REDIS_URL is None:
     from nullboard.store import embedded_connection_kwargs
 
-    _redis_options["CONNECTION_POOL_KWARGS"] = embedded_connection_kwargs()
+    _redis_options["CONNECTION_POOL_KWARGS"] = {
+        **embedded_connection_kwargs(),
+        "max_connections": REDIS_POOL_SIZE,
+        "timeout": 5,
+    }
 
 CACHES = {
     "default": {
@@ -100,10 +113,13 @@ CACHES = {
 # several keys at once); the channel layer may be sharded over several servers,
 # consistently hashed by group (docs/scaling.md).
 CHANNEL_REDIS_URLS = envlist("CHANNEL_REDIS_URLS", [REDIS_URL] if REDIS_URL else [])
-# "pubsub" (RedisPubSubChannelLayer) or "core" (RedisChannelLayer). Pub/sub won the
-# fan-out benchmark by a wide margin (docs/scaling.md): one PUBLISH per group and
-# one delivery per process, where the core layer writes one Redis list per
-# subscriber (500 ZADDs and 500 BZPOPMINs for one post to 500 sockets).
+# "pubsub" (RedisPubSubChannelLayer) or "core" (RedisChannelLayer), both measured in
+# the fan-out bench (docs/scaling.md): at 500 sockets p99 232 against 236 ms before
+# the per-process hub (boards.fanout), 45 against 41 ms with it. As fast as each
+# other, they differ in what they keep: pub/sub is one PUBLISH per group per event
+# and stores nothing, where the core layer writes a sorted-set entry per member
+# channel, drops events past its capacity and keeps a dead process's memberships
+# for group_expiry. Pub/sub is the default.
 CHANNEL_LAYER = envstr("CHANNEL_LAYER", "pubsub")
 if CHANNEL_LAYER not in ("pubsub", "core"):
     raise ImproperlyConfigured("CHANNEL_LAYER must be 'pubsub' or 'core'.")

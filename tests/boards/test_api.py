@@ -315,18 +315,26 @@ def test_writes_are_rate_limited(client, settings):
 
 
 def test_a_feed_request_costs_one_redis_command(client, monkeypatch):
+    import redis.asyncio
+
     for _ in range(25):
         make_post(topic="news")
     client.get("/api/posts", {"topic": "news"})  # the script is loaded once per server
     conn = store.client()
     calls = []
     original = conn.execute_command
+    original_async = redis.asyncio.Redis.execute_command
 
     def counting(*args, **kwargs):
         calls.append(args[0])
         return original(*args, **kwargs)
 
+    async def counting_async(self, *args, **kwargs):
+        calls.append(args[0])
+        return await original_async(self, *args, **kwargs)
+
     monkeypatch.setattr(conn, "execute_command", counting)
+    monkeypatch.setattr(redis.asyncio.Redis, "execute_command", counting_async)
     response = client.get("/api/posts", {"topic": "news"})
     assert response.status_code == 200
     assert len(response.json()["items"]) == 20

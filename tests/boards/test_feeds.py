@@ -160,3 +160,42 @@ def test_at_its_expiry_second_a_post_is_gone(time_machine):
     time_machine.move_to(post["expires_at"], tick=False)
     assert selectors.feed_page(topic="news")["items"] == []
     assert selectors.post_get(post_id=post["id"]) is None
+
+
+async def _json_page(**where) -> bytes:
+    return await selectors.feed_page_json(**where)
+
+
+def test_the_json_page_is_byte_for_byte_json_dumps_of_the_page():
+    import json
+
+    from asgiref.sync import async_to_sync
+
+    room = services.room_create()["room"]
+    for n in range(25):
+        make_post(topic="news")
+        if n % 5 == 0:
+            services.comment_create(post_id=make_post(topic="news")["id"], blob="AQ==", author="a")
+    make_post(room=room)
+    first = selectors.feed_page(topic="news")
+    pages = [
+        {"topic": "news"},
+        {"topic": "news", "cursor": first["next_cursor"]},
+        {"room": room},
+        {},
+        {"topic": "empty"},
+    ]
+    for where in pages:
+        expected = json.dumps(selectors.feed_page(**where)).encode()
+        assert async_to_sync(_json_page)(**where) == expected
+
+
+def test_a_value_that_needs_escaping_falls_back_to_python_json():
+    import json
+
+    from asgiref.sync import async_to_sync
+
+    make_post(topic="news", author='odd "name" é\\')
+    expected = json.dumps(selectors.feed_page(topic="news")).encode()
+    assert async_to_sync(_json_page)(topic="news") == expected
+    assert b"\\u00e9" in expected

@@ -1,4 +1,4 @@
-"""Boards benchmark against the real Redis (db 14 unless REDIS_URL says otherwise).
+"""Boards benchmark against the real Redis (db 10 unless REDIS_URL says otherwise).
 
 Run on demand: ``.venv/bin/python tests/perf/bench_boards.py``. Prints posts and
 comments created per second, feed-page read p50/p95, Redis commands per feed
@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 import django  # noqa: E402

@@ -1,4 +1,4 @@
-"""Drops benchmark against the real Redis (db 13 unless REDIS_URL says otherwise).
+"""Drops benchmark against the real Redis (db 10 unless REDIS_URL says otherwise).
 
 Run on demand: ``.venv/bin/python tests/perf/bench_drops.py``. Prints a table:
 drops created and opened per second, open p95, Redis bytes per text drop, and
@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="nb-bench-"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
