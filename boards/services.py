@@ -19,18 +19,9 @@ POST_WEIGHT = 3  # a post moves a topic three times as much as a comment
 COMMENT_WEIGHT = 1
 TRENDING_THROTTLE_SECONDS = 5  # at most one topics:trending per topic per 5 s
 
-_TRENDING_LUA = store.lua(__file__, "trending_bump.lua").source
-
-
-def _with_trending(name: str) -> store.LuaScript:
-    """Lua has no includes: prepend the shared trending_bump function."""
-    script = store.lua(__file__, name)
-    script.source = _TRENDING_LUA + "\n" + script.source
-    return script
-
-
-_post_create = _with_trending("post_create.lua")
-_comment_create = _with_trending("comment_create.lua")
+# Both writes bump trending: the shared function goes first in each script.
+_post_create = store.lua(__file__, "trending_bump.lua", "post_create.lua")
+_comment_create = store.lua(__file__, "trending_bump.lua", "comment_create.lua")
 _post_hide = store.lua(__file__, "post_hide.lua")
 _post_remove = store.lua(__file__, "post_remove.lua")
 _comment_hide = store.lua(__file__, "comment_hide.lua")

@@ -162,7 +162,7 @@ else:
 
 # --- Sessions and identity ----------------------------------------------------
 SESSION_TTL_SECONDS = envint("SESSION_TTL_SECONDS", 21600, minimum=60)
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_ENGINE = "nullboard.sessions"
 SESSION_COOKIE_NAME = "nb_session"
 SESSION_COOKIE_AGE = SESSION_TTL_SECONDS
 SESSION_COOKIE_HTTPONLY = True

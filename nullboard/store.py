@@ -7,6 +7,7 @@ With ``REDIS_URL`` unset everything runs on one in-process fakeredis server.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import weakref
 from functools import cache
 from pathlib import Path
@@ -52,11 +53,21 @@ def key(*parts: object) -> str:
     return PREFIX + ":".join(str(part) for part in parts)
 
 
-def client() -> redis.Redis:
-    """The raw synchronous redis-py client behind the default cache."""
-    from django_redis import get_redis_connection
+_client: redis.Redis | None = None
 
-    return get_redis_connection("default")
+
+def client() -> redis.Redis:
+    """The raw synchronous redis-py client behind the default cache.
+
+    One per process: a redis-py client is thread-safe over its pool, while
+    django-redis would build a new one for every ASGI request context.
+    """
+    global _client
+    if _client is None:
+        from django_redis import get_redis_connection
+
+        _client = get_redis_connection("default")
+    return _client
 
 
 _async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -88,31 +99,36 @@ def aclient() -> redis.asyncio.Redis:
 
 
 class LuaScript:
-    """A Lua file beside its module, registered once per client, run by EVALSHA."""
+    """A Lua file beside its module, run by EVALSHA; loaded on the first NOSCRIPT.
 
-    def __init__(self, path: Path) -> None:
-        self.source = path.read_text()
-        self._scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    Nothing is cached per client object: under ASGI, django-redis hands each
+    request context its own client, and a per-client cache kept them all alive.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(self.source.encode(), usedforsecurity=False).hexdigest()
 
     def __call__(self, keys: list[str], args: list[Any], *, conn: redis.Redis | None = None):
         conn = conn or client()
-        script = self._scripts.get(conn)
-        if script is None:
-            # redis-py's Script sends EVALSHA and reloads the source on NOSCRIPT.
-            script = conn.register_script(self.source)
-            self._scripts[conn] = script
-        return script(keys=keys, args=args, client=conn)
+        try:
+            return conn.evalsha(self.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            conn.script_load(self.source)  # a restarted or flushed server
+            return conn.evalsha(self.sha, len(keys), *keys, *args)
 
     async def acall(self, keys: list[str], args: list[Any], *, conn=None):
         """The same script on this loop's asyncio client: one EVALSHA, no thread."""
         conn = conn or aclient()
-        script = self._scripts.get(conn)
-        if script is None:
-            script = conn.register_script(self.source)
-            self._scripts[conn] = script
-        return await script(keys=keys, args=args, client=conn)
+        try:
+            return await conn.evalsha(self.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            await conn.script_load(self.source)
+            return await conn.evalsha(self.sha, len(keys), *keys, *args)
 
 
-def lua(module_file: str, name: str) -> LuaScript:
-    """Load ``name`` from the folder of ``module_file`` (pass ``__file__``)."""
-    return LuaScript(Path(module_file).with_name(name))
+def lua(module_file: str, *names: str) -> LuaScript:
+    """Load Lua files from the folder of ``module_file`` (pass ``__file__``) as one
+    script, in order: Lua has no includes, so shared functions go first."""
+    folder = Path(module_file).parent
+    return LuaScript("\n".join((folder / name).read_text() for name in names))

@@ -67,7 +67,7 @@ def test_redis_url_points_cache_sessions_and_channels_at_redis(settings):
     if settings.REDIS_URL is None:
         pytest.skip("no real Redis in this run")
     assert settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache"
+    assert settings.SESSION_ENGINE == "nullboard.sessions"  # cache sessions
     layer = settings.CHANNEL_LAYERS["default"]
     assert layer["BACKEND"].startswith("channels_redis")
     assert layer["CONFIG"]["hosts"] == [settings.REDIS_URL]
