@@ -88,14 +88,21 @@ class Hub:
         would say "Live" while missing posts. Closed, its page shows "paused",
         reconnects with backoff once the store answers, and joins afresh.
         """
-        while True:
-            await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
-            try:
-                await store.aclient().ping()
-            except (*store.OUTAGE_ERRORS, OSError):
-                logger.warning("Redis unreachable: closing live sockets")
-                await self.drop_all()
-                return
+        conn, failures = store.aclient_single(), 0
+        try:
+            while True:
+                await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
+                try:
+                    await conn.ping()
+                    failures = 0
+                except (*store.OUTAGE_ERRORS, OSError):
+                    failures += 1  # twice in a row: a blip is not an outage
+                    if failures >= 2:
+                        logger.warning("Redis unreachable: closing live sockets")
+                        await self.drop_all()
+                        return
+        finally:
+            await conn.aclose()
 
     async def drop_all(self) -> None:
         """Close every local socket and forget the layer channel (subscribe anew later)."""

@@ -98,6 +98,21 @@ def aclient() -> redis.asyncio.Redis:
     return found
 
 
+def aclient_single() -> redis.asyncio.Redis:
+    """A fresh asyncio client on one connection of its own, outside the shared pool
+    (a health check must not wait behind a busy pool and mistake load for an outage)."""
+    if is_embedded():
+        import fakeredis
+
+        return fakeredis.FakeAsyncRedis(server=embedded_server())
+    return redis.asyncio.Redis.from_url(
+        settings.REDIS_URL,
+        single_connection_client=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+    )
+
+
 class LuaScript:
     """A Lua file beside its module, run by EVALSHA; loaded on the first NOSCRIPT.
 

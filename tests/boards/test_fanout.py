@@ -65,15 +65,17 @@ async def test_losing_the_store_closes_every_live_socket_so_pages_reconnect(monk
 
     from nullboard import store
 
-    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.05)
-    socket = await connect()
-    await send(socket, "topic:join", {"topic": "news"})
-
     class Down:
         async def ping(self):
             raise redis.exceptions.ConnectionError("gone")
 
-    monkeypatch.setattr(store, "aclient", lambda: Down())
+        async def aclose(self):
+            pass
+
+    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.2)
+    monkeypatch.setattr(store, "aclient_single", lambda: Down())
+    socket = await connect()
+    await send(socket, "topic:join", {"topic": "news"})
     output = await socket.receive_output(timeout=2)
     assert output == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
     assert fanout.hub().members == {}
