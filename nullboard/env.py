@@ -36,18 +36,20 @@ def envbool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean; use true or false.")
 
 
+def _whole(name: str, text: str, minimum: int | None) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: {text!r} is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}: {number} is below the minimum of {minimum}.")
+    return number
+
+
 def envint(name: str, default: int, *, minimum: int | None = None) -> int:
     """Return an integer, refusing non-numbers and values below ``minimum``."""
     value = _raw(name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
-    if minimum is not None and number < minimum:
-        raise ImproperlyConfigured(f"{name}={number} is below the minimum of {minimum}.")
-    return number
+    return default if value is None else _whole(name, value, minimum)
 
 
 def envlist(name: str, default: list[str]) -> list[str]:
@@ -60,18 +62,6 @@ def envlist(name: str, default: list[str]) -> list[str]:
 
 def envint_list(name: str, default: list[int], *, minimum: int | None = None) -> list[int]:
     """A comma-separated list of whole numbers, each checked like :func:`envint`."""
-    value = _raw(name)
-    if value is None:
+    if _raw(name) is None:
         return list(default)
-    numbers = []
-    for item in (part.strip() for part in value.split(",")):
-        if not item:
-            continue
-        try:
-            number = int(item)
-        except ValueError:
-            raise ImproperlyConfigured(f"{name} has {item!r}, not a whole number.") from None
-        if minimum is not None and number < minimum:
-            raise ImproperlyConfigured(f"{name} has {number}, below the minimum of {minimum}.")
-        numbers.append(number)
-    return numbers
+    return [_whole(name, item, minimum) for item in envlist(name, [])]

@@ -133,4 +133,19 @@ def test_the_defaults_match_the_design(settings):
     assert project.POW_TTL_SECONDS == 120
     assert project.FLAG_HIDE_THRESHOLD == 3
     assert project.RANDOM_DELAY_MAX_MS == 250
-    assert project.DATABASES["default"]["ENGINE"] == "django.db.backends.dummy"  # no SQL
+    # No SQL: either untouched, or Django's own dummy entry once something asked.
+    engine = project.DATABASES.get("default", {}).get("ENGINE", "django.db.backends.dummy")
+    assert engine == "django.db.backends.dummy"
+
+
+def test_envint_list_checks_every_item(monkeypatch):
+    from nullboard.env import envint_list
+
+    monkeypatch.setenv("NB_INTS", "120, 600,")
+    assert envint_list("NB_INTS", [1]) == [120, 600]
+    monkeypatch.setenv("NB_INTS", "120,lots")
+    with pytest.raises(ImproperlyConfigured, match="'lots' is not a whole number"):
+        envint_list("NB_INTS", [1])
+    monkeypatch.setenv("NB_INTS", "0")
+    with pytest.raises(ImproperlyConfigured, match="below the minimum"):
+        envint_list("NB_INTS", [1], minimum=1)
