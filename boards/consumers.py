@@ -31,6 +31,11 @@ def _username(scope: dict[str, Any]) -> str | None:
 
 
 class FeedConsumer(AsyncWebsocketConsumer):
+    # No channel of its own: events reach the socket through the process's hub,
+    # so a per-socket channel would only add one idle blocking receive per socket
+    # (500 of them on the core layer). An alias no layer has gives none.
+    channel_layer_alias = "__hub_only__"
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, minus its close_old_connections() before every
         message: that is a thread hop per message per socket (most of the cost of
