@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import logging
 import os
-import threading
 import weakref
 from typing import Any
 
@@ -61,14 +59,7 @@ def publish(groups: list[str], event: str, payload: dict[str, Any]) -> None:
         # In a web process, hand the broadcast to the event loop and return: waiting
         # for it would hold Django's one thread for sync views while the loop is
         # busy, and every sync request would queue behind it.
-        with _order_lock:
-            # Chained, so events leave in the order they were published.
-            previous = _last_sent.get(loop)
-            future = asyncio.run_coroutine_threadsafe(
-                _send_after(previous, layer, groups, message), loop
-            )
-            _last_sent[loop] = future
-        future.add_done_callback(lambda done: _log_failure(done, event))
+        loop.call_soon_threadsafe(_enqueue, loop, (layer, groups, message))
         return
     try:
         async_to_sync(_send_all)(layer, groups, message)
@@ -76,14 +67,31 @@ def publish(groups: list[str], event: str, payload: dict[str, Any]) -> None:
         logger.warning("Live event %s not delivered", event, exc_info=True)
 
 
-_order_lock = threading.Lock()
-_last_sent: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class _Sender:
+    """One per event loop: sends published events in the order they were published."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.task = loop.create_task(self.run())
+
+    async def run(self) -> None:
+        while True:
+            layer, groups, message = await self.queue.get()
+            try:
+                await _send_all(layer, groups, message)
+            except Exception:  # a broadcast is best effort
+                logger.warning("Live event %s not delivered", message["event"], exc_info=True)
 
 
-async def _send_after(previous, layer, groups: list[str], message: dict[str, Any]) -> None:
-    if previous is not None and not previous.done():
-        await asyncio.wait([asyncio.wrap_future(previous)])
-    await _send_all(layer, groups, message)
+_senders: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _enqueue(loop: asyncio.AbstractEventLoop, item: tuple) -> None:
+    """Runs on the loop itself, so the senders need no lock."""
+    sender = _senders.get(loop)
+    if sender is None or sender.task.done():
+        sender = _senders[loop] = _Sender(loop)
+    sender.queue.put_nowait(item)
 
 
 def _serving_loop() -> asyncio.AbstractEventLoop | None:
@@ -95,11 +103,7 @@ def _serving_loop() -> asyncio.AbstractEventLoop | None:
     return loop
 
 
-def _log_failure(done: concurrent.futures.Future, event: str) -> None:
-    if not done.cancelled() and done.exception() is not None:
-        logger.warning("Live event %s not delivered", event, exc_info=done.exception())
-
-
 async def _send_all(layer, groups: list[str], message: dict[str, Any]) -> None:
-    for group in groups:  # the group rides along: each process's hub routes by it
-        await layer.group_send(group, {**message, "group": group})
+    # The group rides along: each process's hub routes by it. Groups go out
+    # together; one event's sends finish before the next event's start.
+    await asyncio.gather(*(layer.group_send(g, {**message, "group": g}) for g in groups))
