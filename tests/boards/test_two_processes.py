@@ -13,7 +13,7 @@ from antispam.pow import solve
 from tests.conftest import DaphneServer
 
 from .helpers import blob
-from .wsclient import WsClient
+from .wsclient import next_post, subscribe
 
 
 class HttpClient:
@@ -49,21 +49,6 @@ def two_servers(real_redis):
     yield servers
     for server in servers:
         server.stop()
-
-
-def subscribe(server: DaphneServer, topic: str) -> WsClient:
-    ws = WsClient(server.url)
-    assert ws.receive_json()["event"] == "session:ready"
-    ws.send_json({"event": "topic:join", "payload": {"topic": topic}})
-    assert ws.receive_json() == {"event": "topic:joined", "payload": {"topic": topic}}
-    return ws
-
-
-def next_post(ws: WsClient) -> dict:
-    while True:
-        frame = ws.receive_json()
-        if frame["event"] == "post:new":
-            return frame["payload"]
 
 
 def test_a_post_through_one_process_reaches_subscribers_of_both(two_servers):

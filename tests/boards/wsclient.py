@@ -81,3 +81,20 @@ class WsClient:
             self._send_frame(0x8, struct.pack("!H", 1000))
         finally:
             self.sock.close()
+
+
+def subscribe(server, topic: str) -> WsClient:
+    """A socket on ``server`` (anything with a ``url``) joined to ``topic``."""
+    ws = WsClient(server.url)
+    assert ws.receive_json()["event"] == "session:ready"
+    ws.send_json({"event": "topic:join", "payload": {"topic": topic}})
+    assert ws.receive_json() == {"event": "topic:joined", "payload": {"topic": topic}}
+    return ws
+
+
+def next_post(ws: WsClient) -> dict:
+    """The payload of the next ``post:new`` frame, skipping others."""
+    while True:
+        frame = ws.receive_json()
+        if frame["event"] == "post:new":
+            return frame["payload"]

@@ -14,7 +14,7 @@ import redis
 
 from antispam.pow import solve
 from tests.boards.helpers import blob
-from tests.boards.wsclient import WsClient
+from tests.boards.wsclient import next_post, subscribe
 from tests.conftest import DaphneServer, HttpClient, RedisServer
 
 # topic.news hashes to the first shard, topic.sport to the second (and the home
@@ -56,21 +56,6 @@ def write(http: HttpClient, path: str, body: dict) -> dict:
     status, _, content = http.post(path, {**body, **work})
     assert status == 201, content
     return json.loads(content)
-
-
-def subscribe(server: DaphneServer, topic: str) -> WsClient:
-    ws = WsClient(server.url)
-    assert ws.receive_json()["event"] == "session:ready"
-    ws.send_json({"event": "topic:join", "payload": {"topic": topic}})
-    assert ws.receive_json() == {"event": "topic:joined", "payload": {"topic": topic}}
-    return ws
-
-
-def next_post(ws: WsClient) -> dict:
-    while True:
-        frame = ws.receive_json()
-        if frame["event"] == "post:new":
-            return frame["payload"]
 
 
 def test_live_events_reach_both_processes_whichever_shard_carries_the_topic(two_processes, shards):
