@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench collectstatic clean
+.PHONY: run test lint format audit bench collectstatic clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## audit: every installed package (the pinned requirements and what they pull in) against
+## PyPI's vulnerability data; fails on a finding and on a package it could not check
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --local --progress-spinner off
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

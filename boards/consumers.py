@@ -126,14 +126,6 @@ class FeedConsumer(AsyncWebsocketConsumer):
             await fanout.hub().leave(group, self)
         await self.send_event("topic:left", named)
 
-    async def feed_event(self, message: dict[str, Any]) -> None:
-        """A service published to one of our groups (see boards.events): the frame
-        comes serialised once by the publisher, so fan-out only copies bytes."""
-        text = message.get("text")
-        if text is None:  # an older publisher's {event, payload}
-            return await self.send_event(message["event"], message["payload"])
-        await self.send(text_data=text)
-
     async def send_event(self, event: str, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps({"event": event, "payload": payload}))
 

@@ -120,17 +120,21 @@ class Hub:
                 logger.debug("Close of a closing socket failed", exc_info=True)
 
     async def deliver(self, message: dict[str, Any]) -> None:
-        """Send one published event to every local socket of its group."""
-        text, group = message.get("text"), message.get("group")
-        if text is None or group is None:
+        """Send published frames, in order, to every local socket of their group."""
+        texts, group = message.get("texts"), message.get("group")
+        if not isinstance(texts, list) or group is None:
             return
-        for n, socket in enumerate(list(self.members.get(group, ())), start=1):
-            try:
-                await socket.send(text_data=text)
-            except Exception:  # a socket closing mid-send; its disconnect cleans up
-                logger.debug("Send to a closing socket failed", exc_info=True)
-            if n % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
+        sent = 0
+        for socket in list(self.members.get(group, ())):
+            for text in texts:
+                try:
+                    await socket.send(text_data=text)
+                except Exception:  # a socket closing mid-send; its disconnect cleans up
+                    logger.debug("Send to a closing socket failed", exc_info=True)
+                    break
+                sent += 1
+                if sent % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
 
 
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -219,7 +219,7 @@ def opener(client: Client, stats: Stats, stop: threading.Event) -> None:
 class Subscriber:
     joined_at: float = 0.0
     left_at: float = 0.0
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, float] = field(default_factory=dict)  # post id -> when it arrived
     dropped: bool = False
 
 
@@ -242,7 +242,7 @@ async def subscribe(url: str, origin: str, sub: Subscriber, stop: asyncio.Event)
                 except TimeoutError:
                     continue
                 if frame["event"] == "post:new":
-                    sub.seen.add(frame["payload"]["id"])
+                    sub.seen[frame["payload"]["id"]] = time.monotonic()
         except websockets.ConnectionClosed:
             sub.dropped = True
         sub.left_at = time.monotonic()
@@ -381,14 +381,19 @@ def soak(
             if not wanted <= listed:
                 stats.fail(f"{len(wanted - listed)} acknowledged comments on {post_id} missing")
         # Every subscriber connected for the whole run saw every post made meanwhile.
-        lost = 0
+        # The lag runs from the writer's acknowledgement, so an event that beat the
+        # HTTP answer to the subscriber counts as 0.
+        lost, lags = 0, []
         for sub in subs:
             if sub.dropped:
                 stats.fail("a subscriber was disconnected")
                 continue
             for post_id, (_t, _b, made_at) in stats.posts.items():
-                if sub.joined_at < made_at <= writes_end and post_id not in sub.seen:
-                    lost += 1
+                if sub.joined_at < made_at <= writes_end:
+                    if post_id in sub.seen:
+                        lags.append(max(0.0, sub.seen[post_id] - made_at))
+                    else:
+                        lost += 1
         if lost:
             stats.fail(f"{lost} live events lost across subscribers")
     finally:
@@ -425,6 +430,7 @@ def soak(
             1 for s in subs for (_t, _b, m) in stats.posts.values() if s.joined_at < m
         ),
         "events_lost": lost,
+        "event_lag": lags,
         "redis_clients": clients_seen,
         "threads": threads_seen,
         "server_notes": server_notes,
@@ -459,6 +465,12 @@ def print_table(figures: dict) -> None:
         f"acknowledged: {figures['posts']} posts, {figures['comments']} comments; "
         f"live events expected {figures['events_expected']}, lost {figures['events_lost']}"
     )
+    if figures["event_lag"]:
+        lags = figures["event_lag"]
+        print(
+            f"live event lag after the write's answer: p50 {percentile(lags, 0.5) * 1000:.0f} ms, "
+            f"p99 {percentile(lags, 0.99) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms"
+        )
     samples = ", ".join(f"{t:.0f}s {kib / 1024:.1f}" for t, kib in figures["rss_kib"])
     print(f"web process RSS (MiB): {samples}")
     print(
