@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -17,6 +18,7 @@ from django.conf import settings
 
 from antispam.pow import solve
 from nullboard import store
+from tests.privacy import LOG_BOOK, SERVER_PORTS, TEST_CLIENT_ADDRESS, addresses_in_store
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -33,9 +35,49 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True)
 def _flush_store():
-    """Every test starts with an empty store (its own Redis db, see tests/settings.py)."""
+    """Every test starts with an empty store (its own Redis db, see tests/settings.py),
+    and leaves no client address in it (tests/privacy.py)."""
     store.client().flushdb()
     yield
+    try:
+        found = addresses_in_store()
+    except store.OUTAGE_ERRORS:
+        return  # a test that stopped the store has its own checks
+    assert not found, f"client addresses left in the store: {found}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_client_address_in_any_log_line():
+    """Every line logged during the suite, here and by each daphne a test starts,
+    is kept; once the suite ends, none may name a client address."""
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    handlers = {
+        handler
+        for logger in loggers
+        for handler in getattr(logger, "handlers", ())
+        if not type(handler).__module__.startswith("_pytest")
+    }
+    assert handlers, "the project's log handlers are not configured"
+    for handler in handlers:
+        LOG_BOOK.watch(handler, f"log handler {handler.name or type(handler).__name__}")
+    yield
+    offenders = LOG_BOOK.offenders()
+    assert not offenders, "log lines name a client address:\n" + "\n".join(offenders[:20])
+
+
+@pytest.fixture
+def client():
+    """Django's test client, from an address nothing else in the suite uses."""
+    from django.test import Client
+
+    return Client(REMOTE_ADDR=TEST_CLIENT_ADDRESS)
+
+
+@pytest.fixture
+def async_client():
+    from django.test import AsyncClient
+
+    return AsyncClient(REMOTE_ADDR=TEST_CLIENT_ADDRESS)
 
 
 @pytest.fixture
@@ -93,6 +135,7 @@ class DaphneServer:
 
     def __init__(self, env: dict | None = None, port: int | None = None) -> None:
         self.port = port or free_port()
+        SERVER_PORTS.add(self.port)
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
         self.env.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
@@ -121,7 +164,9 @@ class DaphneServer:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
-        return self.printed()
+        printed = self.printed()
+        LOG_BOOK.add(f"daphne :{self.port}", printed)
+        return printed
 
     def printed(self) -> str:
         self.output.seek(0)
@@ -244,6 +289,7 @@ class RedisServer:
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
+        SERVER_PORTS.add(self.port)
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen | None = None
 

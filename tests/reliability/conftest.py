@@ -129,35 +129,3 @@ def durable_redis(tmp_path):
     server = DurableRedisServer(tmp_path).start()
     yield server
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _no_client_address_left_in_the_store():
-    """After every test here (live servers, browsers, soaks), the store holds no
-    client address: every request in these tests comes from 127.0.0.1."""
-    yield
-    stored = everything_in_redis()
-    for address in (b"127.0.0.1", b"203.0.113.", b"2001:db8:"):
-        assert address not in stored, address
-
-
-def everything_in_redis() -> bytes:
-    """Every key and every value, decoded as far as Redis types allow."""
-    conn = store.client()
-    out = []
-    for name in conn.scan_iter(count=1000):
-        out.append(name)
-        kind = conn.type(name)
-        if kind == b"string":
-            out.append(conn.get(name) or b"")
-        elif kind == b"hash":
-            for field, value in conn.hgetall(name).items():
-                out += [field, value]
-        elif kind == b"zset":
-            out += [member for member, _ in conn.zrange(name, 0, -1, withscores=True)]
-        elif kind == b"set":
-            out += list(conn.smembers(name))
-        elif kind == b"list":
-            out += conn.lrange(name, 0, -1)
-        out.append(conn.dump(name) or b"")
-    return b"\n".join(out)

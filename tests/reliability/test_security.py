@@ -14,10 +14,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from boards import services as boards
 from tests.conftest import DaphneServer, HttpClient, pow_fields
+from tests.privacy import everything_in_redis
 from tests.reliability.conftest import (
     assert_no_server_error,
     blob,
-    everything_in_redis,
     redis_snapshot,
     session_client,
     solved,
