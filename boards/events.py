@@ -6,7 +6,9 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +22,9 @@ logger = logging.getLogger(__name__)
 
 HOME_GROUP = "feed.home"
 TRENDING_GROUP = "feed.trending"
-MESSAGE_TYPE = "feed.event"  # {"group": ..., "texts": [frame, ...]}, read by the hub
+MESSAGE_TYPE = "feed.event"  # {group, texts: [frame, ...], stream, number}, read by the hub
 MAX_BATCH = 64  # events per layer message when a backlog is sent at once
+RETRY_SECONDS = 5.0  # a failover takes a few seconds; a longer outage loses events
 
 
 def topic_group(topic: str) -> str:
@@ -78,34 +81,90 @@ class Published:
     text: str
 
 
-async def send_batch(batch: list[Published]) -> None:
-    """Send events, in order, as one layer message per group.
+class Stream:
+    """One sender's numbering of its messages, per group.
+
+    Each message to a group carries the stream's id and the next number. The
+    hub (boards.fanout) that sees a number skipped knows a message was lost,
+    in Redis or here, and closes its sockets so their pages re-read the feed;
+    one that sees a number again drops it (a retried send that had got through).
+    """
+
+    def __init__(self) -> None:
+        self.id = secrets.token_hex(8)
+        self.numbers: dict[str, int] = {}
+
+    def next(self, group: str) -> int:
+        self.numbers[group] = self.numbers.get(group, 0) + 1
+        return self.numbers[group]
+
+
+async def send_batch(
+    batch: list[Published],
+    *,
+    retry_seconds: float = RETRY_SECONDS,
+    stream: Stream | None = None,
+) -> bool:
+    """Send events, in order, as one layer message per group; False if some were lost.
 
     Under load many events wait at once; each group then gets one message that
     carries all of its frames, so a burst costs a round trip per group, not per
     event, and a group's frames keep their order (the hub sends them in turn).
+    A failed send is retried for ``retry_seconds``, which carries events across a
+    Sentinel failover or a dropped connection; past that they are logged and lost,
+    and the gap in ``stream``'s numbers tells every hub to close its sockets.
     """
-    frames: dict[tuple[Any, str], list[str]] = {}
+    stream = stream or Stream()
+    texts: dict[tuple[Any, str], list[str]] = {}
     for item in batch:
         for group in item.groups:
-            frames.setdefault((item.layer, group), []).append(item.text)
-    sends = [
-        layer.group_send(group, {"type": MESSAGE_TYPE, "group": group, "texts": texts})
-        for (layer, group), texts in frames.items()
-    ]
-    results = await asyncio.gather(*sends, return_exceptions=True)
-    for ((_, group), texts), result in zip(frames.items(), results, strict=True):
-        if isinstance(result, Exception):  # a broadcast is best effort
-            logger.warning(
-                "Live event to %s not delivered (%d frames): %r", group, len(texts), result
-            )
+            texts.setdefault((item.layer, group), []).append(item.text)
+    pending = {
+        (layer, group): {
+            "type": MESSAGE_TYPE,
+            "group": group,
+            "texts": frames,
+            "stream": stream.id,
+            "number": stream.next(group),
+        }
+        for (layer, group), frames in texts.items()
+    }
+    deadline, pause = time.monotonic() + retry_seconds, 0.1
+    while True:
+        results = await asyncio.gather(
+            *(layer.group_send(group, message) for (layer, group), message in pending.items()),
+            return_exceptions=True,
+        )
+        errors = {
+            key: result
+            for key, result in zip(pending, results, strict=True)
+            if isinstance(result, Exception)
+        }
+        if not errors:
+            return True
+        if time.monotonic() + pause > deadline:
+            for (layer, group), error in errors.items():
+                frames = len(pending[layer, group]["texts"])
+                logger.warning(
+                    "Live event to %s not delivered (%d frames): %r", group, frames, error
+                )
+            return False
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 1.0)
+        pending = {key: pending[key] for key in errors}
 
 
 class _Sender:
-    """One per event loop: sends what was published, in order, batching a backlog."""
+    """One per event loop: sends what was published, in order, batching a backlog.
+
+    While the layer keeps failing, batches are tried once, not retried: events
+    queued behind a long outage would otherwise wait RETRY_SECONDS each.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.queue: asyncio.Queue[Published] = asyncio.Queue()
+        self.stream = Stream()
+        self.failing = False
         self.task = loop.create_task(self.run())
 
     async def run(self) -> None:
@@ -113,7 +172,9 @@ class _Sender:
             batch = [await self.queue.get()]
             while len(batch) < MAX_BATCH and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
-            await send_batch(batch)
+            retry = 0.0 if self.failing else RETRY_SECONDS
+            sent = await send_batch(batch, retry_seconds=retry, stream=self.stream)
+            self.failing = not sent
 
 
 _senders: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 YIELD_EVERY = 100  # let the loop breathe (HTTP requests) during a big fan-out
 HEALTH_INTERVAL_SECONDS = 2.0
+HEARTBEAT = "hub.heartbeat"
+HEARTBEATS_UNHEARD = 3  # sent since the last one came back: the path is dead
+STREAMS_PER_GROUP = 256  # senders remembered per group (each web process is one)
 # Daphne (autobahn) sends only 1000 or 3000-4999; 4012 stands for "store lost":
 # the page shows paused and reconnects.
 CLOSE_STORE_LOST = 4012
@@ -44,6 +47,9 @@ class Hub:
         self.pump: asyncio.Task | None = None
         self.watch: asyncio.Task | None = None
         self.lock = asyncio.Lock()
+        self.sent = self.heard = 0  # heartbeats, numbered per channel
+        self.gap = False  # a heartbeat or an event was lost on the way
+        self.numbers: dict[str, dict[str, int]] = {}  # group -> stream -> last number
 
     async def join(self, group: str, socket: Socket) -> None:
         async with self.lock:
@@ -51,6 +57,8 @@ class Hub:
                 # The default prefix: RedisChannelLayer receives every process-local
                 # channel through one real channel, named by that prefix.
                 self.channel = await self.layer.new_channel()
+                self.sent = self.heard = 0
+                self.gap = False
                 self.pump = asyncio.create_task(self._pump(self.channel))
                 self.watch = asyncio.create_task(self._watch())
             if group not in self.members:
@@ -66,13 +74,17 @@ class Hub:
             members.discard(socket)
             if not members:
                 del self.members[group]
+                self.numbers.pop(group, None)
                 await self.layer.group_discard(group, self.channel)
 
     async def _pump(self, channel: str) -> None:
         while True:
             try:
                 message = await self.layer.receive(channel)
-                await self.deliver(message)
+                if message.get("type") == HEARTBEAT:
+                    self._heard(message.get("n"))
+                else:
+                    await self.deliver(message)
             except asyncio.CancelledError:
                 raise
             except (TimeoutError, RedisTimeoutError):
@@ -81,36 +93,62 @@ class Hub:
                 logger.warning("Live event not fanned out", exc_info=True)
                 await asyncio.sleep(1)  # an outage raises at once; do not spin
 
-    async def _watch(self) -> None:
-        """While sockets listen, check the store; if it is gone, close them all.
+    def _heard(self, number: object) -> None:
+        if not isinstance(number, int):
+            return
+        if number > self.heard + 1:
+            self.gap = True  # the ones between were sent and never arrived
+        self.heard = max(self.heard, number)
 
-        Events published during an outage are lost, so a socket that stayed open
-        would say "Live" while missing posts. Closed, its page shows "paused",
-        reconnects with backoff once the store answers, and joins afresh.
+    async def _watch(self) -> None:
+        """While sockets listen, check the path events take; if it broke, close them all.
+
+        Pub/sub keeps nothing: what is published while a subscription is down is
+        lost, and a socket left open would say "Live" while missing posts. So every
+        HEALTH_INTERVAL_SECONDS the hub sends a numbered heartbeat to its own
+        channel, out through Redis and back through the subscription events arrive
+        on. The path broke if a send fails (the connection dropped), if
+        HEARTBEATS_UNHEARD go out and none comes back, or if one comes back after a
+        gap in the numbers (the subscription reconnected, say after a failover, and
+        lost what came meanwhile). Load only delays heartbeats; it loses none.
+        Closed with CLOSE_STORE_LOST, a page shows "paused", reconnects once the
+        store answers, and re-reads the feed.
         """
-        conn, failures = store.aclient_single(), 0
-        try:
-            while True:
-                await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
-                try:
-                    await conn.ping()
-                    failures = 0
-                except (*store.OUTAGE_ERRORS, OSError):
-                    failures += 1  # twice in a row: a blip is not an outage
-                    if failures >= 2:
-                        logger.warning("Redis unreachable: closing live sockets")
-                        await self.drop_all()
-                        return
-        finally:
-            await conn.aclose()
+        while True:
+            await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
+            if self.gap:
+                reason = "events or heartbeats lost in transit"
+                break
+            try:
+                await self.layer.send(self.channel, {"type": HEARTBEAT, "n": self.sent + 1})
+            except (*store.OUTAGE_ERRORS, OSError) as error:
+                # The connection broke, so the subscription did too, and whatever
+                # was published until it came back is lost.
+                reason = f"Redis unreachable ({type(error).__name__})"
+                break
+            self.sent += 1
+            if self.sent - self.heard > HEARTBEATS_UNHEARD:
+                reason = "heartbeats not coming back"
+                break
+        logger.warning("Live events interrupted, %s: closing live sockets", reason)
+        await self.drop_all()
 
     async def drop_all(self) -> None:
         """Close every local socket and forget the layer channel (subscribe anew later)."""
         async with self.lock:
             sockets = {socket for members in self.members.values() for socket in members}
+            groups, channel = list(self.members), self.channel
             self.members.clear()
+            self.numbers.clear()
             self.channel = None
             pump, self.pump, self.watch = self.pump, None, None
+            # Unsubscribed here, subscribed afresh on the next join: a subscription
+            # that came back by itself after a reconnect cannot be trusted.
+            for group in groups:
+                try:
+                    await asyncio.wait_for(self.layer.group_discard(group, channel), 2)
+                except Exception:  # the store is down: its side is gone anyway
+                    logger.debug("Unsubscribe during an outage failed", exc_info=True)
         if pump is not None:
             pump.cancel()
         for socket in sockets:
@@ -122,7 +160,7 @@ class Hub:
     async def deliver(self, message: dict[str, Any]) -> None:
         """Send published frames, in order, to every local socket of their group."""
         texts, group = message.get("texts"), message.get("group")
-        if not isinstance(texts, list) or group is None:
+        if not isinstance(texts, list) or group is None or not self._in_sequence(message):
             return
         sent = 0
         for socket in list(self.members.get(group, ())):
@@ -135,6 +173,22 @@ class Hub:
                 sent += 1
                 if sent % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
+
+    def _in_sequence(self, message: dict[str, Any]) -> bool:
+        """False for a message seen before; flags a gap when one was skipped."""
+        stream, number, group = message.get("stream"), message.get("number"), message["group"]
+        if not isinstance(stream, str) or not isinstance(number, int):
+            return True  # unnumbered: nothing to check
+        last = self.numbers.setdefault(group, {})
+        before = last.get(stream)
+        if before is not None and number <= before:
+            return False  # a retried send that had got through the first time
+        if before is not None and number > before + 1:
+            self.gap = True  # lost in Redis or by the sender: pages must re-read
+        if before is None and len(last) >= STREAMS_PER_GROUP:
+            last.clear()  # long-gone processes; the next of each starts afresh
+        last[stream] = number
+        return True
 
 
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

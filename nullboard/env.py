@@ -65,3 +65,18 @@ def envint_list(name: str, default: list[int], *, minimum: int | None = None) ->
     if _raw(name) is None:
         return list(default)
     return [_whole(name, item, minimum) for item in envlist(name, [])]
+
+
+def envaddresses(name: str) -> list[tuple[str, int]]:
+    """A comma-separated list of ``host:port`` pairs (IPv6 hosts in brackets)."""
+    pairs = []
+    for item in envlist(name, []):
+        host, colon, port = item.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not colon or not host:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not host:port.")
+        number = _whole(name, port, 1)
+        if number > 65535:
+            raise ImproperlyConfigured(f"{name}: {number} is not a port.")
+        pairs.append((host, number))
+    return pairs

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from nullboard.env import envbool, envint, envint_list, envlist, envstr
+from nullboard.env import envaddresses, envbool, envint, envint_list, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -76,9 +76,23 @@ DATABASES: dict = {}
 # --- Redis -----------------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL")
 REDIS_KEY_PREFIX = "nb"
+# Failover through Sentinel: REDIS_SENTINELS lists the sentinels (host:port, ...)
+# and REDIS_URL names the monitored master instead of a host, with the password
+# and db as usual: redis://:password@nullboard/0 (docs/scaling.md).
+REDIS_SENTINELS = envaddresses("REDIS_SENTINELS")
+if REDIS_SENTINELS and REDIS_URL is None:
+    raise ImproperlyConfigured("REDIS_SENTINELS needs REDIS_URL=redis://MASTER-NAME/DB.")
+
+
+def _db_of(url: str | None) -> str:
+    return urlsplit(url or "").path.strip("/") or "0"
+
+
+REDIS_DB = _db_of(REDIS_URL)
 
 # A blocking pool: a burst past the pool's size waits up to 5 s for a connection
 # instead of failing (redis-py's default pool raises at 100, which became a 503).
+# Sentinel's pool finds the master before each new connection and cannot block.
 REDIS_POOL_SIZE = envint("REDIS_POOL_SIZE", 200, minimum=1)
 _redis_options: dict = {
     "SOCKET_CONNECT_TIMEOUT": 2,
@@ -99,6 +113,16 @@ if REDIS_URL is None:
         "max_connections": REDIS_POOL_SIZE,
         "timeout": 5,
     }
+elif REDIS_SENTINELS:
+    # django-redis's SentinelClient would send reads to replicas; Nullboard reads
+    # its own writes (a session, a post), so every command goes to the master.
+    del _redis_options["CONNECTION_POOL_KWARGS"]["timeout"]
+    _redis_options |= {
+        "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+        "CONNECTION_POOL_CLASS": "redis.sentinel.SentinelConnectionPool",
+        "SENTINELS": REDIS_SENTINELS,
+        "SENTINEL_KWARGS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
 
 CACHES = {
     "default": {
@@ -113,6 +137,24 @@ CACHES = {
 # several keys at once); the channel layer may be sharded over several servers,
 # consistently hashed by group (docs/scaling.md).
 CHANNEL_REDIS_URLS = envlist("CHANNEL_REDIS_URLS", [REDIS_URL] if REDIS_URL else [])
+if REDIS_SENTINELS and envstr("CHANNEL_REDIS_URLS") is None:
+    # The layer follows the data's master through the same sentinels.
+    _master = urlsplit(REDIS_URL)
+    CHANNEL_REDIS_HOSTS: list = [
+        {
+            "master_name": _master.hostname,
+            "sentinels": REDIS_SENTINELS,
+            "sentinel_kwargs": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "db": int(REDIS_DB),
+            "password": _master.password,
+            "username": _master.username,
+            "socket_connect_timeout": 2,
+        }
+    ]
+    _channel_db = REDIS_DB
+else:
+    CHANNEL_REDIS_HOSTS = CHANNEL_REDIS_URLS
+    _channel_db = _db_of(CHANNEL_REDIS_URLS[0] if CHANNEL_REDIS_URLS else None)
 # "pubsub" (RedisPubSubChannelLayer) or "core" (RedisChannelLayer), both measured in
 # the fan-out bench (docs/scaling.md): at 500 sockets p99 232 against 236 ms before
 # the per-process hub (boards.fanout), 45 against 41 ms with it. As fast as each
@@ -127,7 +169,6 @@ if CHANNEL_LAYER not in ("pubsub", "core"):
 if not CHANNEL_REDIS_URLS:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 elif CHANNEL_LAYER == "pubsub":
-    _channel_db = urlsplit(CHANNEL_REDIS_URLS[0]).path.strip("/") or "0"
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
@@ -137,7 +178,7 @@ elif CHANNEL_LAYER == "pubsub":
             # as the socket, so there is no group_expiry to tune, and each
             # process's queues are unbounded: a live event is never refused.
             "CONFIG": {
-                "hosts": CHANNEL_REDIS_URLS,
+                "hosts": CHANNEL_REDIS_HOSTS,
                 "prefix": f"{REDIS_KEY_PREFIX}:ch:{_channel_db}",
             },
         }
@@ -147,7 +188,7 @@ else:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": CHANNEL_REDIS_URLS,
+                "hosts": CHANNEL_REDIS_HOSTS,
                 "prefix": f"{REDIS_KEY_PREFIX}:ch",
                 # Memberships are refreshed only on join, so this is the longest
                 # a socket keeps hearing its topics: a feed page left open all day.

@@ -12,6 +12,7 @@ import weakref
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
@@ -72,6 +73,7 @@ def client() -> redis.Redis:
 
 _async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 ASYNC_POOL_SIZE = 64  # per event loop (one per web process); a feed read holds one ~0.2 ms
+_ASYNC_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 
 
 def aclient() -> redis.asyncio.Redis:
@@ -83,6 +85,8 @@ def aclient() -> redis.asyncio.Redis:
             import fakeredis
 
             found = fakeredis.FakeAsyncRedis(server=embedded_server())
+        elif settings.REDIS_SENTINELS:
+            found = _sentinel_master()
         else:
             # A blocking pool: a burst of concurrent requests on this loop waits a
             # moment for a connection instead of failing (a full pool would be a 503).
@@ -90,26 +94,30 @@ def aclient() -> redis.asyncio.Redis:
                 settings.REDIS_URL,
                 max_connections=ASYNC_POOL_SIZE,
                 timeout=5,
-                socket_connect_timeout=2,
-                socket_timeout=5,
+                **_ASYNC_TIMEOUTS,
             )
             found = redis.asyncio.Redis(connection_pool=pool)
         _async_clients[loop] = found
     return found
 
 
-def aclient_single() -> redis.asyncio.Redis:
-    """A fresh asyncio client on one connection of its own, outside the shared pool
-    (a health check must not wait behind a busy pool and mistake load for an outage)."""
-    if is_embedded():
-        import fakeredis
+def _sentinel_master() -> redis.asyncio.Redis:
+    """An asyncio client that asks the sentinels for the master before each new
+    connection, so it follows a failover; REDIS_URL names the master and the db."""
+    from redis.asyncio.sentinel import Sentinel
 
-        return fakeredis.FakeAsyncRedis(server=embedded_server())
-    return redis.asyncio.Redis.from_url(
-        settings.REDIS_URL,
-        single_connection_client=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
+    url = urlsplit(settings.REDIS_URL)
+    sentinel = Sentinel(
+        settings.REDIS_SENTINELS,
+        sentinel_kwargs={"socket_connect_timeout": 2, "socket_timeout": 2},
+        **_ASYNC_TIMEOUTS,
+    )
+    return sentinel.master_for(
+        url.hostname,
+        db=int(settings.REDIS_DB),
+        username=url.username,
+        password=url.password,
+        max_connections=ASYNC_POOL_SIZE,
     )
 
 

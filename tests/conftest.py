@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 
 from antispam.pow import solve
@@ -285,12 +286,15 @@ class HttpClient:
 
 
 class RedisServer:
-    """A throwaway redis-server on its own port, for outage tests."""
+    """A throwaway redis-server on its own port, for outage tests; ``args`` adds
+    options (``["--replicaof", "127.0.0.1", "6380"]``, or ``["--sentinel"]``
+    after a config file)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, args: list[str] | None = None) -> None:
         self.port = port or free_port()
         SERVER_PORTS.add(self.port)
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.args = args or []
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> RedisServer:
@@ -300,7 +304,7 @@ class RedisServer:
                 pytest.fail("CI must run the outage tests; redis-server is missing")
             pytest.skip("redis-server is not installed")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            [binary, *self.args, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -312,6 +316,9 @@ class RedisServer:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=5, decode_responses=True)
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -29,6 +29,8 @@ def _answers(url: str) -> bool:
 
 if "NB_TEST_EMBEDDED" in os.environ:
     os.environ.pop("REDIS_URL", None)
+elif "REDIS_SENTINELS" in os.environ:
+    pass  # REDIS_URL names a master the sentinels know, not a host (tests/scale)
 else:
     os.environ.setdefault("REDIS_URL", _default_url)
     if not _answers(os.environ["REDIS_URL"]):

@@ -51,8 +51,9 @@ async def test_sockets_of_one_group_share_one_hub_membership():
 async def test_a_published_event_carries_its_frame_serialised_once(monkeypatch):
     sent: list[events.Published] = []
 
-    async def record(batch):
+    async def record(batch, **options):
         sent.extend(batch)
+        return True
 
     monkeypatch.setattr(events, "send_batch", record)
     await sync_to_async(make_post)(topic="news")
@@ -69,9 +70,9 @@ def record_sends(monkeypatch) -> list[tuple[str, float]]:
     sends: list[tuple[str, float]] = []
     real = events.send_batch
 
-    async def record(batch):
+    async def record(batch, **options):
         sends.append((threading.current_thread().name, time.monotonic()))
-        await real(batch)
+        return await real(batch, **options)
 
     monkeypatch.setattr(events, "send_batch", record)
     return sends
@@ -150,19 +151,100 @@ async def test_a_backlog_goes_out_in_few_messages_in_publish_order():
     assert [len(message["texts"]) for _, message in layer.sent] == [64, 64, 22]
 
 
-async def test_a_failed_group_send_is_logged_and_the_others_still_go(caplog):
-    class HalfDown(RecordingLayer):
-        async def group_send(self, group, message):
-            if group == "feed.home":
-                raise ConnectionError("shard down")
-            await super().group_send(group, message)
+class FlakyLayer(RecordingLayer):
+    """Refuses sends to ``group`` ``failures`` times (a dropped connection, a
+    failover), then takes them."""
 
-    layer = HalfDown()
-    await events.send_batch([events.Published(layer, ("topic.news", "feed.home"), "e", "x")])
-    assert layer.sent == [
-        ("topic.news", {"type": "feed.event", "group": "topic.news", "texts": ["x"]})
+    def __init__(self, group: str, failures: int) -> None:
+        super().__init__()
+        self.group, self.failures = group, failures
+
+    async def group_send(self, group, message):
+        if group == self.group and self.failures:
+            self.failures -= 1
+            raise ConnectionError("shard down")
+        await super().group_send(group, message)
+
+
+async def test_a_failed_group_send_is_retried_and_the_others_go_once():
+    layer = FlakyLayer("feed.home", failures=3)
+    item = events.Published(layer, ("topic.news", "feed.home"), "e", "x")
+    assert await events.send_batch([item], retry_seconds=5)
+    assert [(group, message["texts"]) for group, message in layer.sent] == [
+        ("topic.news", ["x"]),
+        ("feed.home", ["x"]),
     ]
+
+
+async def test_a_send_still_failing_after_the_retries_is_logged_and_dropped(caplog):
+    layer = FlakyLayer("feed.home", failures=1000)
+    item = events.Published(layer, ("topic.news", "feed.home"), "e", "x")
+    started = time.monotonic()
+    assert not await events.send_batch([item], retry_seconds=0.5)
+    assert 0.2 < time.monotonic() - started < 1.5
+    assert [group for group, _ in layer.sent] == ["topic.news"]
     assert "Live event to feed.home not delivered (1 frames)" in caplog.text
+
+
+async def test_while_the_layer_keeps_failing_later_batches_are_not_retried(monkeypatch):
+    monkeypatch.setattr(events, "RETRY_SECONDS", 0.3)
+    layer = FlakyLayer("topic.news", failures=1000)
+    loop = asyncio.get_running_loop()
+    started = time.monotonic()
+    for n in range(3):
+        events._enqueue(loop, events.Published(layer, ("topic.news",), "e", str(n)))
+        await asyncio.sleep(0.01)  # three batches: one event each
+    sender = events._senders[loop]
+    while not sender.queue.empty() or not sender.failing:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert time.monotonic() - started < 0.9  # one batch waited out its retries, not three
+    layer.failures = 0
+    events._enqueue(loop, events.Published(layer, ("topic.news",), "e", "back"))
+    while not layer.sent:
+        await asyncio.sleep(0.01)
+    assert layer.sent[0][1]["texts"] == ["back"] and not sender.failing
+
+
+async def test_each_group_numbers_its_messages_and_a_lost_one_still_uses_its_number():
+    layer, stream = FlakyLayer("feed.home", failures=1000), events.Stream()
+
+    async def send(text: str) -> None:
+        item = events.Published(layer, ("topic.news", "feed.home"), "e", text)
+        await events.send_batch([item], retry_seconds=0, stream=stream)
+
+    await send("a")
+    await send("b")
+    layer.failures = 0
+    await send("c")
+    numbers = [(group, message["number"], message["texts"]) for group, message in layer.sent]
+    assert numbers == [
+        ("topic.news", 1, ["a"]),
+        ("topic.news", 2, ["b"]),
+        ("topic.news", 3, ["c"]),
+        ("feed.home", 3, ["c"]),  # 1 and 2 were lost: the hubs will see the gap
+    ]
+    assert {message["stream"] for _, message in layer.sent} == {stream.id}
+
+
+async def test_the_hub_drops_a_repeat_and_closes_sockets_on_a_skipped_number(monkeypatch):
+    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
+    socket = await connect()
+    await send(socket, "topic:join", {"topic": "news"})
+
+    def message(number: int) -> dict:
+        frame = f'{{"event":"post:new","payload":{{"n":{number}}}}}'
+        return {"group": "topic.news", "texts": [frame], "stream": "s1", "number": number}
+
+    hub = fanout.hub()
+    for number in (1, 2, 2, 3):  # 2 again: a retried send that had got through
+        await hub.deliver(message(number))
+    assert [(await until(socket, "post:new"))["payload"]["n"] for _ in range(3)] == [1, 2, 3]
+    assert not hub.gap
+    await hub.deliver(message(5))  # 4 never came
+    assert (await until(socket, "post:new"))["payload"]["n"] == 5
+    assert hub.gap
+    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
 
 
 async def test_a_socket_gets_a_burst_of_frames_whole_and_in_order():
@@ -180,23 +262,62 @@ async def test_a_frame_for_a_group_without_local_sockets_is_dropped_quietly():
     await fanout.hub().deliver({"type": "feed.event", "event": "post:new"})
 
 
+async def closed(socket) -> dict:
+    return await socket.receive_output(timeout=3)
+
+
 async def test_losing_the_store_closes_every_live_socket_so_pages_reconnect(monkeypatch):
     import redis
 
-    from nullboard import store
+    async def down(channel, message):
+        raise redis.exceptions.ConnectionError("gone")
 
-    class Down:
-        async def ping(self):
-            raise redis.exceptions.ConnectionError("gone")
-
-        async def aclose(self):
-            pass
-
-    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.2)
-    monkeypatch.setattr(store, "aclient_single", lambda: Down())
+    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
-    output = await socket.receive_output(timeout=2)
-    assert output == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
+    monkeypatch.setattr(fanout.hub().layer, "send", down)
+    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
     assert fanout.hub().members == {}
     assert fanout.hub().channel is None
+
+
+async def test_a_gap_in_the_heartbeats_closes_the_sockets(monkeypatch):
+    """The subscription reconnected (a failover): what was published meanwhile is
+    lost, so pages must re-read rather than go on saying "Live"."""
+    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
+    socket = await connect()
+    await send(socket, "topic:join", {"topic": "news"})
+    hub = fanout.hub()
+    real = hub.layer.send
+
+    async def lose_one(channel, message):
+        if message["n"] != 3:  # heartbeat 3 is published into a dead subscription
+            await real(channel, message)
+
+    monkeypatch.setattr(hub.layer, "send", lose_one)
+    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
+    assert hub.heard >= 4
+
+
+async def test_heartbeats_that_never_come_back_close_the_sockets(monkeypatch):
+    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
+    socket = await connect()
+    await send(socket, "topic:join", {"topic": "news"})
+
+    async def into_the_void(channel, message):
+        pass  # accepted by the store, never delivered
+
+    monkeypatch.setattr(fanout.hub().layer, "send", into_the_void)
+    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
+
+
+async def test_a_healthy_path_keeps_sockets_open_and_events_flowing(monkeypatch):
+    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.05)
+    socket = await connect()
+    await send(socket, "topic:join", {"topic": "news"})
+    await asyncio.sleep(1.0)  # twenty heartbeats, through the real Redis
+    hub = fanout.hub()
+    assert hub.heard >= 10 and not hub.gap
+    post = await sync_to_async(make_post)(topic="news")
+    assert (await until(socket, "post:new"))["payload"] == post
+    await socket.disconnect()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from nullboard.env import envbool, envint, envlist, envstr
+from nullboard.env import envaddresses, envbool, envint, envlist, envstr
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +47,24 @@ def test_envint_refuses_words_and_values_below_the_minimum(monkeypatch):
 def test_envlist_splits_on_commas(monkeypatch):
     monkeypatch.setenv("NB_LIST", "a.example, b.example,,")
     assert envlist("NB_LIST", []) == ["a.example", "b.example"]
+
+
+def test_envaddresses_reads_host_port_pairs(monkeypatch):
+    monkeypatch.setenv("NB_ADDRESSES", "sentinel-1:26379, [::1]:26380,")
+    assert envaddresses("NB_ADDRESSES") == [("sentinel-1", 26379), ("::1", 26380)]
+
+
+@pytest.mark.parametrize("bad", ["sentinel", ":26379", "sentinel:port", "sentinel:0", "s:70000"])
+def test_envaddresses_refuses_what_is_not_host_and_port(monkeypatch, bad):
+    monkeypatch.setenv("NB_ADDRESSES", bad)
+    with pytest.raises(ImproperlyConfigured, match="NB_ADDRESSES"):
+        envaddresses("NB_ADDRESSES")
+
+
+def test_sentinels_without_the_masters_name_stop_start_up():
+    result = manage("check", DEBUG="true", REDIS_SENTINELS="127.0.0.1:26379")
+    assert result.returncode != 0
+    assert "REDIS_SENTINELS needs REDIS_URL=redis://MASTER-NAME/DB" in result.stderr
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
