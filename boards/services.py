@@ -253,18 +253,23 @@ def _comment_place(comment_id: str) -> tuple[str, dict[str, str]] | None:
     return post_id, (found[0] if found else {})
 
 
+def _comment_keys(comment_id: str, post_id: str) -> list[str]:
+    """The comment, its post's shown and hidden lists, and the post (for its count)."""
+    return [
+        keys.comment_key(comment_id),
+        keys.post_comments_key(post_id),
+        keys.post_hidden_comments_key(post_id),
+        keys.post_key(post_id),
+    ]
+
+
 def comment_hide(*, comment_id: str) -> bool:
     """Hide a comment from its post's list; tell live clients (``comment:hidden``)."""
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return False
     post_id, where = place
     hidden = _comment_hide(
-        [
-            keys.comment_key(comment_id),
-            keys.post_comments_key(post_id),
-            keys.post_hidden_comments_key(post_id),
-            keys.post_key(post_id),
-        ],
+        _comment_keys(comment_id, post_id),
         [comment_id],
     )
     if not hidden:
@@ -283,12 +288,7 @@ def comment_unhide(*, comment_id: str) -> bool | None:
         return None
     post_id, where = place
     result = _comment_unhide(
-        [
-            keys.comment_key(comment_id),
-            keys.post_comments_key(post_id),
-            keys.post_hidden_comments_key(post_id),
-            keys.post_key(post_id),
-        ],
+        _comment_keys(comment_id, post_id),
         [comment_id],
     )
     if result < 0:
@@ -307,11 +307,7 @@ def comment_remove(*, comment_id: str) -> bool:
         return False
     post_id, where = place
     removed = _comment_remove(
-        [
-            keys.comment_key(comment_id),
-            keys.post_comments_key(post_id),
-            keys.post_hidden_comments_key(post_id),
-        ],
+        _comment_keys(comment_id, post_id)[:3],
         [comment_id],
     )
     if not removed:
