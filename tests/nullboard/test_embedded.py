@@ -71,3 +71,29 @@ def test_redis_url_points_cache_sessions_and_channels_at_redis(settings):
     layer = settings.CHANNEL_LAYERS["default"]
     assert layer["BACKEND"].startswith("channels_redis")
     assert layer["CONFIG"]["hosts"] == [settings.REDIS_URL]
+
+
+def test_the_live_feed_stays_open_and_delivers_on_the_in_memory_layer(embedded_server):
+    """The hub's heartbeats go through the in-memory layer too: an idle socket
+    outlives the point where unheard heartbeats would close it, then hears a post."""
+    import time
+
+    from antispam.pow import solve
+    from boards import fanout
+    from tests.boards.helpers import blob
+    from tests.boards.wsclient import next_post, subscribe
+
+    socket = subscribe(embedded_server, "news")
+    time.sleep(fanout.HEALTH_INTERVAL_SECONDS * (fanout.HEARTBEATS_UNHEARD + 1) + 0.5)
+    client = HttpClient(embedded_server.url)
+    client.get("/")
+    session = json.loads(client.post("/api/session")[2])
+    work = {
+        "pow_challenge": session["pow_challenge"],
+        "pow_nonce": solve(session["pow_challenge"], session["pow_difficulty"]),
+    }
+    status, _, body = client.post("/api/posts", {"topic": "news", "blob": blob(), **work})
+    assert status == 201
+    assert next_post(socket)["id"] == json.loads(body)["id"]
+    socket.close()
+    assert "Live events interrupted" not in embedded_server.stop()
