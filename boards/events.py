@@ -25,6 +25,7 @@ TRENDING_GROUP = "feed.trending"
 MESSAGE_TYPE = "feed.event"  # {group, texts: [frame, ...], stream, number}, read by the hub
 MAX_BATCH = 64  # events per layer message when a backlog is sent at once
 RETRY_SECONDS = 5.0  # a failover takes a few seconds; a longer outage loses events
+SEND_TIMEOUT = 5.0  # a send that hangs this long (a partitioned master) has failed
 
 
 def topic_group(topic: str) -> str:
@@ -60,17 +61,20 @@ def publish(groups: list[str], event: str, payload: dict[str, Any]) -> None:
     # Serialised once here, not once per subscriber: the hub sends ``text`` as is.
     text = json.dumps({"event": event, "payload": payload}, separators=(",", ":"))
     item = Published(layer, tuple(groups), event, text)
-    serving = _serving_loop()
-    if serving is None:  # a command or a script: send it before going on
-        async_to_sync(send_batch)([item])
-        return
-    # In a web process, queue the broadcast and return: waiting for it would hold
-    # Django's one thread for sync views, and every sync request would queue
-    # behind it. A Redis layer sends from this process's publishing loop, which
-    # does nothing else, so a busy serving loop cannot delay live events; the
-    # in-memory layer belongs to the serving loop and must be sent from it.
-    loop = serving if isinstance(layer, InMemoryChannelLayer) else _publishing_loop()
-    loop.call_soon_threadsafe(_enqueue, loop, item)
+    try:
+        serving = _serving_loop()
+        if serving is None:  # a command or a script: send it before going on
+            async_to_sync(send_batch)([item])
+            return
+        # In a web process, queue the broadcast and return: waiting for it would
+        # hold Django's one thread for sync views, and every sync request would
+        # queue behind it. A Redis layer sends from this process's publishing loop,
+        # which does nothing else, so a busy serving loop cannot delay live events;
+        # the in-memory layer belongs to the serving loop and must be sent from it.
+        loop = serving if isinstance(layer, InMemoryChannelLayer) else _publishing_loop()
+        loop.call_soon_threadsafe(_enqueue, loop, item)
+    except Exception:  # a loop shutting down, say: the write stands regardless
+        logger.warning("Live event %s not delivered", event, exc_info=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +136,10 @@ async def send_batch(
     deadline, pause = time.monotonic() + retry_seconds, 0.1
     while True:
         results = await asyncio.gather(
-            *(layer.group_send(group, message) for (layer, group), message in pending.items()),
+            *(
+                asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT)
+                for (layer, group), message in pending.items()
+            ),
             return_exceptions=True,
         )
         errors = {
@@ -188,7 +195,7 @@ def _enqueue(loop: asyncio.AbstractEventLoop, item: Published) -> None:
     sender.queue.put_nowait(item)
 
 
-_publisher: tuple[int, asyncio.AbstractEventLoop] | None = None
+_publisher: asyncio.AbstractEventLoop | None = None
 _publisher_lock = threading.Lock()
 
 
@@ -196,11 +203,19 @@ def _publishing_loop() -> asyncio.AbstractEventLoop:
     """This process's loop for live events, in a thread of its own, started on first use."""
     global _publisher
     with _publisher_lock:
-        if _publisher is None or _publisher[0] != os.getpid():  # none yet, or forked
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="live-events", daemon=True).start()
-            _publisher = (os.getpid(), loop)
-        return _publisher[1]
+        if _publisher is None:
+            _publisher = asyncio.new_event_loop()
+            threading.Thread(target=_publisher.run_forever, name="live-events", daemon=True).start()
+        return _publisher
+
+
+def _forget_publisher() -> None:
+    """A forked child has neither the thread nor, perhaps, a usable lock."""
+    global _publisher, _publisher_lock
+    _publisher, _publisher_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_publisher)
 
 
 def _serving_loop() -> asyncio.AbstractEventLoop | None:

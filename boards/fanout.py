@@ -15,16 +15,16 @@ import weakref
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from nullboard import store
 
 logger = logging.getLogger(__name__)
 
 YIELD_EVERY = 100  # let the loop breathe (HTTP requests) during a big fan-out
 HEALTH_INTERVAL_SECONDS = 2.0
 HEARTBEAT = "hub.heartbeat"
-HEARTBEATS_UNHEARD = 3  # sent since the last one came back: the path is dead
+HEARTBEATS_UNHEARD = 3  # more than this sent since the last one came back: dead
+SEND_TIMEOUT = 5.0  # a send that hangs this long (a partitioned master) has failed
 STREAMS_PER_GROUP = 256  # senders remembered per group (each web process is one)
 # Daphne (autobahn) sends only 1000 or 3000-4999; 4012 stands for "store lost":
 # the page shows paused and reconnects.
@@ -59,11 +59,13 @@ class Hub:
                 self.channel = await self.layer.new_channel()
                 self.sent = self.heard = 0
                 self.gap = False
+                self.numbers.clear()
                 self.pump = asyncio.create_task(self._pump(self.channel))
                 self.watch = asyncio.create_task(self._watch())
             if group not in self.members:
                 await self.layer.group_add(group, self.channel)
                 self.members[group] = set()
+                self.numbers.pop(group, None)  # numbering is followed from here on
             self.members[group].add(socket)
 
     async def leave(self, group: str, socket: Socket) -> None:
@@ -107,7 +109,7 @@ class Hub:
         lost, and a socket left open would say "Live" while missing posts. So every
         HEALTH_INTERVAL_SECONDS the hub sends a numbered heartbeat to its own
         channel, out through Redis and back through the subscription events arrive
-        on. The path broke if a send fails (the connection dropped), if
+        on. The path broke if a send fails or hangs, if more than
         HEARTBEATS_UNHEARD go out and none comes back, or if one comes back after a
         gap in the numbers (the subscription reconnected, say after a failover, and
         lost what came meanwhile). Load only delays heartbeats; it loses none.
@@ -119,12 +121,14 @@ class Hub:
             if self.gap:
                 reason = "events or heartbeats lost in transit"
                 break
+            heartbeat = {"type": HEARTBEAT, "n": self.sent + 1}
             try:
-                await self.layer.send(self.channel, {"type": HEARTBEAT, "n": self.sent + 1})
-            except (*store.OUTAGE_ERRORS, OSError) as error:
-                # The connection broke, so the subscription did too, and whatever
-                # was published until it came back is lost.
-                reason = f"Redis unreachable ({type(error).__name__})"
+                await asyncio.wait_for(self.layer.send(self.channel, heartbeat), SEND_TIMEOUT)
+            except Exception as error:
+                # The connection broke (so the subscription did too, and whatever was
+                # published until it came back is lost), the store hangs, or the
+                # channel is full because the pump fell that far behind.
+                reason = f"heartbeat not sent ({type(error).__name__})"
                 break
             self.sent += 1
             if self.sent - self.heard > HEARTBEATS_UNHEARD:
@@ -134,7 +138,8 @@ class Hub:
         await self.drop_all()
 
     async def drop_all(self) -> None:
-        """Close every local socket and forget the layer channel (subscribe anew later)."""
+        """Close every local socket, forget the layer channel and its subscriptions;
+        the next join subscribes afresh."""
         async with self.lock:
             sockets = {socket for members in self.members.values() for socket in members}
             groups, channel = list(self.members), self.channel
@@ -142,13 +147,6 @@ class Hub:
             self.numbers.clear()
             self.channel = None
             pump, self.pump, self.watch = self.pump, None, None
-            # Unsubscribed here, subscribed afresh on the next join: a subscription
-            # that came back by itself after a reconnect cannot be trusted.
-            for group in groups:
-                try:
-                    await asyncio.wait_for(self.layer.group_discard(group, channel), 2)
-                except Exception:  # the store is down: its side is gone anyway
-                    logger.debug("Unsubscribe during an outage failed", exc_info=True)
         if pump is not None:
             pump.cancel()
         for socket in sockets:
@@ -156,11 +154,29 @@ class Hub:
                 await socket.close(code=CLOSE_STORE_LOST)
             except Exception:  # already closing
                 logger.debug("Close of a closing socket failed", exc_info=True)
+        await self._unsubscribe(groups, channel)
+
+    async def _unsubscribe(self, groups: list[str], channel: str | None) -> None:
+        """Best effort, bounded: the store may be down. A pub/sub subscription that
+        came back by itself after a reconnect was seen to stop delivering its groups,
+        so that layer's connections for this loop are closed and opened anew
+        (``flush`` on the pub/sub layer touches nothing in Redis; on the core layer
+        it would delete every channel's keys, so there the groups are left one by one)."""
+        if isinstance(self.layer, RedisPubSubChannelLayer):
+            work = self.layer.flush()
+        else:
+            work = asyncio.gather(*(self.layer.group_discard(g, channel) for g in groups))
+        try:
+            await asyncio.wait_for(work, SEND_TIMEOUT)
+        except Exception:
+            logger.debug("Unsubscribe during an outage failed", exc_info=True)
 
     async def deliver(self, message: dict[str, Any]) -> None:
         """Send published frames, in order, to every local socket of their group."""
         texts, group = message.get("texts"), message.get("group")
-        if not isinstance(texts, list) or group is None or not self._in_sequence(message):
+        if not isinstance(texts, list) or group not in self.members:
+            return  # malformed, or for a group this hub has just left
+        if not self._in_sequence(message):
             return
         sent = 0
         for socket in list(self.members.get(group, ())):

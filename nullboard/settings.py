@@ -139,15 +139,17 @@ CACHES = {
 CHANNEL_REDIS_URLS = envlist("CHANNEL_REDIS_URLS", [REDIS_URL] if REDIS_URL else [])
 if REDIS_SENTINELS and envstr("CHANNEL_REDIS_URLS") is None:
     # The layer follows the data's master through the same sentinels.
-    _master = urlsplit(REDIS_URL)
+    from nullboard.store import sentinel_master
+
+    _master = sentinel_master(REDIS_URL)  # type: ignore[arg-type]
     CHANNEL_REDIS_HOSTS: list = [
         {
-            "master_name": _master.hostname,
+            "master_name": _master["service_name"],
             "sentinels": REDIS_SENTINELS,
             "sentinel_kwargs": {"socket_connect_timeout": 2, "socket_timeout": 2},
             "db": int(REDIS_DB),
-            "password": _master.password,
-            "username": _master.username,
+            "password": _master["password"],
+            "username": _master["username"],
             "socket_connect_timeout": 2,
         }
     ]

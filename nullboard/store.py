@@ -12,7 +12,7 @@ import weakref
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import redis
 import redis.asyncio
@@ -101,23 +101,34 @@ def aclient() -> redis.asyncio.Redis:
     return found
 
 
+def sentinel_master(url: str) -> dict[str, Any]:
+    """The master's name (as written: Sentinel names are case-sensitive), username
+    and password in a ``redis://user:password@name/db`` URL, percent-decoded."""
+    userinfo, _, name = urlsplit(url).netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    return {
+        "service_name": unquote(name),
+        "username": unquote(username) or None,
+        "password": unquote(password) or None,
+    }
+
+
 def _sentinel_master() -> redis.asyncio.Redis:
     """An asyncio client that asks the sentinels for the master before each new
-    connection, so it follows a failover; REDIS_URL names the master and the db."""
+    connection, so it follows a failover; REDIS_URL names the master and the db.
+    Sentinel's pool cannot wait for a free connection, so it is as large as the
+    sync one (REDIS_POOL_SIZE); past that a command fails and the request is a 503."""
     from redis.asyncio.sentinel import Sentinel
 
-    url = urlsplit(settings.REDIS_URL)
     sentinel = Sentinel(
         settings.REDIS_SENTINELS,
         sentinel_kwargs={"socket_connect_timeout": 2, "socket_timeout": 2},
         **_ASYNC_TIMEOUTS,
     )
     return sentinel.master_for(
-        url.hostname,
+        **sentinel_master(settings.REDIS_URL),
         db=int(settings.REDIS_DB),
-        username=url.username,
-        password=url.password,
-        max_connections=ASYNC_POOL_SIZE,
+        max_connections=settings.REDIS_POOL_SIZE,
     )
 
 

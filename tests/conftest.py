@@ -304,7 +304,8 @@ class RedisServer:
                 pytest.fail("CI must run the outage tests; redis-server is missing")
             pytest.skip("redis-server is not installed")
         self.proc = subprocess.Popen(
-            [binary, *self.args, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            [binary, *self.args, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--dir", tempfile.mkdtemp(prefix="nb-redis-")],  # for a replica's sync dump
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -25,12 +25,13 @@ LOOPBACK = "127.0.0.1"
 # one ("Error 111 connecting to 127.0.0.1:6379", "('127.0.0.1', 58103)"). Servers
 # register their ports here; loopback with any other port, or none, is a client.
 SERVER_PORTS: set[int] = {urlsplit(settings.REDIS_URL or "redis://x:6379").port or 6379}
-_LOOPBACK = re.compile(r"(?<![\d.])127\.0\.0\.1(?![\d.])(?::(\d+)|',\s*(\d+)\))?")
+_LOOPBACK = re.compile(r"(?<![\d.])127\.0\.0\.1(?!\.?\d)(?::(\d+)|',\s*(\d+)\))?")
 
 
 def addresses_in_text(text: str) -> list[str]:
     """The client addresses a log text names."""
-    found = [a for a in DOCUMENTATION_ADDRESSES if a in text]
+    lowered = text.lower()  # IPv6 may be written in capitals
+    found = [a for a in DOCUMENTATION_ADDRESSES if a in lowered]
     for match in _LOOPBACK.finditer(text):
         port = match.group(1) or match.group(2)
         if port is None or int(port) not in SERVER_PORTS:

@@ -321,3 +321,49 @@ async def test_a_healthy_path_keeps_sockets_open_and_events_flowing(monkeypatch)
     post = await sync_to_async(make_post)(topic="news")
     assert (await until(socket, "post:new"))["payload"] == post
     await socket.disconnect()
+
+
+async def test_a_message_for_a_group_just_left_does_not_count_as_a_gap_later():
+    hub = fanout.hub()
+    socket = await connect()
+    await send(socket, "topic:join", {"topic": "news"})
+
+    def message(number: int) -> dict:
+        frame = f'{{"event":"post:new","payload":{{"n":{number}}}}}'
+        return {"group": "topic.news", "texts": [frame], "stream": "s1", "number": number}
+
+    await hub.deliver(message(1))
+    await socket.send_json_to({"event": "topic:leave", "payload": {"topic": "news"}})
+    await until(socket, "topic:left")
+    await hub.deliver(message(2))  # was already queued when the last socket left
+    await socket.send_json_to({"event": "topic:join", "payload": {"topic": "news"}})
+    await until(socket, "topic:joined")
+    await hub.deliver(message(4))  # 3 went out while nobody here listened
+    assert (await until(socket, "post:new"))["payload"]["n"] == 4
+    assert not hub.gap
+    await socket.disconnect()
+
+
+async def test_a_full_channel_closes_the_sockets_instead_of_stopping_the_watch(monkeypatch):
+    from channels.exceptions import ChannelFull
+
+    async def full(channel, message):
+        raise ChannelFull()
+
+    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
+    socket = await connect()
+    await send(socket, "topic:join", {"topic": "news"})
+    monkeypatch.setattr(fanout.hub().layer, "send", full)
+    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
+
+
+async def test_a_send_that_hangs_counts_as_failed(monkeypatch):
+    class Hanging(RecordingLayer):
+        async def group_send(self, group, message):
+            await asyncio.sleep(3600)  # a partitioned master: no answer, no error
+
+    monkeypatch.setattr(events, "SEND_TIMEOUT", 0.05)
+    started = time.monotonic()
+    item = events.Published(Hanging(), ("topic.news",), "e", "x")
+    assert not await events.send_batch([item], retry_seconds=0.3)
+    assert time.monotonic() - started < 1.5

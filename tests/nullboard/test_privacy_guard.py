@@ -13,6 +13,8 @@ from tests.privacy import SERVER_PORTS, LogBook, addresses_in_store, addresses_i
 def test_log_text_naming_a_client_is_caught_and_a_server_address_is_not():
     assert addresses_in_text("GET /api/posts from 203.0.113.9") == ["203.0.113."]
     assert addresses_in_text("peer 2001:db8:0:1::9 closed") == ["2001:db8:"]
+    assert addresses_in_text("peer 2001:DB8::9 closed") == ["2001:db8:"]
+    assert addresses_in_text("Forbidden from 127.0.0.1.") == ["127.0.0.1"]
     assert addresses_in_text("client 127.0.0.1 said hello") == ["127.0.0.1"]
     assert addresses_in_text("('127.0.0.1', 53422) connected") == ["127.0.0.1"]
     assert addresses_in_text("127.0.0.1:53422 - GET /") == ["127.0.0.1"]

@@ -61,6 +61,22 @@ def test_envaddresses_refuses_what_is_not_host_and_port(monkeypatch, bad):
         envaddresses("NB_ADDRESSES")
 
 
+def test_the_sentinel_master_url_keeps_the_names_case_and_decodes_the_password():
+    from nullboard.store import sentinel_master
+
+    assert sentinel_master("redis://us%40r:p%40ss%3Aw@NbMaster/3") == {
+        "service_name": "NbMaster",
+        "username": "us@r",
+        "password": "p@ss:w",
+    }
+    assert sentinel_master("redis://:secret@nbmaster/0")["password"] == "secret"
+    assert sentinel_master("redis://nbmaster/0") == {
+        "service_name": "nbmaster",
+        "username": None,
+        "password": None,
+    }
+
+
 def test_sentinels_without_the_masters_name_stop_start_up():
     result = manage("check", DEBUG="true", REDIS_SENTINELS="127.0.0.1:26379")
     assert result.returncode != 0
