@@ -17,7 +17,12 @@ def _share(page) -> tuple[str, list[str]]:
     link = page.input_value("[data-share-link]")
     keys = page.locator("[data-share-keys] code").all_inner_texts()
     assert len(keys) == 3 and all(KEY.match(k) for k in keys)
-    assert page.locator("[data-share-qr]").evaluate("img => img.complete && img.naturalWidth > 0")
+    # The QR image loads after the section shows; it must load, not just be there.
+    page.wait_for_function(
+        "() => { const img = document.querySelector('[data-share-qr]');"
+        " return img && img.complete && img.naturalWidth > 0; }",
+        timeout=10_000,
+    )
     return link, keys
 
 
