@@ -146,9 +146,10 @@ class Hub:
             self.members.clear()
             self.numbers.clear()
             self.channel = None
-            pump, self.pump, self.watch = self.pump, None, None
-        if pump is not None:
-            pump.cancel()
+            pump, watch, self.pump, self.watch = self.pump, self.watch, None, None
+        for task in (pump, watch):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
         for socket in sockets:
             try:
                 await socket.close(code=CLOSE_STORE_LOST)

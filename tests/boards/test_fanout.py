@@ -367,3 +367,14 @@ async def test_a_send_that_hangs_counts_as_failed(monkeypatch):
     item = events.Published(Hanging(), ("topic.news",), "e", "x")
     assert not await events.send_batch([item], retry_seconds=0.3)
     assert time.monotonic() - started < 1.5
+
+
+async def test_a_reset_from_outside_the_watch_stops_the_old_watch_and_pump():
+    socket = await connect()
+    await send(socket, "topic:join", {"topic": "news"})
+    hub = fanout.hub()
+    watch, pump = hub.watch, hub.pump
+    await hub.drop_all()
+    await asyncio.sleep(0.05)
+    assert watch.done() and pump.done()
+    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
