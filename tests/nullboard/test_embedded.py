@@ -78,21 +78,16 @@ def test_the_live_feed_stays_open_and_delivers_on_the_in_memory_layer(embedded_s
     outlives the point where unheard heartbeats would close it, then hears a post."""
     import time
 
-    from antispam.pow import solve
     from boards import fanout
     from tests.boards.helpers import blob
     from tests.boards.wsclient import next_post, subscribe
+    from tests.reliability.conftest import session_client, solved
 
     socket = subscribe(embedded_server, "news")
     time.sleep(fanout.HEALTH_INTERVAL_SECONDS * (fanout.HEARTBEATS_UNHEARD + 1) + 0.5)
-    client = HttpClient(embedded_server.url)
-    client.get("/")
-    session = json.loads(client.post("/api/session")[2])
-    work = {
-        "pow_challenge": session["pow_challenge"],
-        "pow_nonce": solve(session["pow_challenge"], session["pow_difficulty"]),
-    }
-    status, _, body = client.post("/api/posts", {"topic": "news", "blob": blob(), **work})
+    client = session_client(embedded_server.url)
+    body = {"topic": "news", "blob": blob(), **solved(client)}
+    status, _, body = client.post("/api/posts", body)
     assert status == 201
     assert next_post(socket)["id"] == json.loads(body)["id"]
     socket.close()
