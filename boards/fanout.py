@@ -18,13 +18,14 @@ from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from boards.events import SEND_TIMEOUT
+
 logger = logging.getLogger(__name__)
 
 YIELD_EVERY = 100  # let the loop breathe (HTTP requests) during a big fan-out
 HEALTH_INTERVAL_SECONDS = 2.0
-HEARTBEAT = "hub.heartbeat"
+HEARTBEAT = "hub.heartbeat"  # a message type, and the key its numbers are kept under
 HEARTBEATS_UNHEARD = 3  # more than this sent since the last one came back: dead
-SEND_TIMEOUT = 5.0  # a send that hangs this long (a partitioned master) has failed
 STREAMS_PER_GROUP = 256  # senders remembered per group (each web process is one)
 # Daphne (autobahn) sends only 1000 or 3000-4999; 4012 stands for "store lost":
 # the page shows paused and reconnects.
@@ -47,9 +48,10 @@ class Hub:
         self.pump: asyncio.Task | None = None
         self.watch: asyncio.Task | None = None
         self.lock = asyncio.Lock()
-        self.sent = self.heard = 0  # heartbeats, numbered per channel
+        self.sent = 0  # heartbeats, numbered per channel
         self.gap = False  # a heartbeat or an event was lost on the way
-        self.numbers: dict[str, dict[str, int]] = {}  # group -> stream -> last number
+        # group (or HEARTBEAT) -> stream -> the last number that came through
+        self.numbers: dict[str, dict[str, int]] = {}
 
     async def join(self, group: str, socket: Socket) -> None:
         async with self.lock:
@@ -57,9 +59,11 @@ class Hub:
                 # The default prefix: RedisChannelLayer receives every process-local
                 # channel through one real channel, named by that prefix.
                 self.channel = await self.layer.new_channel()
-                self.sent = self.heard = 0
+                self.sent = 0
                 self.gap = False
+                # Heartbeats start at 1, so even a lost first one shows as a gap.
                 self.numbers.clear()
+                self.numbers[HEARTBEAT] = {HEARTBEAT: 0}
                 self.pump = asyncio.create_task(self._pump(self.channel))
                 self.watch = asyncio.create_task(self._watch())
             if group not in self.members:
@@ -84,7 +88,7 @@ class Hub:
             try:
                 message = await self.layer.receive(channel)
                 if message.get("type") == HEARTBEAT:
-                    self._heard(message.get("n"))
+                    self._in_sequence(HEARTBEAT, HEARTBEAT, message.get("n"))
                 else:
                     await self.deliver(message)
             except asyncio.CancelledError:
@@ -95,12 +99,10 @@ class Hub:
                 logger.warning("Live event not fanned out", exc_info=True)
                 await asyncio.sleep(1)  # an outage raises at once; do not spin
 
-    def _heard(self, number: object) -> None:
-        if not isinstance(number, int):
-            return
-        if number > self.heard + 1:
-            self.gap = True  # the ones between were sent and never arrived
-        self.heard = max(self.heard, number)
+    @property
+    def heard(self) -> int:
+        """The last heartbeat that came back on this channel (0 before the first)."""
+        return self.numbers.get(HEARTBEAT, {}).get(HEARTBEAT, 0)
 
     async def _watch(self) -> None:
         """While sockets listen, check the path events take; if it broke, close them all.
@@ -143,8 +145,7 @@ class Hub:
         async with self.lock:
             sockets = {socket for members in self.members.values() for socket in members}
             groups, channel = list(self.members), self.channel
-            self.members.clear()
-            self.numbers.clear()
+            self.members.clear()  # numbers start afresh with the next channel
             self.channel = None
             pump, watch, self.pump, self.watch = self.pump, self.watch, None, None
         for task in (pump, watch):
@@ -177,10 +178,10 @@ class Hub:
         texts, group = message.get("texts"), message.get("group")
         if not isinstance(texts, list) or group not in self.members:
             return  # malformed, or for a group this hub has just left
-        if not self._in_sequence(message):
+        if not self._in_sequence(group, message.get("stream"), message.get("number")):
             return
         sent = 0
-        for socket in list(self.members.get(group, ())):
+        for socket in list(self.members[group]):
             for text in texts:
                 try:
                     await socket.send(text_data=text)
@@ -191,9 +192,8 @@ class Hub:
                 if sent % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
 
-    def _in_sequence(self, message: dict[str, Any]) -> bool:
-        """False for a message seen before; flags a gap when one was skipped."""
-        stream, number, group = message.get("stream"), message.get("number"), message["group"]
+    def _in_sequence(self, group: str, stream: object, number: object) -> bool:
+        """False for a number seen before; flags a gap when one was skipped."""
         if not isinstance(stream, str) or not isinstance(number, int):
             return True  # unnumbered: nothing to check
         last = self.numbers.setdefault(group, {})

@@ -80,6 +80,7 @@ REDIS_KEY_PREFIX = "nb"
 # and REDIS_URL names the monitored master instead of a host, with the password
 # and db as usual: redis://:password@nullboard/0 (docs/scaling.md).
 REDIS_SENTINELS = envaddresses("REDIS_SENTINELS")
+REDIS_SENTINEL_KWARGS = {"socket_connect_timeout": 2, "socket_timeout": 2}  # to sentinels
 if REDIS_SENTINELS and REDIS_URL is None:
     raise ImproperlyConfigured("REDIS_SENTINELS needs REDIS_URL=redis://MASTER-NAME/DB.")
 
@@ -121,7 +122,7 @@ elif REDIS_SENTINELS:
         "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
         "CONNECTION_POOL_CLASS": "redis.sentinel.SentinelConnectionPool",
         "SENTINELS": REDIS_SENTINELS,
-        "SENTINEL_KWARGS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        "SENTINEL_KWARGS": REDIS_SENTINEL_KWARGS,
     }
 
 CACHES = {
@@ -146,7 +147,7 @@ if REDIS_SENTINELS and envstr("CHANNEL_REDIS_URLS") is None:
         {
             "master_name": _master["service_name"],
             "sentinels": REDIS_SENTINELS,
-            "sentinel_kwargs": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "sentinel_kwargs": REDIS_SENTINEL_KWARGS,
             "db": int(REDIS_DB),
             "password": _master["password"],
             "username": _master["username"],

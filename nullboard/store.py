@@ -122,7 +122,7 @@ def _sentinel_master() -> redis.asyncio.Redis:
 
     sentinel = Sentinel(
         settings.REDIS_SENTINELS,
-        sentinel_kwargs={"socket_connect_timeout": 2, "socket_timeout": 2},
+        sentinel_kwargs=settings.REDIS_SENTINEL_KWARGS,
         **_ASYNC_TIMEOUTS,
     )
     return sentinel.master_for(
