@@ -1,7 +1,8 @@
 """Rate limits keyed by an HMAC of the client network, never the raw address.
 
-The HMAC secret rotates daily and lives in Redis with a TTL, so yesterday's
-keys cannot be linked to today's and nothing on disk maps back to an address.
+The HMAC key changes every day and is derived from ``SECRET_KEY`` and the date,
+so it never sits in Redis: a Redis dump alone cannot be brute-forced back to an
+address, and yesterday's keys cannot be linked to today's.
 """
 
 from __future__ import annotations
@@ -9,20 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import secrets
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.decorators import ratelimit
-
-from nullboard import store
-
-HMAC_DAY_KEY = "rl:secret:{day}"
-_SECRET_CACHE_SECONDS = 60  # re-read now and then, in case Redis lost it (purge)
-_cached: tuple[str, float, bytes] | None = None
 
 
 def address_from(remote: str | None, forwarded_for: str) -> str:
@@ -53,47 +47,46 @@ def scope_address(scope: dict) -> str:
     return address_from(client[0], forwarded)
 
 
-def network_of(address: str) -> str:
-    """IPv4 as is; IPv6 by its /64 (one subscriber usually holds a whole /64)."""
+def network_of(address: str, *, wide: bool = False) -> str:
+    """The client's network: IPv4 as is and IPv6 by /64; ``wide`` takes IPv4 by /24
+    and IPv6 by /48 (flags and quotas, where one subscriber's block is one voice)."""
     try:
         ip = ipaddress.ip_address(address.strip("[]"))
     except ValueError:
         return "unknown"
-    if ip.version == 6:
-        if ip.ipv4_mapped:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.version == 4:
+        return str(ipaddress.ip_network(f"{ip}/24", strict=False)) if wide else str(ip)
+    return str(ipaddress.ip_network(f"{ip}/{48 if wide else 64}", strict=False))
+
+
+@lru_cache(maxsize=4)
+def _day_key(secret_key: str, day: str) -> bytes:
+    return hashlib.blake2b(
+        day.encode(), key=secret_key.encode()[:64], digest_size=32, person=b"nb-client-day"
+    ).digest()
 
 
 def daily_secret(day: str | None = None) -> bytes:
-    """Today's HMAC secret, shared by every process through Redis."""
-    global _cached
-    day = day or datetime.now(UTC).strftime("%Y%m%d")
-    now = time.monotonic()
-    if _cached and _cached[0] == day and now - _cached[1] < _SECRET_CACHE_SECONDS:
-        return _cached[2]
-    conn = store.client()
-    name = store.key(HMAC_DAY_KEY.format(day=day))
-    # One round trip: SET NX lets the first process pick the secret, GET=True
-    # returns whichever secret won.
-    value = conn.set(name, secrets.token_hex(32), nx=True, ex=2 * 86400, get=True)
-    if value is None:
-        value = conn.get(name)
-    found = value if isinstance(value, bytes) else str(value).encode()
-    _cached = (day, now, found)
-    return found
+    """The day's HMAC key: derived from SECRET_KEY and the UTC date, never stored."""
+    return _day_key(settings.SECRET_KEY, day or datetime.now(UTC).strftime("%Y%m%d"))
 
 
-def key_for_address(address: str) -> str:
-    """HMAC(daily secret, client network): a key that never reveals the address."""
-    network = network_of(address)
+def key_for_address(address: str, *, wide: bool = False) -> str:
+    """HMAC(day key, client network): a key that never reveals the address."""
+    network = network_of(address, wide=wide)
     return hmac.new(daily_secret(), network.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def client_key(group: str | None, request: HttpRequest) -> str:
-    """Rate-limit key of an HTTP request's client."""
+    """Rate-limit key of an HTTP request's client (its address, IPv6 by /64)."""
     return key_for_address(client_address(request))
+
+
+def client_network_key(group: str | None, request: HttpRequest) -> str:
+    """Key of the client's wider network (IPv4 /24, IPv6 /48): for flags and quotas."""
+    return key_for_address(client_address(request), wide=True)
 
 
 def _default_rate(group: str, request: HttpRequest) -> str:

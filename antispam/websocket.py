@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from antispam.ratelimit import key_for_address, scope_address
@@ -33,7 +32,7 @@ class ConnectionCapMiddleware:
         if scope["type"] != "websocket":
             return await self.app(scope, receive, send)
         try:
-            client = await sync_to_async(key_for_address)(scope_address(scope))
+            client = key_for_address(scope_address(scope))
             name = store.key(CONNECTIONS_KEY.format(client=client))
             conn = store.aclient()
             async with conn.pipeline(transaction=True) as pipe:
