@@ -1,6 +1,6 @@
 // New drop: text or voice tabs, the recorder, proof of work, then the share view.
 import { postForm, postWithWork, proofOfWork } from "../js/api.js";
-import { activateShare } from "./share.js";
+import { showShare } from "./share.js";
 
 const form = document.getElementById("drop-form");
 const status = document.getElementById("create-status");
@@ -96,38 +96,6 @@ async function startRecording() {
 recordButton.addEventListener("click", startRecording);
 
 // --- create ---------------------------------------------------------------
-function showShare(data) {
-  const share = document.getElementById("share");
-  share.querySelector("[data-share-link]").value = data.url;
-  const qr = share.querySelector("[data-share-qr]");
-  qr.src = data.qr_url;
-  qr.hidden = false;
-  const list = share.querySelector("[data-share-keys]");
-  list.replaceChildren();
-  data.keys.forEach((key, i) => {
-    const item = document.createElement("li");
-    const code = document.createElement("code");
-    code.id = `key-${i + 1}`;
-    code.textContent = key;
-    const copy = document.createElement("button");
-    copy.type = "button";
-    copy.className = "link-button";
-    copy.dataset.copy = code.id;
-    copy.setAttribute("aria-label", `Copy key ${i + 1}`);
-    copy.textContent = "Copy";
-    item.append(code, " ", copy);
-    list.append(item);
-  });
-  share.querySelector("[data-share-expires]").dataset.expiresAt = String(data.expires_at);
-  share.querySelector("[data-share-views]").textContent = String(data.max_views);
-  share.querySelector("[data-share-receipt]").href = data.receipt_url;
-  document.getElementById("compose").hidden = true;
-  share.hidden = false;
-  activateShare(share);
-  document.getElementById("share-title").tabIndex = -1;
-  document.getElementById("share-title").focus();
-}
-
 async function create() {
   const life = form.elements.ttl_seconds.value;
   const views = form.elements.max_views.value;
