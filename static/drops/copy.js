@@ -1,21 +1,34 @@
-// Copy buttons: <button data-copy="ID"> copies the text or value of #ID.
+// Copy buttons: <button data-copy="ID"> copies the text or value of #ID. A successful
+// copy fires a bubbling "copied" event on the button, so a page can tell what was copied.
+
+// Put `text` on the clipboard and say so on `button`; when the clipboard refuses,
+// select `target` (if given) so Ctrl+C works. Resolves to whether the copy happened.
+export async function copyText(button, text, target = null) {
+  button.dataset.label ??= button.textContent;
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    copied = true;
+    button.textContent = "Copied";
+    button.dispatchEvent(new CustomEvent("copied", { bubbles: true, detail: { text } }));
+  } catch {
+    if (target?.select) target.select();
+    else if (target) window.getSelection().selectAllChildren(target);
+    button.textContent = "Press Ctrl+C";
+  }
+  clearTimeout(Number(button.dataset.labelTimer));
+  button.dataset.labelTimer = String(setTimeout(() => { button.textContent = button.dataset.label; }, 1500));
+  return copied;
+}
+
 export function enableCopy(root = document) {
   for (const button of root.querySelectorAll("[data-copy]")) {
     button.hidden = false;
     if (button.dataset.copyReady) continue;
     button.dataset.copyReady = "1";
-    button.addEventListener("click", async () => {
+    button.addEventListener("click", () => {
       const target = document.getElementById(button.dataset.copy);
-      const text = target.value ?? target.textContent;
-      const label = button.textContent;
-      try {
-        await navigator.clipboard.writeText(text);
-        button.textContent = "Copied";
-      } catch {
-        if (target.select) target.select();
-        button.textContent = "Press Ctrl+C";
-      }
-      setTimeout(() => { button.textContent = label; }, 1500);
+      copyText(button, target.value ?? target.textContent, target);
     });
   }
 }
