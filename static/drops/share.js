@@ -61,7 +61,8 @@ function uncopied() {
 function warnBeforeLeaving(event) {
   if (guard.done || uncopied().length === 0) return;
   event.preventDefault();
-  event.returnValue = ""; // older browsers still need it to ask
+  // Older browsers ask only when returnValue holds a message (none of them shows it).
+  event.returnValue = "The keys are not shown again.";
 }
 
 function sayProgress(root) {
@@ -126,7 +127,8 @@ export function activateShare(root) {
   const all = root.querySelector("[data-copy-all]");
   if (all && !all.dataset.copyReady) {
     all.dataset.copyReady = "1";
-    all.addEventListener("click", () => copyText(all, copyAllText(root)));
+    // Without the clipboard, the whole list is selected for Ctrl+C.
+    all.addEventListener("click", () => copyText(all, copyAllText(root), root.querySelector("[data-share-keys]")));
   }
   if (all) all.hidden = false;
   startAll(root, () => {
