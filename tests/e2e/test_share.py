@@ -198,29 +198,54 @@ def _reload_asks(page) -> bool:
     return "beforeunload" in asked
 
 
+EXPIRE_NOW = "expire now"
+COPY_BY_HAND = "copy by hand"
+
+
+def _act(page, action: str) -> None:
+    if action == EXPIRE_NOW:
+        page.evaluate(
+            "document.querySelector('[data-share-expires]').dataset.expiresAt"
+            " = String(Date.now() / 1000 + 1)"
+        )
+        expect(page.locator(".countdown-line")).to_contain_text("expired", timeout=5000)
+    elif action == COPY_BY_HAND:
+        # What Ctrl+C does on a selection: the page's copy event, then the clipboard.
+        page.evaluate(
+            "window.getSelection().selectAllChildren(document.querySelector('[data-share-keys]'));"
+            " document.execCommand('copy')"
+        )
+    else:
+        page.click(action)
+
+
 @pytest.mark.parametrize(
-    ("copies", "asks"),
+    ("actions", "asks", "status"),
     [
-        ([], True),
-        (["text=Copy link for reader 1", "[data-reader='2'] [data-reader-copy-key]"], True),
-        (["text=Copy all three links"], False),
-        ([f"text=Copy link for reader {n}" for n in (3, 1, 2)], False),
+        ([], True, "The keys are not shown again: copy each reader's link before you leave."),
+        (
+            ["text=Copy link for reader 1", "[data-reader='2'] [data-reader-copy-key]"],
+            True,
+            "Not copied yet: reader 3.",
+        ),
+        (["text=Copy all three links"], False, "All links copied."),
+        ([f"text=Copy link for reader {n}" for n in (3, 1, 2)], False, "All links copied."),
+        ([COPY_BY_HAND], False, "All links copied."),
+        ([EXPIRE_NOW], False, ""),
     ],
-    ids=["nothing-copied", "two-of-three", "copy-all", "each-link"],
+    ids=["nothing-copied", "two-of-three", "copy-all", "each-link", "by-hand", "expired"],
 )
 def test_leaving_asks_first_while_a_readers_link_is_uncopied(
-    browser, live_server_url, copies, asks
+    browser, live_server_url, actions, asks, status
 ):
     context, page = open_context(
         browser, live_server_url, permissions=["clipboard-read", "clipboard-write"]
     )
     try:
         create_drop(page)
-        for selector in copies:
-            page.click(selector)
-        if copies:
-            expected = "All links copied." if not asks else "Not copied yet: reader 3."
-            expect(page.locator("[data-share-status]")).to_have_text(expected)
+        for action in actions:
+            _act(page, action)
+        expect(page.locator("[data-share-status]")).to_have_text(status)
         assert _reload_asks(page) is asks
     finally:
         context.close()
@@ -283,3 +308,42 @@ def test_the_share_view_counts_views_in_words(browser, live_server_url):
         assert first.inner_text().startswith("Only the first reader to open it will read it")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("sealed", "says"),
+    [
+        ("browser", "Sealed in your browser: the server never saw your message or these keys."),
+        ("server", "Sealed on the server, because JavaScript was off."),
+    ],
+)
+def test_show_share_takes_the_create_answer_whichever_side_sealed(new_page, sealed, says):
+    """The contract with new.js: showShare(data) with the fields common.md fixes."""
+    page = new_page("/drops/new")
+    base = page.evaluate("location.origin")
+    keys = ["ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345", "6789-ABCD-EFGH-JKMN-PQRS-TVWX-YZ01", "Z"]
+    data = {
+        "id": "A" * 16,
+        "url": f"{base}/d/{'A' * 16}",
+        "qr_url": f"{base}/static/icons/logo.svg",
+        "receipt_url": f"{base}/d/{'A' * 16}/receipt/{'B' * 22}",
+        "keys": keys,
+        "max_views": 2,
+        "expires_at": int(page.evaluate("Date.now() / 1000")) + 300,
+        "sealed": sealed,
+    }
+    page.evaluate("async (data) => (await import('/static/drops/share.js')).showShare(data)", data)
+    expect(page.locator("[data-share-sealed]")).to_have_text(says)
+    expect(page.locator("[data-share-sealed]")).to_be_visible()
+    assert page.locator("#compose").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "share-title"
+    text = " ".join(page.inner_text("#share").split())
+    assert "or after 2 views, whichever comes first" in text
+    assert "Only the first 2 readers to open it will read it" in text
+    for n, key in enumerate(keys, start=1):
+        link = f"{data['url']}#key={key}"
+        assert page.inner_text(f"[data-reader='{n}'] [data-reader-link]") == link
+        picture = page.locator(f"[data-reader='{n}'] svg").screenshot()
+        assert decode_qr(picture) == [link]
+    assert page.get_attribute("[data-share-receipt]", "href") == data["receipt_url"]
+    assert page.problems == []
