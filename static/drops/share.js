@@ -9,6 +9,7 @@ import { startAll } from "./countdown.js";
 import { copyText, enableCopy } from "./copy.js";
 
 const SVG = "http://www.w3.org/2000/svg";
+const NOTHING_COPIED = "The keys are not shown again: copy each reader's link before you leave.";
 const SEALED = {
   browser: "Sealed in your browser: the server never saw your message or these keys.",
   server: "Sealed on the server, because JavaScript was off.",
@@ -69,10 +70,11 @@ function sayProgress(root) {
   const status = root.querySelector("[data-share-status]");
   if (!status || guard.readers.size === 0) return;
   const left = uncopied();
-  if (guard.done) status.textContent = "";
-  else if (guard.copied.size === 0) status.textContent = "The keys are not shown again: copy each reader's link before you leave.";
-  else if (left.length === 0) status.textContent = "All links copied.";
-  else if (guard.copied.size) status.textContent = `Not copied yet: reader ${left.join(", reader ")}.`;
+  let message = `Not copied yet: reader ${left.join(", reader ")}.`;
+  if (guard.done) message = "";
+  else if (guard.copied.size === 0) message = NOTHING_COPIED;
+  else if (left.length === 0) message = "All links copied.";
+  status.textContent = message;
 }
 
 function markCopied(root, numbers) {
