@@ -10,7 +10,7 @@ export async function copyText(button, text, target = null) {
     await navigator.clipboard.writeText(text);
     copied = true;
     button.textContent = "Copied";
-    button.dispatchEvent(new CustomEvent("copied", { bubbles: true, detail: { text } }));
+    button.dispatchEvent(new CustomEvent("copied", { bubbles: true }));
   } catch {
     if (target?.select) target.select();
     else if (target) window.getSelection().selectAllChildren(target);

@@ -122,9 +122,31 @@ function drawReaderCodes(root) {
   }
 }
 
+// Phones hand a link to another app through the system's share sheet; the page
+// never sees where it went, only that it went (the promise resolves).
+function enableShareSheet(root) {
+  for (const reader of root.querySelectorAll("[data-reader]")) {
+    const button = reader.querySelector("[data-reader-share]");
+    const url = reader.querySelector("[data-reader-link]").textContent;
+    if (!navigator.share || !(navigator.canShare?.({ url }) ?? true)) continue;
+    button.hidden = false;
+    if (button.dataset.shareReady) continue;
+    button.dataset.shareReady = "1";
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.share({ title: `A drop for reader ${reader.dataset.reader}`, url });
+      } catch {
+        return; // the reader closed the sheet: nothing was sent anywhere
+      }
+      markCopied(root, [Number(reader.dataset.reader)]);
+    });
+  }
+}
+
 export function activateShare(root) {
   drawReaderCodes(root);
   enableCopy(root);
+  enableShareSheet(root);
   watchCopies(root);
   const all = root.querySelector("[data-copy-all]");
   if (all && !all.dataset.copyReady) {
@@ -162,6 +184,7 @@ function readerBlock(template, url, key, n) {
   copyLink.dataset.copy = link.id;
   copyLink.dataset.copyReader = String(n);
   copyLink.textContent = `Copy link for reader ${n}`;
+  block.querySelector("[data-reader-share]").setAttribute("aria-label", `Share reader ${n}'s link`);
   const copyKey = block.querySelector("[data-reader-copy-key]");
   copyKey.dataset.copy = code.id;
   copyKey.dataset.copyReader = String(n);

@@ -347,3 +347,42 @@ def test_show_share_takes_the_create_answer_whichever_side_sealed(new_page, seal
         assert decode_qr(picture) == [link]
     assert page.get_attribute("[data-share-receipt]", "href") == data["receipt_url"]
     assert page.problems == []
+
+
+SHARE_SHEET = """
+window.sharedLinks = [];
+Object.defineProperty(Navigator.prototype, "share", {
+  configurable: true,
+  value: async (data) => { window.sharedLinks.push(data); },
+});
+Object.defineProperty(Navigator.prototype, "canShare", { configurable: true, value: () => true });
+"""
+
+
+def test_a_phone_hands_one_readers_link_to_the_share_sheet(browser, live_server_url):
+    # The system share sheet cannot be driven headless: this stands in for it, as
+    # the phone's browser would provide it, and records what the page hands over.
+    context, page = open_context(browser, live_server_url, viewport=PHONE, has_touch=True)
+    context.add_init_script(SHARE_SHEET)
+    try:
+        drop = create_drop(page)
+        page.click("[data-reader='2'] [data-reader-share]")
+        expect(page.locator("[data-share-status]")).to_have_text(
+            "Not copied yet: reader 1, reader 3."
+        )
+        shared = page.evaluate("window.sharedLinks")
+        assert shared == [{"title": "A drop for reader 2", "url": reader_links(drop)[1]}]
+        box = page.locator("[data-reader='2'] [data-reader-share]").bounding_box()
+        assert box["width"] >= 24 and box["height"] >= 24
+    finally:
+        context.close()
+
+
+def test_without_a_share_sheet_there_is_no_share_button(browser, live_server_url):
+    context, page = open_context(browser, live_server_url)
+    try:
+        create_drop(page)
+        assert page.evaluate("typeof navigator.share") == "undefined"
+        assert page.locator("[data-reader-share]:visible").count() == 0
+    finally:
+        context.close()
