@@ -173,7 +173,7 @@ function readerBlock(template, url, key, n) {
   title.id = `reader-${n}-title`;
   title.textContent = `Reader ${n}`;
   block.querySelector("[data-reader-caption]").textContent =
-    `Holds reader ${n}'s link with their key: scanning it is enough.`;
+    `Holds reader ${n}'s link with their key: scan it, then press Open.`;
   const link = block.querySelector("[data-reader-link]");
   link.id = `reader-link-${n}`;
   link.textContent = readerLink(url, key);
