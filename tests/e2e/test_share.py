@@ -293,6 +293,11 @@ def test_without_javascript_the_share_page_lists_three_reader_links(browser, liv
         page.wait_for_function("() => document.querySelector('[data-share-qr]').complete")
         assert decode_qr(page.locator("[data-share-qr]").screenshot()) == [bare]
         assert re.fullmatch(r"https?://[^#]+/d/[A-Za-z0-9_-]{16}", bare)
+        # The receipt without JavaScript says its times are UTC, and shows them so.
+        page.click("[data-share-receipt]")
+        assert page.inner_text("[data-time-zone]") == "Times are in UTC."
+        expires = page.inner_text("[data-receipt-expires]")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", expires)
     finally:
         context.close()
 
