@@ -391,3 +391,22 @@ def test_without_a_share_sheet_there_is_no_share_button(browser, live_server_url
         assert page.locator("[data-reader-share]:visible").count() == 0
     finally:
         context.close()
+
+
+def test_following_a_link_away_asks_first_too(browser, live_server_url):
+    context, page = open_context(browser, live_server_url)
+    asked: list[str] = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay: the keys are still on the page
+
+    page.on("dialog", answer)
+    try:
+        drop = create_drop(page)
+        page.click("#share >> text=Make another drop", no_wait_after=True)
+        page.wait_for_timeout(500)
+        assert asked == ["beforeunload"]
+        assert page.locator("[data-reader-key]").all_inner_texts() == drop["keys"]
+    finally:
+        context.close()
