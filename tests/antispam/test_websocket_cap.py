@@ -20,9 +20,15 @@ async def test_a_client_over_the_cap_is_refused_until_one_closes(settings):
     first, second, third = socket(), socket(), socket()
     assert (await first.connect())[0]
     assert (await second.connect())[0]
-    connected, code = await third.connect()
-    assert not connected
-    assert code == 4429
+    # Accepted, told why, then closed with a code the page can act on.
+    assert (await third.connect())[0]
+    frame = await third.receive_json_from()
+    assert frame["event"] == "error"
+    assert frame["payload"]["error"] == "too_many_sockets"
+    closed = await third.receive_output()
+    assert closed["type"] == "websocket.close"
+    assert closed["code"] == 4429
+    assert closed["reason"]
     await first.disconnect()
     again = socket()
     assert (await again.connect())[0]
@@ -51,4 +57,4 @@ async def test_counts_are_keyed_by_hmac_and_expire(settings):
     assert 0 < await conn.ttl(names[0]) <= 3600
     assert await conn.get(names[0]) == b"1"
     await live.disconnect()
-    assert await conn.get(names[0]) == b"0"
+    assert await conn.get(names[0]) is None  # the last place given back takes the key
