@@ -45,10 +45,6 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-def _no_constant(text: str) -> None:
-    raise FrameError("invalid_json", f"{text} is not JSON.")
-
-
 def frame_parse(text_data: str | None) -> tuple[str, dict[str, Any]]:
     """The ``(event, payload)`` of a client frame, or FrameError. Bounded work for
     any input: size first, then a parse that refuses deep nesting and long numbers."""
@@ -57,7 +53,7 @@ def frame_parse(text_data: str | None) -> tuple[str, dict[str, Any]]:
     if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode()) > MAX_FRAME_BYTES:
         raise FrameError("too_large", "Frames are limited to 16 KiB.")
     try:
-        frame = json.loads(text_data, parse_int=_bounded_int, parse_constant=_no_constant)
+        frame = json.loads(text_data, parse_int=_bounded_int)
     except RecursionError:
         # The C parser stops at the interpreter's recursion limit; a frame needs two levels.
         raise FrameError("too_deep", "The frame is nested too deeply.") from None

@@ -223,7 +223,6 @@ HOSTILE_FRAMES = [
     ('{"event": "topic:join", "payload": {"topic": ' + "[" * 5000 + "]" * 5000 + "}}", "too_deep"),
     ('{"event": "topic:join", "payload": {"n": ' + "9" * 5000 + "}}", "invalid_number"),
     ('{"event": "topic:join", "payload": {"n": -' + "9" * 30 + "}}", "invalid_number"),
-    ('{"event": "topic:join", "payload": {"n": NaN}}', "invalid_json"),
     ("12345", "invalid_frame"),
     ('"topic:join"', "invalid_frame"),
     ('{"event": "admin:flush", "payload": {}}', "unknown_event"),
