@@ -44,6 +44,9 @@ def _header(scope, name: bytes) -> str | None:
 
 def _origin_tuple(url: str) -> tuple[str, str, int] | None:
     """(scheme, host, port) of an origin or a scheme://host[:port], or None if malformed."""
+    # urlsplit quietly drops tabs and newlines and strips spaces; an origin has none.
+    if not url.isprintable() or any(c.isspace() for c in url):
+        return None
     try:
         parts = urlsplit(url)
         port = parts.port or DEFAULT_PORTS.get(parts.scheme)

@@ -257,3 +257,34 @@ async def test_a_bug_in_a_handler_is_an_error_frame_not_a_dead_socket(monkeypatc
     monkeypatch.undo()
     assert (await send(communicator, "topic:join", {"topic": "news"}))["event"] == "topic:joined"
     await communicator.disconnect()
+
+
+async def test_names_with_a_trailing_newline_are_refused():
+    room = (await sync_to_async(services.room_create)())["room"]
+    communicator = await connect()
+    for payload, code in [
+        ({"topic": "news\n"}, "invalid_topic"),
+        ({"room": room + "\n"}, "invalid_room"),
+    ]:
+        for event in ("topic:join", "topic:leave"):
+            frame = await send(communicator, event, payload)
+            assert frame["payload"]["error"] == code
+    assert not communicator_groups()
+    await communicator.disconnect()
+
+
+def communicator_groups() -> list[str]:
+    """Topic and room groups the process's hub holds."""
+    from boards import fanout
+
+    return [g for g in fanout.hub().members if g.startswith(("topic.", "room."))]
+
+
+async def test_an_origin_with_a_trailing_newline_is_refused():
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/feed/",
+        headers=[(b"origin", b"http://testserver\n"), (b"host", b"testserver")],
+    )
+    connected, _ = await communicator.connect()
+    assert not connected

@@ -80,3 +80,21 @@ def test_a_flag_needs_a_session(post, client):
     response = flag(client, "post", post["id"], work=False)
     assert response.status_code == 403
     assert response.json()["error"] == "no_session"
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"type": "post", "id": "{id}\n", "reason": "spam"}, "invalid_id"),
+        ({"type": "post\n", "id": "{id}", "reason": "spam"}, "invalid_type"),
+        ({"type": "post", "id": "{id}", "reason": "spam\n"}, "invalid_reason"),
+    ],
+)
+def test_a_trailing_newline_is_a_400_that_changes_nothing(post, body, code):
+    client = visitor()
+    before = data_keys()
+    body = {k: v.replace("{id}", post["id"]) for k, v in body.items()}
+    response = client.post("/api/flags", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == code
+    assert data_keys() == before
