@@ -329,3 +329,39 @@ async def test_a_socket_closed_by_the_server_in_an_outage_gives_everything_back(
     await communicator.disconnect()
     assert not hub_holds(events.TRENDING_GROUP)
     assert await sync_to_async(store.client().keys)("nb:ws:conn:*") == []
+
+
+# --- The same refusal under Hypercorn, which (unlike daphne) sends close reasons ----
+
+
+class Hypercorn(DaphneServer):
+    """The site under Hypercorn, the ASGI server production may run (it passes
+    ASGI's close reason on to the client; daphne drops it)."""
+
+    def start(self) -> Hypercorn:
+        cmd = [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{self.port}"]
+        cmd += ["nullboard.asgi:application"]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=self.output, stderr=subprocess.STDOUT
+        )
+        wait_for_http(self.url + "/static/css/site.css")
+        return self
+
+
+async def test_under_hypercorn_the_4429_close_carries_its_reason():
+    from websockets.asyncio.client import connect as ws_connect
+    from websockets.exceptions import ConnectionClosed
+
+    web = Hypercorn(env={"WS_MAX_CONNECTIONS_PER_CLIENT": "1"}).start()
+    try:
+        held = await open_socket(web, address(600))
+        over = await ws_connect(ws_url(web), origin=web.url)
+        frame = json.loads(await asyncio.wait_for(over.recv(), 10))
+        assert frame["payload"]["error"] == "too_many_sockets"
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(over.recv(), 10)
+        assert over.close_code == 4429
+        assert "Too many live connections" in over.close_reason
+        await held.close()
+    finally:
+        web.stop()
