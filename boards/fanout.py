@@ -67,10 +67,22 @@ class Hub:
                 self.pump = asyncio.create_task(self._pump(self.channel))
                 self.watch = asyncio.create_task(self._watch())
             if group not in self.members:
-                await self.layer.group_add(group, self.channel)
+                try:
+                    await self.layer.group_add(group, self.channel)
+                except BaseException:
+                    # A half-made subscription must not outlive a failed or cancelled join.
+                    await self._discard_quietly(group)
+                    raise
                 self.members[group] = set()
                 self.numbers.pop(group, None)  # numbering is followed from here on
             self.members[group].add(socket)
+
+    async def _discard_quietly(self, group: str) -> None:
+        """Best effort, bounded: the store may be down (the watch then resets all)."""
+        try:
+            await asyncio.wait_for(self.layer.group_discard(group, self.channel), SEND_TIMEOUT)
+        except Exception:
+            logger.debug("Discard after a failed join failed", exc_info=True)
 
     async def leave(self, group: str, socket: Socket) -> None:
         async with self.lock:

@@ -2,23 +2,65 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from dataclasses import dataclass
+from functools import lru_cache
+
 from django.conf import settings
 
+from antispam.ratelimit import key_for_address, network_of
 from boards import services as boards
 from moderation import store
 from moderation.store import FlagResult
 
 
-def flag_create(*, kind: str, item_id: str, voter: str, reason: str) -> FlagResult:
-    """Count a visitor's flag; at FLAG_HIDE_THRESHOLD distinct visitors, hide the item.
+@lru_cache(maxsize=2)
+def _voter_secret(secret_key: str) -> bytes:
+    return hashlib.blake2b(
+        key=secret_key.encode()[:64], digest_size=32, person=b"nb-flag-voter"
+    ).digest()
+
+
+def flag_voter(*, kind: str, item_id: str, address: str) -> str:
+    """Who flagged, as far as flags care: the client's wide network (IPv4 /24,
+    IPv6 /48) bound to the item by an HMAC keyed from SECRET_KEY. Stable for the
+    item's whole life (a network flags it once, across midnight too), unlinkable
+    between items, and nothing in Redis gives the network back."""
+    network = network_of(address, wide=True)
+    message = f"{kind}:{item_id}:{network}".encode()
+    return hmac.new(_voter_secret(settings.SECRET_KEY), message, hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Flagged:
+    result: FlagResult
+    hidden: bool  # this very flag hid the item
+
+
+def flag_create(*, kind: str, item_id: str, address: str, reason: str) -> Flagged:
+    """Count a client network's flag; once enough distinct networks agree (the
+    threshold rises with the thread's comments, see flag.lua), hide the item.
 
     Hiding is idempotent, so a crash between counting and hiding heals on the
     next flag.
     """
-    result = store.flag_record(kind=kind, item_id=item_id, voter=voter, reason=reason)
-    if result.counted and result.count >= settings.FLAG_HIDE_THRESHOLD:
-        item_hide(kind=kind, item_id=item_id)
-    return result
+    result = store.flag_record(
+        kind=kind,
+        item_id=item_id,
+        voter=flag_voter(kind=kind, item_id=item_id, address=address),
+        network=key_for_address(address, wide=True),
+        reason=reason,
+    )
+    hidden = False
+    if result.counted and result.count >= result.threshold:
+        hidden = item_hide(kind=kind, item_id=item_id)
+    return Flagged(result=result, hidden=hidden)
+
+
+def flag_retry_after(*, address: str) -> int:
+    """Seconds until the client's network may flag again (0: now)."""
+    return store.quota_retry_after(key_for_address(address, wide=True))
 
 
 def item_hide(*, kind: str, item_id: str) -> bool:

@@ -9,14 +9,15 @@ from django.conf import settings
 
 from nullboard import store
 
-# One pattern per counted thing; a key is counted by the first that matches.
+# One pattern per counted thing, applied with fullmatch (``$`` would also match
+# before a final newline); a key is counted by the first that matches.
 _KINDS = {
-    "sessions": re.compile(rb"^nb:\d+:django\.contrib\.sessions\.cache"),
-    "posts": re.compile(rb"^nb:post:[0-9a-f]+$"),
-    "comments": re.compile(rb"^nb:comment:[0-9a-f]+$"),
-    "rooms": re.compile(rb"^nb:room:[A-Za-z0-9_-]+$"),
-    "drops": re.compile(rb"^nb:drop:[A-Za-z0-9_-]+$"),
-    "flags": re.compile(rb"^nb:flag:(post|comment):[0-9a-f]+$"),
+    "sessions": re.compile(rb"nb:\d+:django\.contrib\.sessions\.cache[a-z0-9]+"),
+    "posts": re.compile(rb"nb:post:[0-9a-f]+"),
+    "comments": re.compile(rb"nb:comment:[0-9a-f]+"),
+    "rooms": re.compile(rb"nb:room:[A-Za-z0-9_-]+"),
+    "drops": re.compile(rb"nb:drop:[A-Za-z0-9_-]+"),
+    "flags": re.compile(rb"nb:flag:(post|comment):[0-9a-f]+"),
 }
 
 
@@ -42,7 +43,7 @@ def stats_collect() -> dict[str, int]:
     for name in site_keys(conn):
         counts["keys"] += 1
         for kind, pattern in _KINDS.items():
-            if pattern.match(name):
+            if pattern.fullmatch(name):
                 counts[kind] += 1
                 if kind in ("posts", "comments"):
                     items.append(name)

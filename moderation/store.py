@@ -11,7 +11,8 @@ from boards import keys as board_keys
 from nullboard import store
 
 FLAG_KEY = "flag:{kind}:{item}"  # hash: count, reason:<r>, first_at, last_at
-FLAG_VOTERS_KEY = "flag:{kind}:{item}:voters"  # set of session ids
+FLAG_VOTERS_KEY = "flag:{kind}:{item}:voters"  # set of HMACs of (network, item)
+FLAG_QUOTA_KEY = "quota:flags:{network}"  # flags a client network made this window
 REPORTS_KEY = "reports"  # zset "kind:id" -> last flag time
 
 KINDS = ("post", "comment")
@@ -38,25 +39,84 @@ def reports_key() -> str:
     return store.key(REPORTS_KEY)
 
 
+def quota_key(network: str) -> str:
+    """``network`` is already an HMAC (antispam.ratelimit.client_network_key)."""
+    return store.key(FLAG_QUOTA_KEY.format(network=network))
+
+
 @dataclass(frozen=True)
 class FlagResult:
     found: bool
     counted: bool
     count: int
+    threshold: int = 0
+    retry_after: int = 0  # seconds until the network may flag again; 0 if it may now
+
+    @property
+    def over_quota(self) -> bool:
+        return self.retry_after > 0
 
 
-def flag_record(*, kind: str, item_id: str, voter: str, reason: str) -> FlagResult:
-    """Count one visitor's flag once; the flag keys expire with the item."""
-    status, count = _flag(
+def _seconds(milliseconds: int) -> int:
+    """Whole seconds, rounded up: after Retry-After seconds a flag is accepted."""
+    return max(1, -(-int(milliseconds) // 1000))
+
+
+def _thread_of(kind: str, item_id: str) -> str | None:
+    """The post whose comments are the item's audience (a comment's is its post's)."""
+    if kind == "post":
+        return item_id
+    post_id = store.client().hget(item_key(kind, item_id), "post")
+    return post_id.decode() if post_id is not None else None
+
+
+def flag_record(*, kind: str, item_id: str, voter: str, network: str, reason: str) -> FlagResult:
+    """Count one network's flag on an item once, within the network's quota; the
+    flag keys expire with the item. The threshold comes from the thread's size."""
+    thread = _thread_of(kind, item_id)
+    if thread is None:
+        return FlagResult(found=False, counted=False, count=0)
+    status, count, threshold, retry_ms = _flag(
         [
             item_key(kind, item_id),
             voters_key(kind, item_id),
             flag_key(kind, item_id),
             reports_key(),
+            quota_key(network),
+            board_keys.post_comments_key(thread),
         ],
-        [voter, reason, int(time.time()), f"{kind}:{item_id}", settings.POST_TTL_SECONDS],
+        [
+            voter,
+            reason,
+            int(time.time()),
+            f"{kind}:{item_id}",
+            settings.POST_TTL_SECONDS,
+            settings.FLAG_QUOTA_PER_NETWORK,
+            settings.FLAG_QUOTA_WINDOW_SECONDS * 1000,
+            settings.FLAG_HIDE_THRESHOLD,
+            settings.FLAG_COMMENTS_PER_EXTRA_FLAG,
+            settings.FLAG_HIDE_THRESHOLD_MAX,
+        ],
     )
-    return FlagResult(found=status != -1, counted=status == 1, count=int(count))
+    return FlagResult(
+        found=status != -1,
+        counted=status == 1,
+        count=int(count),
+        threshold=int(threshold),
+        retry_after=_seconds(retry_ms) if status == -2 else 0,
+    )
+
+
+def quota_retry_after(network: str) -> int:
+    """Seconds until ``network`` may flag again (0: it may now). A read only, so an
+    exhausted network is refused before it spends a proof of work."""
+    pipe = store.client().pipeline(transaction=False)
+    pipe.get(quota_key(network))
+    pipe.pttl(quota_key(network))
+    used, left_ms = pipe.execute()
+    if used is None or int(used) < settings.FLAG_QUOTA_PER_NETWORK or left_ms <= 0:
+        return 0
+    return _seconds(left_ms)
 
 
 def flags_clear(*, kind: str, item_id: str) -> None:

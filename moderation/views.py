@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 
-from antispam.ratelimit import write_limit
+from antispam.pow import pow_verify
+from antispam.ratelimit import client_address, write_limit
 from boards.validation import is_item_id
 from moderation import services
 from moderation.store import KINDS, REASONS
@@ -12,10 +13,20 @@ from nullboard.api import ApiError, api, field, request_data
 from nullboard.identity import identity_peek
 
 
+def _over_quota(retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        "flag_quota",
+        f"Your network has flagged a lot lately; try again in {retry_after} s.",
+        {"Retry-After": str(retry_after)},
+    )
+
+
 @api(methods=["POST"])
 @write_limit("flags")
-@write_limit("flags-hourly", rate="30/h")  # 30 flags per client per hour
 def flags_view(request: HttpRequest) -> JsonResponse:
+    """A flag costs a proof of work and counts once per client network (see
+    moderation.services.flag_create); each network has a quota per window."""
     data = request_data(request)
     kind = field(data, "type", max_length=10)
     item_id = field(data, "id", max_length=64)
@@ -26,10 +37,16 @@ def flags_view(request: HttpRequest) -> JsonResponse:
         raise ApiError(400, "invalid_reason", f"'reason' must be one of: {', '.join(REASONS)}.")
     if not is_item_id(item_id):
         raise ApiError(400, "invalid_id", "'id' is not an item id.")
-    identity = identity_peek(request)
-    if identity is None:
+    if identity_peek(request) is None:
         raise ApiError(403, "no_session", "Call POST /api/session first.")
-    result = services.flag_create(kind=kind, item_id=item_id, voter=identity.sid, reason=reason)
-    if not result.found:
+    address = client_address(request)
+    # Refused before the proof of work is spent; the script checks again atomically.
+    if retry_after := services.flag_retry_after(address=address):
+        raise _over_quota(retry_after)
+    pow_verify(request)
+    flagged = services.flag_create(kind=kind, item_id=item_id, address=address, reason=reason)
+    if not flagged.result.found:
         raise ApiError(404, "not_found", f"No such {kind}; it may have expired.")
-    return JsonResponse({"status": "received"}, status=202)
+    if flagged.result.over_quota:
+        raise _over_quota(flagged.result.retry_after)
+    return JsonResponse({"status": "received", "hidden": flagged.hidden}, status=202)

@@ -221,6 +221,14 @@ COMMENT_TTL_SECONDS = envint("COMMENT_TTL_SECONDS", 43200, minimum=60)
 MAX_BLOB_BYTES = envint("MAX_BLOB_BYTES", 8192, minimum=64)
 MAX_COMMENT_BLOB_BYTES = envint("MAX_COMMENT_BLOB_BYTES", 4096, minimum=64)
 FLAG_HIDE_THRESHOLD = envint("FLAG_HIDE_THRESHOLD", 3, minimum=1)
+# Flags count client networks (IPv4 /24, IPv6 /48). A thread's comments raise the
+# networks needed to hide its items by one per FLAG_COMMENTS_PER_EXTRA_FLAG, up to
+# FLAG_HIDE_THRESHOLD_MAX; each network may flag FLAG_QUOTA_PER_NETWORK items per
+# FLAG_QUOTA_WINDOW_SECONDS (see docs/security.md, "Flags").
+FLAG_COMMENTS_PER_EXTRA_FLAG = envint("FLAG_COMMENTS_PER_EXTRA_FLAG", 10, minimum=1)
+FLAG_HIDE_THRESHOLD_MAX = envint("FLAG_HIDE_THRESHOLD_MAX", 10, minimum=1)
+FLAG_QUOTA_PER_NETWORK = envint("FLAG_QUOTA_PER_NETWORK", 30, minimum=1)
+FLAG_QUOTA_WINDOW_SECONDS = envint("FLAG_QUOTA_WINDOW_SECONDS", 3600, minimum=1)
 
 # --- Boards -------------------------------------------------------------------
 # Topics listed in the sidebar; any slug matching the contract may still be used.

@@ -20,9 +20,15 @@ async def test_a_client_over_the_cap_is_refused_until_one_closes(settings):
     first, second, third = socket(), socket(), socket()
     assert (await first.connect())[0]
     assert (await second.connect())[0]
-    connected, code = await third.connect()
-    assert not connected
-    assert code == 4429
+    # Accepted, told why, then closed with a code the page can act on.
+    assert (await third.connect())[0]
+    frame = await third.receive_json_from()
+    assert frame["event"] == "error"
+    assert frame["payload"]["error"] == "too_many_sockets"
+    closed = await third.receive_output()
+    assert closed["type"] == "websocket.close"
+    assert closed["code"] == 4429
+    assert closed["reason"]
     await first.disconnect()
     again = socket()
     assert (await again.connect())[0]
@@ -51,4 +57,49 @@ async def test_counts_are_keyed_by_hmac_and_expire(settings):
     assert 0 < await conn.ttl(names[0]) <= 3600
     assert await conn.get(names[0]) == b"1"
     await live.disconnect()
-    assert await conn.get(names[0]) == b"0"
+    assert await conn.get(names[0]) is None  # the last place given back takes the key
+
+
+async def test_a_count_that_expired_while_its_socket_was_open_is_not_driven_negative(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    live = socket("198.51.100.7")
+    assert (await live.connect())[0]
+    conn = store.aclient()
+    (name,) = await conn.keys("nb:ws:conn:*")
+    await conn.delete(name)  # as its TTL would, under a socket open for hours
+    await live.disconnect()
+    assert await conn.keys("nb:ws:conn:*") == []  # not a -1 without a TTL
+
+
+def scope(origin: str, host: str = "nullboard.example", scheme: str = "ws") -> dict:
+    return {
+        "type": "websocket",
+        "scheme": scheme,
+        "headers": [(b"origin", origin.encode()), (b"host", host.encode())],
+    }
+
+
+def test_the_origin_must_match_scheme_host_and_port(settings):
+    from antispam.websocket import same_origin
+
+    settings.HTTPS = False
+    assert same_origin(scope("http://nullboard.example"))
+    assert same_origin(scope("http://nullboard.example:80"))
+    assert same_origin(scope("http://NullBoard.example"))
+    assert same_origin(scope("http://nullboard.example:8000", host="nullboard.example:8000"))
+    assert not same_origin(scope("http://nullboard.example:8001", host="nullboard.example:8000"))
+    assert not same_origin(scope("https://nullboard.example"))
+    assert not same_origin(scope("http://other.example"))
+    assert not same_origin(scope("null"))
+    assert not same_origin(scope(""))
+    assert not same_origin(scope("http://nullboard.example\n"))
+
+
+def test_under_https_the_site_is_https_even_behind_a_tls_proxy(settings):
+    from antispam.websocket import same_origin
+
+    settings.HTTPS = True
+    assert same_origin(scope("https://nullboard.example"))  # TLS ended at the proxy: ws
+    assert same_origin(scope("https://nullboard.example", scheme="wss"))
+    assert not same_origin(scope("http://nullboard.example"))
+    assert not same_origin(scope("https://nullboard.example:8443"))

@@ -216,3 +216,75 @@ async def test_a_store_outage_during_a_join_is_an_error_frame(monkeypatch):
     assert (await send(communicator, "topic:join", {"topic": "news"}))["event"] == "topic:joined"
     assert await communicator.receive_nothing()
     await communicator.disconnect()
+
+
+HOSTILE_FRAMES = [
+    ("[" * (16 * 1024 - 1), "too_deep"),
+    ('{"event": "topic:join", "payload": {"topic": ' + "[" * 5000 + "]" * 5000 + "}}", "too_deep"),
+    ('{"event": "topic:join", "payload": {"n": ' + "9" * 5000 + "}}", "invalid_number"),
+    ('{"event": "topic:join", "payload": {"n": -' + "9" * 30 + "}}", "invalid_number"),
+    ("12345", "invalid_frame"),
+    ('"topic:join"', "invalid_frame"),
+    ('{"event": "admin:flush", "payload": {}}', "unknown_event"),
+]
+
+
+async def test_hostile_frames_get_an_error_frame_and_no_trace_in_the_log(caplog):
+    communicator = await connect()
+    for text, code in HOSTILE_FRAMES:
+        await communicator.send_to(text_data=text)
+        frame = await communicator.receive_json_from()
+        assert frame["event"] == "error", text[:40]
+        assert frame["payload"]["error"] == code, text[:40]
+        assert frame["payload"]["detail"]
+    await communicator.send_to(bytes_data=b"[" * 1000)
+    assert (await communicator.receive_json_from())["payload"]["error"] == "invalid_frame"
+    assert (await send(communicator, "topic:join", {"topic": "news"}))["event"] == "topic:joined"
+    assert await communicator.receive_nothing()
+    await communicator.disconnect()
+    assert not [r for r in caplog.records if r.exc_info or r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def test_a_bug_in_a_handler_is_an_error_frame_not_a_dead_socket(monkeypatch, caplog):
+    communicator = await connect()
+
+    async def broken(self, payload):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(consumers.FeedConsumer, "join", broken)
+    frame = await send(communicator, "topic:join", {"topic": "news"})
+    assert frame["payload"]["error"] == "server_error"
+    monkeypatch.undo()
+    assert (await send(communicator, "topic:join", {"topic": "news"}))["event"] == "topic:joined"
+    await communicator.disconnect()
+
+
+async def test_names_with_a_trailing_newline_are_refused():
+    room = (await sync_to_async(services.room_create)())["room"]
+    communicator = await connect()
+    for payload, code in [
+        ({"topic": "news\n"}, "invalid_topic"),
+        ({"room": room + "\n"}, "invalid_room"),
+    ]:
+        for event in ("topic:join", "topic:leave"):
+            frame = await send(communicator, event, payload)
+            assert frame["payload"]["error"] == code
+    assert not communicator_groups()
+    await communicator.disconnect()
+
+
+def communicator_groups() -> list[str]:
+    """Topic and room groups the process's hub holds."""
+    from boards import fanout
+
+    return [g for g in fanout.hub().members if g.startswith(("topic.", "room."))]
+
+
+async def test_an_origin_with_a_trailing_newline_is_refused():
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/feed/",
+        headers=[(b"origin", b"http://testserver\n"), (b"host", b"testserver")],
+    )
+    connected, _ = await communicator.connect()
+    assert not connected

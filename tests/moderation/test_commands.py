@@ -138,3 +138,17 @@ def test_verbosity_zero_is_quiet(post):
     call_command("moderation_remove", "post", post["id"], verbosity=0, stdout=out)
     assert out.getvalue() == ""
     assert selectors.post_get(post_id=post["id"]) is None
+
+
+def test_stats_patterns_match_whole_keys(post):
+    """A key with a trailing newline is not a post (``$`` would have let it count)."""
+    store.client().set(f"nb:post:{post['id']}\n", "x", ex=60)
+    store.client().set(f"nb:flag:post:{post['id']}\n", "x", ex=60)
+    counts = json.loads(run("stats", "--json"))
+    assert (counts["posts"], counts["flags"]) == (1, 0)
+
+
+def test_an_id_with_a_trailing_newline_is_refused(post):
+    with pytest.raises(CommandError):
+        call_command("moderation_remove", "post", post["id"] + "\n", stdout=StringIO())
+    assert selectors.post_get(post_id=post["id"]) is not None

@@ -77,14 +77,24 @@ def test_an_unknown_item_is_a_404():
 
 
 def test_a_flag_needs_a_session(post, client):
-    response = flag(client, "post", post["id"])
+    response = flag(client, "post", post["id"], work=False)
     assert response.status_code == 403
     assert response.json()["error"] == "no_session"
 
 
-def test_flags_per_hour_are_capped_per_client(post, settings):
-    settings.RATE_LIMIT_MAX_REQUESTS = 1000
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"type": "post", "id": "{id}\n", "reason": "spam"}, "invalid_id"),
+        ({"type": "post\n", "id": "{id}", "reason": "spam"}, "invalid_type"),
+        ({"type": "post", "id": "{id}", "reason": "spam\n"}, "invalid_reason"),
+    ],
+)
+def test_a_trailing_newline_is_a_400_that_changes_nothing(post, body, code):
     client = visitor()
-    statuses = [flag(client, "post", post["id"]).status_code for _ in range(31)]
-    assert statuses[:30] == [202] * 30
-    assert statuses[30] == 429
+    before = data_keys()
+    body = {k: v.replace("{id}", post["id"]) for k, v in body.items()}
+    response = client.post("/api/flags", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == code
+    assert data_keys() == before

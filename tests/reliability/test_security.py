@@ -261,8 +261,9 @@ def journey(url: str, forwarded: str) -> None:
     )
     assert status == 201, body
     comment_id = json.loads(body)["id"]
-    assert client.post("/api/flags", {"type": "post", "id": post_id, "reason": "spam"})[0] == 202
-    flag = {"type": "comment", "id": comment_id, "reason": "other"}
+    flag = {"type": "post", "id": post_id, "reason": "spam", **solved(client)}
+    assert client.post("/api/flags", flag)[0] == 202
+    flag = {"type": "comment", "id": comment_id, "reason": "other", **solved(client)}
     assert client.post("/api/flags", flag)[0] == 202
     assert client.get(f"/post/{post_id}")[0] == 200
     status, _, body = client.post("/api/drops", {"text": "hello", **solved(client)})
