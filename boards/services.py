@@ -42,6 +42,11 @@ def _new_id() -> str:
     return secrets.token_hex(8)
 
 
+def _text(value: bytes | str | int) -> str:
+    """A score from a script as the string of digits clients use as a cursor."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _clock() -> tuple[int, int]:
     """(now in ms, now in s) from Python's clock, so tests can pin it."""
     now = time.time()
@@ -107,6 +112,7 @@ def post_create(
         "created_at": now,
         "expires_at": now + settings.POST_TTL_SECONDS,
         "comment_count": 0,
+        "cursor": _text(score),
     }
     events.publish(events.groups_for(topic=topic, room=room), "post:new", post)
     if publish_trending:
@@ -126,7 +132,7 @@ def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
     comment_id = _new_id()
     now_ms, now = _clock()
     try:
-        _score, expires_at, publish_trending = _comment_create(
+        score, expires_at, publish_trending = _comment_create(
             [
                 keys.post_key(post_id),
                 keys.comment_key(comment_id),
@@ -162,6 +168,7 @@ def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
         "blob": blob,
         "created_at": now,
         "expires_at": int(expires_at),
+        "cursor": _text(score),
     }
     where = {"topic": topic} if topic else {"room": room}
     events.publish(events.groups_for(**where), "comment:new", {**comment, **where})

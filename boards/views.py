@@ -72,8 +72,15 @@ def room_view(request: HttpRequest, room: str) -> HttpResponse:
 
 @ensure_csrf_cookie
 def post_view(request: HttpRequest, post_id: str) -> HttpResponse:
-    """One post with its comments, live."""
-    post = selectors.post_get(post_id=post_id) if is_item_id(post_id) else None
+    """One post with its comments, live; a hidden post's page says so (410)."""
+    if not is_item_id(post_id):
+        raise Http404
+    try:
+        post = selectors.post_find(post_id=post_id)
+    except selectors.ItemHidden:
+        response = _page(request, "boards/hidden.html")
+        response.status_code = 410
+        return response
     if post is None:
         raise Http404
     where = {"room": post["room"]} if "room" in post else {"topic": post["topic"]}
@@ -96,9 +103,17 @@ def trending_view(request: HttpRequest) -> HttpResponse:
 # --- API ----------------------------------------------------------------------------
 
 
+HIDDEN_DETAIL = "Hidden by community flags until a moderator reviews it."
+
+
 @api(methods=["GET", "POST"])
 async def posts_view(request: HttpRequest) -> JsonResponse:
-    """GET a feed page (home, ``topic=`` or ``room=``, ``cursor=``); POST a post.
+    """GET a feed page (home, ``topic=`` or ``room=``, ``cursor=``, ``after=``);
+    POST a post.
+
+    ``after`` is the newest cursor a page holds: the answer holds only newer
+    posts (newest first, paged by ``cursor`` as usual), which is how a page
+    catches up after its live socket was away.
 
     Async: the feed read is the hottest path, so it runs on the event loop with
     one EVALSHA and no thread hop. Writes keep their sync stack (rate limit,
@@ -112,9 +127,10 @@ async def posts_view(request: HttpRequest) -> JsonResponse:
     topic = topic_clean(topic) if topic else None
     room = room_clean(room) if room else None
     cursor = cursor_clean(request.GET.get("cursor"))
+    after = cursor_clean(request.GET.get("after"))
     if room and not await selectors.room_exists_async(room=room):
         raise ApiError(404, "not_found", "No such room; it may have expired.")
-    page = await selectors.feed_page_json(topic=topic, room=room, cursor=cursor)
+    page = await selectors.feed_page_json(topic=topic, room=room, cursor=cursor, after=after)
     return HttpResponse(page, content_type="application/json")
 
 
@@ -142,8 +158,11 @@ def _post_create(request: HttpRequest) -> JsonResponse:
 
 @api(methods=["GET"])
 def post_detail_view(request: HttpRequest, post_id: str) -> JsonResponse:
-    """One live post, or 404."""
-    post = selectors.post_get(post_id=post_id) if is_item_id(post_id) else None
+    """One live post; 410 ``hidden`` while moderation hides it; else 404."""
+    try:
+        post = selectors.post_find(post_id=post_id) if is_item_id(post_id) else None
+    except selectors.ItemHidden:
+        raise ApiError(410, "hidden", HIDDEN_DETAIL) from None
     if post is None:
         raise ApiError(404, "not_found", "No such post; it may have expired.")
     return JsonResponse(post)
@@ -151,12 +170,17 @@ def post_detail_view(request: HttpRequest, post_id: str) -> JsonResponse:
 
 @api(methods=["GET", "POST"])
 def comments_view(request: HttpRequest, post_id: str) -> JsonResponse:
-    """GET a post's comments, oldest first; POST a comment."""
+    """GET a post's comments, oldest first (``after=`` a cursor: only newer
+    ones); POST a comment."""
     if not is_item_id(post_id):
         raise ApiError(404, "not_found", "No such post; it may have expired.")
     if request.method == "POST":
         return _comment_create(request, post_id)
-    items = selectors.comments_list(post_id=post_id)
+    after = cursor_clean(request.GET.get("after"))
+    try:
+        items = selectors.comments_find(post_id=post_id, after=after)
+    except selectors.ItemHidden:
+        raise ApiError(410, "hidden", HIDDEN_DETAIL) from None
     if items is None:
         raise ApiError(404, "not_found", "No such post; it may have expired.")
     return JsonResponse({"items": items})
