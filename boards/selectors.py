@@ -264,6 +264,24 @@ def trending_list(*, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
     return [{"topic": _text(topic), "score": round(score * scale, 4)} for topic, score in rows]
 
 
+def trending_with_posts(*, per_topic: int, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
+    """The trending topics, each with its newest ``per_topic`` live posts."""
+    return [
+        {"topic": item["topic"], "posts": feed_page(topic=item["topic"])["items"][:per_topic]}
+        for item in trending_list(limit=limit)
+    ]
+
+
+def room_key_check(*, room: str) -> str | None:
+    """The room's key check blob ("" when its creator gave none), or None when
+    the room is gone."""
+    value = store.client().get(keys.room_key(room))
+    if value is None:
+        return None
+    text = _text(value)
+    return "" if text == "1" else text
+
+
 def room_exists(*, room: str) -> bool:
     """True while the room is alive (activity keeps it so)."""
     return bool(store.client().exists(keys.room_key(room)))

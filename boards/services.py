@@ -53,10 +53,14 @@ def _clock() -> tuple[int, int]:
     return int(now * 1000), int(now)
 
 
-def room_create() -> dict[str, Any]:
-    """Open a private room with an unguessable id (128 random bits)."""
+def room_create(*, key_check: str = "") -> dict[str, Any]:
+    """Open a private room with an unguessable id (128 random bits).
+
+    ``key_check`` is a constant the creator's browser sealed with the room key;
+    it is kept as the room's value so pages can tell a wrong key ("1": none).
+    """
     room = secrets.token_urlsafe(16)
-    store.client().set(keys.room_key(room), "1", ex=settings.ROOM_TTL_SECONDS)
+    store.client().set(keys.room_key(room), key_check or "1", ex=settings.ROOM_TTL_SECONDS)
     return {"room": room, "url": f"/r/{room}"}
 
 

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from antispam.pow import pow_required, pow_verify
+from antispam.pow import pow_verify
 from antispam.ratelimit import write_limit
 from boards import selectors, services
 from boards.validation import (
@@ -65,9 +65,10 @@ def topic_view(request: HttpRequest, topic: str) -> HttpResponse:
 @ensure_csrf_cookie
 def room_view(request: HttpRequest, room: str) -> HttpResponse:
     """A private room; the browser reads its key from the link's fragment."""
-    if not is_room(room) or not selectors.room_exists(room=room):
+    key_check = selectors.room_key_check(room=room) if is_room(room) else None
+    if key_check is None:
         raise Http404
-    return _page(request, "boards/feed.html", room=room, board={"room": room})
+    return _page(request, "boards/feed.html", room=room, key_check=key_check, board={"room": room})
 
 
 @ensure_csrf_cookie
@@ -84,20 +85,32 @@ def post_view(request: HttpRequest, post_id: str) -> HttpResponse:
     if post is None:
         raise Http404
     where = {"room": post["room"]} if "room" in post else {"topic": post["topic"]}
+    key_check = selectors.room_key_check(room=post["room"]) if "room" in post else None
     return _page(
         request,
         "boards/post.html",
         post=post,
+        key_check=key_check or "",
         current=post.get("topic"),
         board={"post": post["id"], **where},
     )
 
 
+TRENDING_PAGE_POSTS = 3  # newest posts shown under each trending topic
+
+
 @ensure_csrf_cookie
 def trending_view(request: HttpRequest) -> HttpResponse:
-    """Topics ranked by time-decayed activity."""
+    """Topics ranked by time-decayed activity, each with its newest posts (the
+    page decrypts them; the server only hands over blobs)."""
     hours = settings.TRENDING_HALF_LIFE_SECONDS / 3600
-    return _page(request, "boards/trending.html", nav="trending", half_life_hours=f"{hours:g}")
+    return _page(
+        request,
+        "boards/trending.html",
+        nav="trending",
+        half_life_hours=f"{hours:g}",
+        trending_posts=selectors.trending_with_posts(per_topic=TRENDING_PAGE_POSTS),
+    )
 
 
 # --- API ----------------------------------------------------------------------------
@@ -208,9 +221,18 @@ def trending_api_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"items": selectors.trending_list()})
 
 
+KEY_CHECK_MAX_BYTES = 200  # a short constant sealed with the room key
+
+
 @api(methods=["POST"])
 @write_limit("rooms")
-@pow_required
 def rooms_view(request: HttpRequest) -> JsonResponse:
-    """Open a private room; its key is made in the browser and never sent here."""
-    return JsonResponse(services.room_create(), status=201)
+    """Open a private room; its key is made in the browser and never sent here.
+
+    An optional ``key_check`` (a known constant sealed with the room's key, in
+    the blob format) lets a page tell a wrong key from an empty room.
+    """
+    raw = request_data(request).get("key_check")
+    key_check = blob_clean(raw, max_bytes=KEY_CHECK_MAX_BYTES) if raw not in (None, "") else ""
+    pow_verify(request)
+    return JsonResponse(services.room_create(key_check=key_check), status=201)
