@@ -120,6 +120,7 @@ function flagControl(kind, item) {
 export function renderPost(post, text, { link = true, keySuffix = "" } = {}) {
   const node = el("li", "post panel");
   node.dataset.id = post.id;
+  node.dataset.cursor = post.cursor || "";
   const head = el("header", "post-head row");
   head.append(el("span", "author mono", post.author));
   if (post.topic) {
@@ -161,6 +162,7 @@ export function bumpCommentCount(node, by = 1) {
 export function renderComment(comment, text) {
   const node = el("li", "comment");
   node.dataset.id = comment.id;
+  node.dataset.cursor = comment.cursor || "";
   const head = el("header", "post-head row");
   head.append(el("span", "author mono", comment.author), timeNode(comment.created_at));
   const body = el("p", text === null ? "body undecryptable" : "body", text ?? "This comment could not be decrypted.");
