@@ -87,9 +87,10 @@ export class LiveFeed {
   countdown(wait, text) {
     const until = Date.now() + wait;
     const tick = () => {
+      if (this.socket) return; // already reconnecting: never write over what it says
       const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
       this.setStatus(text(left), "error");
-      if (left > 0 && !this.socket) setTimeout(tick, 1000);
+      if (left > 0) setTimeout(tick, 1000);
     };
     tick();
   }
