@@ -55,12 +55,31 @@ def test_too_many_sockets_says_so_and_waits_longer(new_page):
 
 
 def test_a_reset_reconnects_at_once_and_catches_up(new_page, live_server_url):
+    """The server drops an event (as when it resets the page's subscriptions) and
+    closes with 4012: the page reconnects at once and fetches the post it missed."""
     from tests.e2e.test_boards_catch_up import Writer
 
     page = new_page(None)
-    attempts = refuse_first(page, 4012, "reset")
+    routes, attempts, deaf = [], [], []
+
+    def handler(ws):
+        attempts.append(time.monotonic())
+        routes.append(ws)
+        server = ws.connect_to_server()
+        server.on_message(lambda message: None if deaf else ws.send(message))
+
+    page.route_web_socket("**/ws/feed/", handler)
     page.goto("/topic/politics")
-    expect(page.locator("[data-live-status]")).to_have_text("Live", timeout=10000)
-    assert attempts[1] - attempts[0] < 2
-    Writer(live_server_url).post("after the reset", topic="politics")
-    expect(page.locator(".post .body")).to_have_text(["after the reset"])
+    status = page.locator("[data-live-status]")
+    expect(status).to_have_text("Live")
+    deaf.append(True)  # from now on the page hears nothing on this socket
+    Writer(live_server_url).post("posted during the reset", topic="politics")
+    page.wait_for_timeout(500)
+    expect(page.locator(".post")).to_have_count(0)
+    deaf.clear()
+    closed = time.monotonic()
+    routes[0].close(code=4012, reason="reset")
+    expect(status).to_have_text("Live", timeout=10000)
+    assert len(attempts) == 2
+    assert attempts[1] - closed < 1.5
+    expect(page.locator(".post .body")).to_have_text(["posted during the reset"])
