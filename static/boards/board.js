@@ -62,7 +62,7 @@ async function showAll(posts) {
     posts.map(async (post) => [post, renderPost(post, await textOf(post), { keySuffix })]),
   );
   keepScroll(
-    () => [...list.children, more],
+    () => [...(form.contains(document.activeElement) ? [form] : []), ...list.children, more],
     () => {
       for (const [post, node] of rendered) {
         hold(post);

@@ -52,7 +52,8 @@ function syncCount() {
 async function showComments(comments) {
   const rendered = await Promise.all(comments.map(async (c) => [c, renderComment(c, await textOf(c))]));
   keepScroll(
-    () => [...postList.children, ...list.children, form],
+    // Someone writing a reply keeps the composer where it is; else the first item in sight.
+    () => [...(form.contains(document.activeElement) ? [form] : []), ...postList.children, ...list.children, form],
     () => {
       for (const [comment, node] of rendered) {
         const value = Number(comment.cursor || 0);

@@ -241,13 +241,17 @@ export function insertSorted(list, node, cursor, { newestFirst }) {
 }
 
 // Run ``change`` (which adds items to the page) without moving what the reader
-// is looking at: the first element on screen keeps its place there.
+// is looking at: the first of ``candidates()`` on screen keeps its place there.
 export function keepScroll(candidates, change) {
   if (window.scrollY <= 0) {
     change();
     return;
   }
-  const anchor = candidates().find((node) => node.getBoundingClientRect().bottom > 0);
+  const onScreen = (node) => {
+    const box = node.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  };
+  const anchor = candidates().find(onScreen);
   const before = anchor ? anchor.getBoundingClientRect().top : 0;
   change();
   if (anchor && anchor.isConnected) {

@@ -197,6 +197,10 @@ def test_a_post_page_gets_the_comments_made_while_its_server_was_down(browser, t
         wait_live(page)
         expect(page.locator(".comment")).to_have_count(8)
         hold_a_draft(page, "my reply, not sent yet")
+        composer = page.locator("[data-composer]")
+        composer.evaluate("node => node.scrollIntoView({block: 'end'})")
+        page.wait_for_function("window.scrollY > 100")
+        top = composer.bounding_box()["y"]
         a.stop()
         expect(page.locator("[data-live-status]")).to_contain_text("paused")
         for n in range(2):
@@ -211,6 +215,7 @@ def test_a_post_page_gets_the_comments_made_while_its_server_was_down(browser, t
             "missed comment 1",
         ]
         expect(page.locator(".post .comment-count")).to_have_text("10 comments")
+        assert abs(composer.bounding_box()["y"] - top) <= 1  # the reply box stayed put
         assert_draft_kept(page, "my reply, not sent yet")
         assert page.problems == []
     finally:
