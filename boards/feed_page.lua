@@ -4,7 +4,8 @@
 -- KEYS: 1 feed zset
 -- ARGV: 1 cutoff score (older is expired), 2 upper bound ("+inf" or "(score"),
 --       3 page size, 4 post key prefix, 5 comment zset suffix,
---       6 comment cutoff score, 7 now in s
+--       6 comment cutoff score, 7 now in s, 8 lower bound of the walk (the
+--       cutoff, or "(score" for a catch-up: only posts newer than that)
 -- Returns {rows, next_cursor or false}; a row is
 -- {id, topic, room, author, blob, created_at, expires_at, comment_count, score}.
 local feed = KEYS[1]
@@ -19,7 +20,7 @@ local upper = ARGV[2]
 local more = false
 while #rows < limit and not more do
   local want = limit - #rows + 1
-  local batch = redis.call('ZREVRANGEBYSCORE', feed, upper, cutoff, 'WITHSCORES', 'LIMIT', 0, want)
+  local batch = redis.call('ZREVRANGEBYSCORE', feed, upper, ARGV[8], 'WITHSCORES', 'LIMIT', 0, want)
   if #batch == 0 then
     break
   end

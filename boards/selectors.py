@@ -1,4 +1,9 @@
-"""Boards reads: feeds, posts, comments, trending, rooms."""
+"""Boards reads: feeds, posts, comments, trending, rooms.
+
+Every post and comment carries ``cursor``: its unique, time-ordered score as a
+string of digits. A page that lost its live socket passes the newest cursor it
+holds back as ``after=`` and gets exactly what it missed.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,10 @@ _feed_page = store.lua(__file__, "feed_page.lua")
 _comments_list = store.lua(__file__, "comments_list.lua")
 
 
+class ItemHidden(Exception):
+    """The item exists but moderation hid it pending review."""
+
+
 def _text(value: bytes | str | None) -> str:
     if value is None:
         return ""
@@ -30,8 +39,15 @@ def _cutoff(now: float, ttl: int) -> str:
     return keys.score_floor(int(now), ttl)
 
 
+def _lower(cutoff: str, after: str | None) -> str:
+    """The lowest score a read takes: the TTL cutoff, or just above ``after``."""
+    if after and int(after) >= int(cutoff):
+        return f"({after}"
+    return cutoff
+
+
 def _post(row: list[Any]) -> dict[str, Any]:
-    post_id, topic, room, author, blob, created_at, expires_at, comments = row[:8]
+    post_id, topic, room, author, blob, created_at, expires_at, comments, score = row[:9]
     post: dict[str, Any] = {"id": _text(post_id)}
     if _text(room):
         post["room"] = _text(room)
@@ -43,20 +59,23 @@ def _post(row: list[Any]) -> dict[str, Any]:
         created_at=int(created_at),
         expires_at=int(expires_at),
         comment_count=int(comments),
+        cursor=_text(score),
     )
     return post
 
 
-def _feed_args(*, topic: str | None, room: str | None, cursor: str | None):
+def _feed_args(*, topic: str | None, room: str | None, cursor: str | None, after: str | None):
     now = time.time()
+    cutoff = _cutoff(now, settings.POST_TTL_SECONDS)
     return [keys.feed_key(topic=topic, room=room)], [
-        _cutoff(now, settings.POST_TTL_SECONDS),
+        cutoff,
         f"({cursor}" if cursor else "+inf",
         PAGE_SIZE,
         keys.POST_PREFIX,
         keys.COMMENTS_SUFFIX,
         _cutoff(now, settings.COMMENT_TTL_SECONDS),
         int(now),
+        _lower(cutoff, after),
     ]
 
 
@@ -68,21 +87,27 @@ def _feed_result(rows: list[list[Any]], next_cursor: Any) -> dict[str, Any]:
 
 
 def feed_page(
-    *, topic: str | None = None, room: str | None = None, cursor: str | None = None
+    *,
+    topic: str | None = None,
+    room: str | None = None,
+    cursor: str | None = None,
+    after: str | None = None,
 ) -> dict[str, Any]:
     """One page of a feed, newest first: ``{items, next_cursor}``.
 
     The cursor is the last item's unique score, so walking it sees each post
-    once even while new posts arrive (they sort above the walk).
+    once even while new posts arrive (they sort above the walk). ``after``
+    bounds the walk below: only posts newer than that cursor (a catch-up).
     """
-    return _feed_result(*_feed_page(*_feed_args(topic=topic, room=room, cursor=cursor)))
+    args = _feed_args(topic=topic, room=room, cursor=cursor, after=after)
+    return _feed_result(*_feed_page(*args))
 
 
 # Ids, slugs, room ids, names, base64 blobs and digits: JSON writes them as they are.
 _PLAIN = re.compile(rb"[A-Za-z0-9+/=._:-]*")
 _ITEM = (
     b'{"id": "%s", "%s": "%s", "author": "%s", "blob": "%s", '
-    b'"created_at": %d, "expires_at": %d, "comment_count": %d}'
+    b'"created_at": %d, "expires_at": %d, "comment_count": %d, "cursor": "%s"}'
 )
 
 
@@ -90,12 +115,12 @@ def _page_json(rows: list[list[Any]], next_cursor: bytes | None) -> bytes | None
     """The page as ``json.dumps`` writes it, from the script's rows, or None when
     a value would need escaping (then json.dumps itself does it)."""
     items = []
-    for post_id, topic, room, author, blob, created_at, expires_at, comments, _ in rows:
-        if not _PLAIN.fullmatch(b"".join((post_id, topic, room, author, blob))):
+    for post_id, topic, room, author, blob, created_at, expires_at, comments, score in rows:
+        if not _PLAIN.fullmatch(b"".join((post_id, topic, room, author, blob, score))):
             return None
         where, place = (b"room", room) if room else (b"topic", topic)
         values = (post_id, where, place, author, blob, int(created_at), int(expires_at))
-        items.append(_ITEM % (*values, int(comments)))
+        items.append(_ITEM % (*values, int(comments), score))
     if next_cursor is None:
         cursor = b"null"
     elif _PLAIN.fullmatch(next_cursor):
@@ -106,7 +131,11 @@ def _page_json(rows: list[list[Any]], next_cursor: bytes | None) -> bytes | None
 
 
 async def feed_page_json(
-    *, topic: str | None = None, room: str | None = None, cursor: str | None = None
+    *,
+    topic: str | None = None,
+    room: str | None = None,
+    cursor: str | None = None,
+    after: str | None = None,
 ) -> bytes:
     """:func:`feed_page` as JSON bytes, on the event loop: one EVALSHA, no thread.
 
@@ -115,7 +144,7 @@ async def feed_page_json(
     The work stays here, not in Lua: Redis is the one resource every web
     process shares, so the script only reads.
     """
-    keys_, args = _feed_args(topic=topic, room=room, cursor=cursor)
+    keys_, args = _feed_args(topic=topic, room=room, cursor=cursor, after=after)
     rows, next_cursor = await _feed_page.acall(keys_, args)
     found = _page_json(rows, next_cursor or None)
     if found is None:
@@ -125,6 +154,17 @@ async def feed_page_json(
 
 def post_get(*, post_id: str) -> dict[str, Any] | None:
     """A live, visible post with its comment count, or None."""
+    try:
+        return post_find(post_id=post_id)
+    except ItemHidden:
+        return None
+
+
+def post_find(*, post_id: str) -> dict[str, Any] | None:
+    """A live post with its comment count, or None when it is gone.
+
+    Raises ItemHidden while moderation hides it (the hash stays until its TTL).
+    """
     now = time.time()
     pipe = store.client().pipeline(transaction=False)
     pipe.hmget(
@@ -136,24 +176,42 @@ def post_get(*, post_id: str) -> dict[str, Any] | None:
         "blob",
         "created_at",
         "expires_at",
+        "score",
         "hidden",
     )
     pipe.zcount(keys.post_comments_key(post_id), _cutoff(now, settings.COMMENT_TTL_SECONDS), "+inf")
     fields, comments = pipe.execute()
-    if fields[0] is None or fields[7] is not None or int(fields[6]) <= now:
+    if fields[0] is None or int(fields[6]) <= now:
         return None
-    return _post([*fields[:7], comments])
+    if fields[8] is not None:
+        raise ItemHidden(post_id)
+    return _post([*fields[:7], comments, fields[7]])
 
 
-def comments_list(*, post_id: str) -> list[dict[str, Any]] | None:
-    """A post's live comments, oldest first; None when the post is gone."""
+def comments_list(*, post_id: str, after: str | None = None) -> list[dict[str, Any]] | None:
+    """A post's live comments, oldest first; None when the post is gone or hidden."""
+    try:
+        return comments_find(post_id=post_id, after=after)
+    except ItemHidden:
+        return None
+
+
+def comments_find(*, post_id: str, after: str | None = None) -> list[dict[str, Any]] | None:
+    """A post's live comments, oldest first (only those newer than the cursor
+    ``after`` when given); None when the post is gone.
+
+    Raises ItemHidden while moderation hides the post.
+    """
     now = time.time()
+    cutoff = _cutoff(now, settings.COMMENT_TTL_SECONDS)
     rows = _comments_list(
         [keys.post_key(post_id), keys.post_comments_key(post_id)],
-        [keys.COMMENT_PREFIX, _cutoff(now, settings.COMMENT_TTL_SECONDS), int(now), MAX_COMMENTS],
+        [keys.COMMENT_PREFIX, cutoff, int(now), MAX_COMMENTS, _lower(cutoff, after)],
     )
     if rows is None:
         return None
+    if not isinstance(rows, list):
+        raise ItemHidden(post_id)
     return [
         {
             "id": _text(comment_id),
@@ -162,8 +220,9 @@ def comments_list(*, post_id: str) -> list[dict[str, Any]] | None:
             "blob": _text(blob),
             "created_at": int(created_at),
             "expires_at": int(expires_at),
+            "cursor": _text(score),
         }
-        for comment_id, author, blob, created_at, expires_at in rows
+        for comment_id, author, blob, created_at, expires_at, score in rows
     ]
 
 
@@ -177,6 +236,7 @@ def comment_get(*, comment_id: str) -> dict[str, Any] | None:
         "created_at",
         "expires_at",
         "hidden",
+        "score",
     )
     if fields[0] is None or fields[5] is not None or int(fields[4]) <= time.time():
         return None
@@ -187,6 +247,7 @@ def comment_get(*, comment_id: str) -> dict[str, Any] | None:
         "blob": _text(fields[2]),
         "created_at": int(fields[3]),
         "expires_at": int(fields[4]),
+        "cursor": _text(fields[6]),
     }
 
 
@@ -201,6 +262,24 @@ def trending_list(*, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
     # Undo the forward decay: stored = weight * 2^((t - epoch) / half_life).
     scale = 2 ** (-(time.time() - float(epoch)) / settings.TRENDING_HALF_LIFE_SECONDS)
     return [{"topic": _text(topic), "score": round(score * scale, 4)} for topic, score in rows]
+
+
+def trending_with_posts(*, per_topic: int, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
+    """The trending topics, each with its newest ``per_topic`` live posts."""
+    return [
+        {"topic": item["topic"], "posts": feed_page(topic=item["topic"])["items"][:per_topic]}
+        for item in trending_list(limit=limit)
+    ]
+
+
+def room_key_check(*, room: str) -> str | None:
+    """The room's key check blob ("" when its creator gave none), or None when
+    the room is gone."""
+    value = store.client().get(keys.room_key(room))
+    if value is None:
+        return None
+    text = _text(value)
+    return "" if text == "1" else text
 
 
 def room_exists(*, room: str) -> bool:

@@ -42,16 +42,25 @@ def _new_id() -> str:
     return secrets.token_hex(8)
 
 
+def _text(value: bytes | str | int) -> str:
+    """A score from a script as the string of digits clients use as a cursor."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _clock() -> tuple[int, int]:
     """(now in ms, now in s) from Python's clock, so tests can pin it."""
     now = time.time()
     return int(now * 1000), int(now)
 
 
-def room_create() -> dict[str, Any]:
-    """Open a private room with an unguessable id (128 random bits)."""
+def room_create(*, key_check: str = "") -> dict[str, Any]:
+    """Open a private room with an unguessable id (128 random bits).
+
+    ``key_check`` is a constant the creator's browser sealed with the room key;
+    it is kept as the room's value so pages can tell a wrong key ("1": none).
+    """
     room = secrets.token_urlsafe(16)
-    store.client().set(keys.room_key(room), "1", ex=settings.ROOM_TTL_SECONDS)
+    store.client().set(keys.room_key(room), key_check or "1", ex=settings.ROOM_TTL_SECONDS)
     return {"room": room, "url": f"/r/{room}"}
 
 
@@ -107,6 +116,7 @@ def post_create(
         "created_at": now,
         "expires_at": now + settings.POST_TTL_SECONDS,
         "comment_count": 0,
+        "cursor": _text(score),
     }
     events.publish(events.groups_for(topic=topic, room=room), "post:new", post)
     if publish_trending:
@@ -126,7 +136,7 @@ def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
     comment_id = _new_id()
     now_ms, now = _clock()
     try:
-        _score, expires_at, publish_trending = _comment_create(
+        score, expires_at, publish_trending = _comment_create(
             [
                 keys.post_key(post_id),
                 keys.comment_key(comment_id),
@@ -162,6 +172,7 @@ def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
         "blob": blob,
         "created_at": now,
         "expires_at": int(expires_at),
+        "cursor": _text(score),
     }
     where = {"topic": topic} if topic else {"room": room}
     events.publish(events.groups_for(**where), "comment:new", {**comment, **where})

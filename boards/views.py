@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from antispam.pow import pow_required, pow_verify
+from antispam.pow import pow_verify
 from antispam.ratelimit import write_limit
 from boards import selectors, services
 from boards.validation import (
@@ -65,40 +65,68 @@ def topic_view(request: HttpRequest, topic: str) -> HttpResponse:
 @ensure_csrf_cookie
 def room_view(request: HttpRequest, room: str) -> HttpResponse:
     """A private room; the browser reads its key from the link's fragment."""
-    if not is_room(room) or not selectors.room_exists(room=room):
+    key_check = selectors.room_key_check(room=room) if is_room(room) else None
+    if key_check is None:
         raise Http404
-    return _page(request, "boards/feed.html", room=room, board={"room": room})
+    return _page(request, "boards/feed.html", room=room, key_check=key_check, board={"room": room})
 
 
 @ensure_csrf_cookie
 def post_view(request: HttpRequest, post_id: str) -> HttpResponse:
-    """One post with its comments, live."""
-    post = selectors.post_get(post_id=post_id) if is_item_id(post_id) else None
+    """One post with its comments, live; a hidden post's page says so (410)."""
+    if not is_item_id(post_id):
+        raise Http404
+    try:
+        post = selectors.post_find(post_id=post_id)
+    except selectors.ItemHidden:
+        response = _page(request, "boards/hidden.html")
+        response.status_code = 410
+        return response
     if post is None:
         raise Http404
     where = {"room": post["room"]} if "room" in post else {"topic": post["topic"]}
+    key_check = selectors.room_key_check(room=post["room"]) if "room" in post else None
     return _page(
         request,
         "boards/post.html",
         post=post,
+        key_check=key_check or "",
         current=post.get("topic"),
         board={"post": post["id"], **where},
     )
 
 
+TRENDING_PAGE_POSTS = 3  # newest posts shown under each trending topic
+
+
 @ensure_csrf_cookie
 def trending_view(request: HttpRequest) -> HttpResponse:
-    """Topics ranked by time-decayed activity."""
+    """Topics ranked by time-decayed activity, each with its newest posts (the
+    page decrypts them; the server only hands over blobs)."""
     hours = settings.TRENDING_HALF_LIFE_SECONDS / 3600
-    return _page(request, "boards/trending.html", nav="trending", half_life_hours=f"{hours:g}")
+    return _page(
+        request,
+        "boards/trending.html",
+        nav="trending",
+        half_life_hours=f"{hours:g}",
+        trending_posts=selectors.trending_with_posts(per_topic=TRENDING_PAGE_POSTS),
+    )
 
 
 # --- API ----------------------------------------------------------------------------
 
 
+HIDDEN_DETAIL = "Hidden by community flags until a moderator reviews it."
+
+
 @api(methods=["GET", "POST"])
 async def posts_view(request: HttpRequest) -> JsonResponse:
-    """GET a feed page (home, ``topic=`` or ``room=``, ``cursor=``); POST a post.
+    """GET a feed page (home, ``topic=`` or ``room=``, ``cursor=``, ``after=``);
+    POST a post.
+
+    ``after`` is the newest cursor a page holds: the answer holds only newer
+    posts (newest first, paged by ``cursor`` as usual), which is how a page
+    catches up after its live socket was away.
 
     Async: the feed read is the hottest path, so it runs on the event loop with
     one EVALSHA and no thread hop. Writes keep their sync stack (rate limit,
@@ -112,9 +140,10 @@ async def posts_view(request: HttpRequest) -> JsonResponse:
     topic = topic_clean(topic) if topic else None
     room = room_clean(room) if room else None
     cursor = cursor_clean(request.GET.get("cursor"))
+    after = cursor_clean(request.GET.get("after"))
     if room and not await selectors.room_exists_async(room=room):
         raise ApiError(404, "not_found", "No such room; it may have expired.")
-    page = await selectors.feed_page_json(topic=topic, room=room, cursor=cursor)
+    page = await selectors.feed_page_json(topic=topic, room=room, cursor=cursor, after=after)
     return HttpResponse(page, content_type="application/json")
 
 
@@ -142,8 +171,11 @@ def _post_create(request: HttpRequest) -> JsonResponse:
 
 @api(methods=["GET"])
 def post_detail_view(request: HttpRequest, post_id: str) -> JsonResponse:
-    """One live post, or 404."""
-    post = selectors.post_get(post_id=post_id) if is_item_id(post_id) else None
+    """One live post; 410 ``hidden`` while moderation hides it; else 404."""
+    try:
+        post = selectors.post_find(post_id=post_id) if is_item_id(post_id) else None
+    except selectors.ItemHidden:
+        raise ApiError(410, "hidden", HIDDEN_DETAIL) from None
     if post is None:
         raise ApiError(404, "not_found", "No such post; it may have expired.")
     return JsonResponse(post)
@@ -151,12 +183,17 @@ def post_detail_view(request: HttpRequest, post_id: str) -> JsonResponse:
 
 @api(methods=["GET", "POST"])
 def comments_view(request: HttpRequest, post_id: str) -> JsonResponse:
-    """GET a post's comments, oldest first; POST a comment."""
+    """GET a post's comments, oldest first (``after=`` a cursor: only newer
+    ones); POST a comment."""
     if not is_item_id(post_id):
         raise ApiError(404, "not_found", "No such post; it may have expired.")
     if request.method == "POST":
         return _comment_create(request, post_id)
-    items = selectors.comments_list(post_id=post_id)
+    after = cursor_clean(request.GET.get("after"))
+    try:
+        items = selectors.comments_find(post_id=post_id, after=after)
+    except selectors.ItemHidden:
+        raise ApiError(410, "hidden", HIDDEN_DETAIL) from None
     if items is None:
         raise ApiError(404, "not_found", "No such post; it may have expired.")
     return JsonResponse({"items": items})
@@ -184,9 +221,18 @@ def trending_api_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"items": selectors.trending_list()})
 
 
+KEY_CHECK_MAX_BYTES = 200  # a short constant sealed with the room key
+
+
 @api(methods=["POST"])
 @write_limit("rooms")
-@pow_required
 def rooms_view(request: HttpRequest) -> JsonResponse:
-    """Open a private room; its key is made in the browser and never sent here."""
-    return JsonResponse(services.room_create(), status=201)
+    """Open a private room; its key is made in the browser and never sent here.
+
+    An optional ``key_check`` (a known constant sealed with the room's key, in
+    the blob format) lets a page tell a wrong key from an empty room.
+    """
+    raw = request_data(request).get("key_check")
+    key_check = blob_clean(raw, max_bytes=KEY_CHECK_MAX_BYTES) if raw not in (None, "") else ""
+    pow_verify(request)
+    return JsonResponse(services.room_create(key_check=key_check), status=201)

@@ -1,21 +1,41 @@
-// Feed pages: home, a topic, or a private room. Loads, decrypts, posts, goes live.
+// Feed pages: home, a topic, or a private room. Loads, decrypts, posts, goes live,
+// and after any gap in the live feed fetches exactly the posts it missed.
 import { getJSON, postWithWork } from "../js/api.js";
-import { blobSize, decrypt, encrypt, roomKey, roomSecretFromLocation, topicKey } from "./crypto.js";
+import {
+  charactersLeft,
+  decrypt,
+  encrypt,
+  keyOpens,
+  roomKey,
+  roomSecretFromLocation,
+  topicKey,
+} from "./crypto.js";
 import { LiveFeed } from "./live.js";
-import { bumpCommentCount, renderPost, wireComposer } from "./render.js";
+import { bumpCommentCount, insertSorted, keepScroll, renderPost, wireComposer } from "./render.js";
 import { renderTrending, wireShowHidden } from "./sidebar.js";
+
+// Web processes stamp posts with their own clocks: ask again from a little
+// before the newest post held, and let the ids drop what we already have.
+const CLOCK_SKEW_GRACE = 5 * 1000 * 1000; // 5 s in cursor units (ms * 1000)
+const MAX_CATCH_UP_PAGES = 25;
+const CATCH_UP_RETRY_MS = 2000;
 
 const root = document.getElementById("board");
 const { topic, room } = root.dataset;
+const body = root.querySelector("[data-feed-body]");
 const list = root.querySelector("[data-posts]");
 const empty = root.querySelector("[data-empty]");
 const more = root.querySelector("[data-more]");
+const form = root.querySelector("[data-composer]");
 const secret = room ? roomSecretFromLocation() : null;
 const keySuffix = secret ? `#k=${secret}` : "";
-let cursor = null;
+let cursor = null; // the next older page
+let newest = null; // the highest cursor this page holds: where a catch-up starts
+let loaded = null; // the first page's promise
+let live = null;
 
 function keyFor(post) {
-  if (post.room) return secret ? roomKey(secret) : Promise.reject(new Error("no key"));
+  if (post.room) return roomKey(secret);
   return topicKey(post.topic);
 }
 
@@ -31,35 +51,100 @@ function find(id) {
   return list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
 }
 
-async function show(post, { prepend }) {
-  if (find(post.id)) return;
-  const node = renderPost(post, await textOf(post), { keySuffix });
-  if (find(post.id)) return; // arrived twice while decrypting (live + our own answer)
-  if (prepend) list.prepend(node);
-  else list.append(node);
-  empty.hidden = true;
+function hold(post) {
+  const value = Number(post.cursor || 0);
+  if (value && (newest === null || value > newest)) newest = value;
 }
 
-async function loadPage() {
+// Render several posts (decrypting in parallel), then place the new ones at once.
+async function showAll(posts) {
+  const rendered = await Promise.all(
+    posts.map(async (post) => [post, renderPost(post, await textOf(post), { keySuffix })]),
+  );
+  keepScroll(
+    () => [...(form.contains(document.activeElement) ? [form] : []), ...list.children, more],
+    () => {
+      for (const [post, node] of rendered) {
+        hold(post);
+        if (find(post.id)) continue; // a live event and a fetch can bring the same post
+        insertSorted(list, node, post.cursor, { newestFirst: true });
+      }
+    },
+  );
+  empty.hidden = list.children.length > 0;
+  return rendered.map(([, node]) => node);
+}
+
+function feedQuery(extra) {
   const query = new URLSearchParams();
   if (topic) query.set("topic", topic);
   if (room) query.set("room", room);
-  if (cursor) query.set("cursor", cursor);
+  for (const [name, value] of Object.entries(extra)) if (value !== null) query.set(name, value);
+  return `/api/posts?${query}`;
+}
+
+async function loadPage() {
   more.disabled = true;
   try {
-    const page = await getJSON(`/api/posts?${query}`);
-    for (const post of page.items) await show(post, { prepend: false });
+    const page = await getJSON(feedQuery({ cursor }));
+    const fresh = page.items.filter((post) => !find(post.id));
+    for (const [post, node] of await Promise.all(
+      fresh.map(async (post) => [post, renderPost(post, await textOf(post), { keySuffix })]),
+    )) {
+      hold(post);
+      if (!find(post.id)) list.append(node); // older pages go below what is held
+    }
     cursor = page.next_cursor;
     more.hidden = !cursor;
     empty.hidden = list.children.length > 0;
+    return page.items;
   } finally {
     more.disabled = false;
   }
 }
 
+// Fetch every post newer than the newest held (all of them when none is held).
+async function fetchMissed() {
+  const after = newest === null ? 0 : Math.max(0, newest - CLOCK_SKEW_GRACE);
+  const found = [];
+  let pageCursor = null;
+  for (let n = 0; n < MAX_CATCH_UP_PAGES; n++) {
+    const page = await getJSON(feedQuery({ after: String(after), cursor: pageCursor }));
+    found.push(...page.items);
+    pageCursor = page.next_cursor;
+    if (!pageCursor) break;
+  }
+  await showAll(found.filter((post) => !find(post.id)));
+}
+
+// One catch-up at a time; a request during one runs once more after it.
+let catching = null;
+let again = false;
+function catchUp() {
+  if (catching) {
+    again = true;
+    return catching;
+  }
+  catching = (async () => {
+    await loaded?.catch(() => {});
+    do {
+      again = false;
+      try {
+        await fetchMissed();
+      } catch {
+        // The store may still be coming back: try again shortly while the socket lives.
+        setTimeout(() => live?.socket && catchUp(), CATCH_UP_RETRY_MS);
+      }
+    } while (again);
+  })().finally(() => {
+    catching = null;
+  });
+  return catching;
+}
+
 function onEvent(event, payload) {
   if (event === "post:new" || event === "post:restored") {
-    show(payload, { prepend: true });
+    showAll([payload]);
   } else if (event === "comment:new" || event === "comment:restored") {
     const node = find(payload.post);
     if (node) bumpCommentCount(node, 1);
@@ -74,17 +159,35 @@ function onEvent(event, payload) {
   }
 }
 
-function wireRoom() {
-  const invite = root.querySelector("[data-invite-link]");
-  const missing = root.querySelector("[data-missing-key]");
-  if (!secret) {
-    missing.hidden = false;
-    root.querySelector("[data-invite]").hidden = true;
-    const form = root.querySelector("[data-composer]");
-    form.querySelector("textarea").disabled = true;
-    form.querySelector("button").disabled = true;
-    return;
+// A room without its key (or with a wrong one) shows nothing of itself.
+function keyProblem(wrong) {
+  const box = root.querySelector("[data-missing-key]");
+  if (wrong) {
+    box.querySelector("[data-key-problem-title]").textContent = "This link's key does not open the room";
+    box.querySelector("[data-key-problem-text]").textContent =
+      "The part after #k= at the end of the link is not this room's key: it may have been cut short " +
+      "or changed when the link was copied. Nothing of the room can be shown without the right key, " +
+      "and we never see it, so we cannot open the room for you.";
   }
+  box.hidden = false;
+  body.remove(); // no authors, times, counts, actions or composer, even in the DOM
+  root.querySelector("[data-invite]")?.remove();
+}
+
+async function roomOpens() {
+  if (!secret) return false;
+  let key;
+  try {
+    key = await roomKey(secret);
+  } catch {
+    return false;
+  }
+  return keyOpens(key, root.dataset.keyCheck);
+}
+
+function wireInvite() {
+  const invite = root.querySelector("[data-invite-link]");
+  root.querySelector("[data-invite]").hidden = false;
   invite.value = `${location.origin}${location.pathname}#k=${secret}`;
   const status = root.querySelector("[data-copy-status]");
   root.querySelector("[data-copy-invite]").addEventListener("click", async () => {
@@ -99,30 +202,56 @@ function wireRoom() {
 }
 
 function wireComposerForFeed() {
-  const form = root.querySelector("[data-composer]");
-  if (!form) return;
   wireComposer(form, {
-    blobSize,
+    charactersLeft,
     onSubmit: async (text) => {
       // On the home feed the writer picks the topic.
       const chosen = topic || form.querySelector("[data-topic-select]")?.value;
       const key = room ? await roomKey(secret) : await topicKey(chosen);
       const target = room ? { room } : { topic: chosen };
       const post = await postWithWork("/api/posts", { ...target, blob: await encrypt(key, text) });
-      await show(post, { prepend: true });
+      await showAll([post]);
     },
   });
 }
 
-if (room) wireRoom();
-wireComposerForFeed();
-wireShowHidden(list);
-more.addEventListener("click", () => loadPage());
+function start() {
+  body.hidden = false;
+  wireComposerForFeed();
+  wireShowHidden(list);
+  more.addEventListener("click", () => loadPage());
+  live = new LiveFeed({
+    onEvent,
+    onJoined: () => catchUp(),
+    statusElement: root.querySelector("[data-live-status]"),
+  });
+  live.join(room ? { room } : topic ? { topic } : { feed: "home" });
+  live.start();
+  loaded = loadPage();
+  return loaded;
+}
 
-const live = new LiveFeed({ onEvent, statusElement: root.querySelector("[data-live-status]") });
-live.join(room ? { room } : topic ? { topic } : { feed: "home" });
-live.start();
-loadPage().catch((error) => {
+async function main() {
+  if (!room) {
+    await start();
+    return;
+  }
+  const opens = await roomOpens();
+  if (opens === false) {
+    keyProblem(Boolean(secret) || /[#&]k=/.test(location.hash));
+    return;
+  }
+  wireInvite();
+  const items = await start();
+  // A room made without a key check: a key that opens none of its posts is wrong.
+  if (opens === null && items.length > 0 && [...list.querySelectorAll(".body.undecryptable")].length === items.length) {
+    live.stopped = true;
+    live.socket?.close();
+    keyProblem(true);
+  }
+}
+
+main().catch((error) => {
   empty.hidden = false;
   empty.textContent = `Could not load posts: ${error.message}`;
 });

@@ -99,3 +99,28 @@ export function blobSize(text) {
   const raw = 1 + IV_BYTES + encoder.encode(text).length + TAG_BYTES;
   return 4 * Math.ceil(raw / 3);
 }
+
+// A room's key check: this constant sealed with the room key when the room is
+// made. A page whose key cannot open it holds a wrong key, even in an empty room.
+const KEY_CHECK_TEXT = "nullboard room key check v1";
+
+export async function makeKeyCheck(key) {
+  return encrypt(key, KEY_CHECK_TEXT);
+}
+
+// true: the key opens the room; false: wrong key; null: the room has no check.
+export async function keyOpens(key, check) {
+  if (!check) return null;
+  try {
+    return (await decrypt(key, check)) === KEY_CHECK_TEXT;
+  } catch {
+    return false;
+  }
+}
+
+// How much more ``text`` can grow before its blob passes ``maxBlobBytes``
+// (negative when it already does), counted in UTF-8 bytes: one per plain letter.
+export function charactersLeft(text, maxBlobBytes) {
+  const room = 3 * Math.floor(maxBlobBytes / 4) - 1 - IV_BYTES - TAG_BYTES;
+  return room - encoder.encode(text).length;
+}

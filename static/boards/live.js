@@ -1,13 +1,24 @@
-// The live feed socket: joins topics, rooms or home, and reconnects with backoff.
+// The live feed socket: joins topics, rooms or home, reconnects with backoff, and
+// tells the page each time it is subscribed again so the page can catch up on
+// what it missed while the socket was away.
 const MIN_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30000;
+const BUSY_MIN_DELAY_MS = 15000; // 4429: this network already holds many sockets
+const BUSY_MAX_DELAY_MS = 120000;
+
+// Close codes the server uses after accepting the socket (see boards/fanout.py).
+export const CLOSE_RESET = 4012; // the server reset our subscriptions: reconnect, catch up
+export const CLOSE_STORE_DOWN = 4013; // the store is unavailable: retry soon
+export const CLOSE_TOO_MANY = 4429; // too many sockets from this client: retry later
 
 export class LiveFeed {
-  constructor({ onEvent, statusElement }) {
+  constructor({ onEvent, onJoined, statusElement }) {
     this.onEvent = onEvent;
+    this.onJoined = onJoined || (() => {});
     this.status = statusElement;
     this.joined = [];
     this.delay = MIN_DELAY_MS;
+    this.busyDelay = BUSY_MIN_DELAY_MS;
     this.socket = null;
     this.stopped = false;
   }
@@ -19,11 +30,12 @@ export class LiveFeed {
 
   start() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    if (this.status?.dataset.state === "error") this.setStatus("Live updates paused. Reconnecting…", "error");
+    else if (this.status?.dataset.state !== "ok") this.setStatus("Connecting…", "connecting");
     // Only the path goes to the server: never the page URL (its fragment holds room keys).
     const socket = new WebSocket(`${scheme}//${location.host}/ws/feed/`);
     this.socket = socket;
     socket.addEventListener("open", () => {
-      this.delay = MIN_DELAY_MS;
       for (const payload of this.joined) this.send("topic:join", payload);
     });
     socket.addEventListener("message", (message) => {
@@ -33,17 +45,54 @@ export class LiveFeed {
       } catch {
         return;
       }
-      if (frame.event === "topic:joined") this.setStatus("Live", "ok");
+      if (frame.event === "topic:joined") {
+        // Subscribed: only now is the connection good, so only now reset the backoff.
+        this.delay = MIN_DELAY_MS;
+        this.busyDelay = BUSY_MIN_DELAY_MS;
+        this.setStatus("Live", "ok");
+        this.onJoined(frame.payload || {});
+      }
       this.onEvent(frame.event, frame.payload || {});
     });
-    socket.addEventListener("close", () => {
-      this.socket = null;
-      if (this.stopped) return;
-      const wait = this.delay + Math.floor(Math.random() * 500);
-      this.setStatus(`Live updates paused. Reconnecting in ${Math.round(wait / 1000)} s…`, "error");
-      setTimeout(() => this.start(), wait);
-      this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
+    socket.addEventListener("close", (event) => {
+      if (this.socket === socket) this.socket = null;
+      if (!this.stopped) this.retry(event.code);
     });
+  }
+
+  retry(code) {
+    let wait;
+    let text;
+    if (code === CLOSE_TOO_MANY) {
+      wait = this.busyDelay + Math.floor(Math.random() * 2000);
+      this.busyDelay = Math.min(this.busyDelay * 2, BUSY_MAX_DELAY_MS);
+      text = (s) => `Live updates paused: too many live connections from your network. Retrying in ${s} s…`;
+    } else if (code === CLOSE_STORE_DOWN) {
+      wait = this.delay + Math.floor(Math.random() * 500);
+      this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
+      text = (s) => `Live updates paused: the server's storage is unavailable. Retrying in ${s} s…`;
+    } else if (code === CLOSE_RESET) {
+      wait = MIN_DELAY_MS / 2 + Math.floor(Math.random() * 500);
+      text = () => "Live updates paused: the server reset the connection. Reconnecting…";
+    } else {
+      wait = this.delay + Math.floor(Math.random() * 500);
+      this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
+      text = (s) => `Live updates paused. Reconnecting in ${s} s…`;
+    }
+    this.countdown(wait, text);
+    setTimeout(() => this.start(), wait);
+  }
+
+  // Keep the "retrying in N s" figure honest while we wait.
+  countdown(wait, text) {
+    const until = Date.now() + wait;
+    const tick = () => {
+      if (this.socket) return; // already reconnecting: never write over what it says
+      const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+      this.setStatus(text(left), "error");
+      if (left > 0) setTimeout(tick, 1000);
+    };
+    tick();
   }
 
   send(event, payload) {

@@ -1,24 +1,30 @@
-// A post page: the post, its comments oldest first, a comment composer, live.
+// A post page: the post, its comments oldest first, a comment composer, live, and
+// after any gap in the live feed exactly the comments it missed.
 import { getJSON, postWithWork } from "../js/api.js";
-import { blobSize, decrypt, encrypt, roomKey, roomSecretFromLocation, topicKey } from "./crypto.js";
+import { charactersLeft, decrypt, encrypt, keyOpens, roomKey, roomSecretFromLocation, topicKey } from "./crypto.js";
 import { LiveFeed } from "./live.js";
-import { bumpCommentCount, renderComment, renderPost, wireComposer } from "./render.js";
+import { insertSorted, keepScroll, renderComment, renderPost, wireComposer } from "./render.js";
 import { renderTrending, wireShowHidden } from "./sidebar.js";
+
+const CLOCK_SKEW_GRACE = 5 * 1000 * 1000; // see board.js
+const CATCH_UP_RETRY_MS = 2000;
 
 const root = document.getElementById("board");
 const { post: postId, topic, room } = root.dataset;
+const body = root.querySelector("[data-feed-body]");
 const postList = root.querySelector("[data-posts]");
 const list = root.querySelector("[data-comments]");
 const empty = root.querySelector("[data-empty]");
 const form = root.querySelector("[data-composer]");
 const secret = room ? roomSecretFromLocation() : null;
+const postUrl = `/api/posts/${encodeURIComponent(postId)}`;
+let newest = null; // the highest comment cursor held
+let loaded = null;
+let live = null;
+let ended = false;
 
 async function key() {
-  if (room) {
-    if (!secret) throw new Error("no key");
-    return roomKey(secret);
-  }
-  return topicKey(topic);
+  return room ? roomKey(secret) : topicKey(topic);
 }
 
 async function textOf(item) {
@@ -33,79 +39,166 @@ function find(id) {
   return list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
 }
 
-async function showComment(comment) {
-  if (find(comment.id)) return false;
-  const node = renderComment(comment, await textOf(comment));
-  if (find(comment.id)) return false;
-  list.append(node);
-  empty.hidden = true;
-  return true;
+// The post page holds every live comment, so the count is what the list shows.
+function syncCount() {
+  const count = postList.querySelector(".comment-count");
+  if (!count) return;
+  const n = list.children.length;
+  count.dataset.count = String(n);
+  count.textContent = n === 1 ? "1 comment" : `${n} comments`;
+  empty.hidden = n > 0;
 }
 
-function gone() {
+async function showComments(comments) {
+  const rendered = await Promise.all(comments.map(async (c) => [c, renderComment(c, await textOf(c))]));
+  keepScroll(
+    // Someone writing a reply keeps the composer where it is; else the first item in sight.
+    () => [...(form.contains(document.activeElement) ? [form] : []), ...postList.children, ...list.children, form],
+    () => {
+      for (const [comment, node] of rendered) {
+        const value = Number(comment.cursor || 0);
+        if (value && (newest === null || value > newest)) newest = value;
+        if (find(comment.id)) continue; // live and catch-up can bring the same one
+        insertSorted(list, node, comment.cursor, { newestFirst: false });
+      }
+    },
+  );
+  syncCount();
+}
+
+function end(text) {
+  ended = true;
+  if (live) {
+    live.stopped = true;
+    live.socket?.close();
+  }
   postList.replaceChildren();
   list.replaceChildren();
   const note = document.createElement("li");
-  note.className = "panel hint";
-  note.textContent = "This post was removed or has expired.";
+  note.className = "panel hint gone-note";
+  note.textContent = text;
   postList.append(note);
-  form.hidden = true;
+  root.querySelector("[data-comments-section]").hidden = true;
 }
 
+const HIDDEN_TEXT = "This post is hidden pending review: several visitors flagged it, and a moderator will look at it.";
+const GONE_TEXT = "This post has expired or was removed.";
+
 function onEvent(event, payload) {
+  if (ended) return;
   const newComment = event === "comment:new" || event === "comment:restored";
   if (newComment && payload.post === postId) {
-    showComment(payload).then((added) => {
-      if (added) bumpCommentCount(postList, 1);
-    });
+    showComments([payload]);
   } else if ((event === "comment:hidden" || event === "comment:removed") && payload.post === postId) {
-    if (find(payload.id)) {
-      find(payload.id).remove();
-      bumpCommentCount(postList, -1);
-    }
-  } else if ((event === "post:hidden" || event === "post:removed") && payload.id === postId) {
-    gone();
+    find(payload.id)?.remove();
+    syncCount();
+  } else if (event === "post:hidden" && payload.id === postId) {
+    end(HIDDEN_TEXT);
+  } else if (event === "post:removed" && payload.id === postId) {
+    end("This post was removed by a moderator.");
   } else if (event === "topics:trending") {
     renderTrending(payload.items || []);
   }
 }
 
+function failed(error) {
+  if (error.status === 410 && error.code === "hidden") end(HIDDEN_TEXT);
+  else if (error.status === 404) end(GONE_TEXT);
+  else throw error;
+}
+
 async function load() {
-  const post = await getJSON(`/api/posts/${encodeURIComponent(postId)}`);
+  const post = await getJSON(postUrl);
   postList.replaceChildren(renderPost(post, await textOf(post), { link: false }));
-  const { items } = await getJSON(`/api/posts/${encodeURIComponent(postId)}/comments`);
-  for (const comment of items) await showComment(comment);
-  empty.hidden = list.children.length > 0;
+  const { items } = await getJSON(`${postUrl}/comments`);
+  await showComments(items);
 }
 
-if (room && !secret) {
-  root.querySelector("[data-missing-key]").hidden = false;
-  form.querySelector("textarea").disabled = true;
-  form.querySelector("button").disabled = true;
-}
-if (room && secret) {
-  const back = root.querySelector("[data-room-link]");
-  if (back) back.href = `/r/${encodeURIComponent(room)}#k=${secret}`;
+// After a gap: is the post still there, and which comments came meanwhile?
+async function fetchMissed() {
+  await getJSON(postUrl);
+  const after = newest === null ? 0 : Math.max(0, newest - CLOCK_SKEW_GRACE);
+  const { items } = await getJSON(`${postUrl}/comments?after=${after}`);
+  await showComments(items.filter((comment) => !find(comment.id)));
 }
 
-wireComposer(form, {
-  blobSize,
-  onSubmit: async (text) => {
-    const blob = await encrypt(await key(), text);
-    const comment = await postWithWork(`/api/posts/${encodeURIComponent(postId)}/comments`, { blob });
-    if (await showComment(comment)) bumpCommentCount(postList, 1);
-  },
-});
-wireShowHidden(list);
-wireShowHidden(postList);
-
-const live = new LiveFeed({ onEvent, statusElement: root.querySelector("[data-live-status]") });
-live.join(room ? { room } : { topic });
-live.start();
-load().catch((error) => {
-  if (error.status === 404) gone();
-  else {
-    empty.hidden = false;
-    empty.textContent = `Could not load: ${error.message}`;
+let catching = null;
+let again = false;
+function catchUp() {
+  if (catching) {
+    again = true;
+    return catching;
   }
+  catching = (async () => {
+    await loaded?.catch(() => {});
+    do {
+      again = false;
+      if (ended) return;
+      try {
+        await fetchMissed();
+      } catch (error) {
+        try {
+          failed(error);
+        } catch {
+          setTimeout(() => live?.socket && catchUp(), CATCH_UP_RETRY_MS);
+        }
+      }
+    } while (again);
+  })().finally(() => {
+    catching = null;
+  });
+  return catching;
+}
+
+function keyProblem(wrong) {
+  const box = root.querySelector("[data-missing-key]");
+  if (wrong) {
+    box.querySelector("[data-key-problem-title]").textContent = "This link's key does not open the room";
+    box.querySelector("[data-key-problem-text]").textContent =
+      "The part after #k= is not this room's key: it may have been cut short or changed when the " +
+      "link was copied. Nothing of the room can be shown without the right key.";
+  }
+  box.hidden = false;
+  body.remove();
+}
+
+async function main() {
+  if (room) {
+    let opens = false;
+    try {
+      opens = secret ? await keyOpens(await roomKey(secret), root.dataset.keyCheck) : false;
+    } catch {
+      opens = false;
+    }
+    if (opens === false) {
+      keyProblem(Boolean(secret) || /[#&]k=/.test(location.hash));
+      return;
+    }
+    const back = root.querySelector("[data-room-link]");
+    if (back) back.href = `/r/${encodeURIComponent(room)}#k=${secret}`;
+  }
+  body.hidden = false;
+  wireComposer(form, {
+    charactersLeft,
+    onSubmit: async (text) => {
+      const blob = await encrypt(await key(), text);
+      await showComments([await postWithWork(`${postUrl}/comments`, { blob })]);
+    },
+  });
+  wireShowHidden(list);
+  wireShowHidden(postList);
+  live = new LiveFeed({
+    onEvent,
+    onJoined: () => catchUp(),
+    statusElement: root.querySelector("[data-live-status]"),
+  });
+  live.join(room ? { room } : { topic });
+  live.start();
+  loaded = load().catch(failed);
+  await loaded;
+}
+
+main().catch((error) => {
+  empty.hidden = false;
+  empty.textContent = `Could not load: ${error.message}`;
 });

@@ -1,5 +1,5 @@
 // Rendering posts and comments. User text only ever goes in through textContent.
-import { postJSON } from "../js/api.js";
+import { postWithWork } from "../js/api.js";
 import { localHidden } from "./sidebar.js";
 
 const FLAG_REASONS = [
@@ -36,11 +36,43 @@ function hideButton(item, node) {
     button.setAttribute("aria-label", hidden ? "Unhide on this device" : "Hide on this device");
   };
   button.addEventListener("click", () => {
-    localHidden.toggle(item.id);
+    const hidden = localHidden.toggle(item.id);
     sync();
+    if (hidden) {
+      notify(`${node.matches(".comment") ? "Comment" : "Post"} hidden on this device.`, {
+        undo: () => {
+          if (localHidden.has(item.id)) localHidden.toggle(item.id);
+          sync();
+        },
+      });
+    }
   });
   sync();
   return button;
+}
+
+// One short notice at the foot of the page, optionally with Undo; it fades after a while.
+let noticeTimer = null;
+export function notify(text, { undo = null, ms = 10000 } = {}) {
+  const bar = document.querySelector("[data-notice]");
+  if (!bar) return;
+  const undoButton = bar.querySelector("[data-notice-undo]");
+  bar.querySelector("[data-notice-text]").textContent = text;
+  undoButton.hidden = !undo;
+  undoButton.onclick = undo
+    ? () => {
+        undo();
+        bar.hidden = true;
+      }
+    : null;
+  bar.querySelector("[data-notice-close]").onclick = () => {
+    bar.hidden = true;
+  };
+  bar.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => {
+    bar.hidden = true;
+  }, ms);
 }
 
 // A community flag: a small menu of reasons. Enough distinct visitors' flags
@@ -60,11 +92,17 @@ function flagControl(kind, item) {
     button.dataset.reason = reason;
     button.addEventListener("click", async () => {
       for (const b of options.querySelectorAll("button")) b.disabled = true;
+      status.textContent = "Sending your flag…";
       try {
-        await postJSON("/api/flags", { type: kind, id: item.id, reason });
+        // A flag costs a proof of work, like every other write.
+        const answer = await postWithWork("/api/flags", { type: kind, id: item.id, reason });
         status.textContent = "Flagged. Thank you.";
         summary.textContent = "Flagged";
         menu.open = false;
+        if (answer.hidden === true) {
+          // The item leaves this page too (live event): say why, where it stays visible.
+          notify(`Thank you: your flag hid this ${kind} for everyone until a moderator reviews it.`);
+        }
       } catch (error) {
         status.textContent = `Not flagged: ${error.message}`;
         for (const b of options.querySelectorAll("button")) b.disabled = false;
@@ -82,6 +120,7 @@ function flagControl(kind, item) {
 export function renderPost(post, text, { link = true, keySuffix = "" } = {}) {
   const node = el("li", "post panel");
   node.dataset.id = post.id;
+  node.dataset.cursor = post.cursor || "";
   const head = el("header", "post-head row");
   head.append(el("span", "author mono", post.author));
   if (post.topic) {
@@ -123,6 +162,7 @@ export function bumpCommentCount(node, by = 1) {
 export function renderComment(comment, text) {
   const node = el("li", "comment");
   node.dataset.id = comment.id;
+  node.dataset.cursor = comment.cursor || "";
   const head = el("header", "post-head row");
   head.append(el("span", "author mono", comment.author), timeNode(comment.created_at));
   const body = el("p", text === null ? "body undecryptable" : "body", text ?? "This comment could not be decrypted.");
@@ -132,19 +172,20 @@ export function renderComment(comment, text) {
   return node;
 }
 
-// The composer: a byte counter against the limit, and a submit hook.
-export function wireComposer(form, { blobSize, onSubmit }) {
+// The composer: characters left against the limit, and a submit hook. Its
+// controls ship disabled (nothing can be sent without this script) and come on here.
+export function wireComposer(form, { charactersLeft, onSubmit }) {
   const area = form.querySelector("textarea");
-  const counter = form.querySelector("[data-byte-count]");
+  const counter = form.querySelector("[data-char-count]");
   const status = form.querySelector("[data-composer-status]");
   const button = form.querySelector("button[type=submit]");
   const max = Number(form.dataset.maxBytes);
   const update = () => {
-    const size = area.value ? blobSize(area.value) : 0;
-    counter.textContent = `${size} / ${max} bytes encrypted`;
-    const over = size > max;
-    counter.classList.toggle("over", over);
-    return over;
+    const left = charactersLeft(area.value, max);
+    const plural = (n) => (n === 1 ? "character" : "characters");
+    counter.textContent = left >= 0 ? `${left} ${plural(left)} left` : `${-left} ${plural(-left)} over the limit`;
+    counter.classList.toggle("over", left < 0);
+    return left < 0;
   };
   area.addEventListener("input", update);
   area.addEventListener("keydown", (event) => {
@@ -160,12 +201,12 @@ export function wireComposer(form, { blobSize, onSubmit }) {
       return;
     }
     if (update()) {
-      status.textContent = "That is over the size limit.";
+      status.textContent = "That is too long: shorten it a little.";
       status.classList.add("error");
       return;
     }
     button.disabled = true;
-    status.textContent = "Encrypting and proving work…";
+    status.textContent = "Encrypting and sending…";
     try {
       await onSubmit(text);
       area.value = "";
@@ -179,4 +220,42 @@ export function wireComposer(form, { blobSize, onSubmit }) {
     }
   });
   update();
+  form.querySelector("[data-composer-fields]").disabled = false;
+}
+
+// Insert ``node`` (an item with ``cursor``) where its cursor sorts: feeds are
+// newest first, comments oldest first. Items without a cursor go first/last.
+export function insertSorted(list, node, cursor, { newestFirst }) {
+  node.dataset.cursor = cursor || "";
+  const mine = Number(cursor || 0);
+  for (const other of list.children) {
+    const theirs = Number(other.dataset.cursor || 0);
+    if (!mine || !theirs) continue;
+    if (newestFirst ? theirs < mine : theirs > mine) {
+      list.insertBefore(node, other);
+      return;
+    }
+  }
+  if (newestFirst && !mine) list.prepend(node);
+  else list.append(node);
+}
+
+// Run ``change`` (which adds items to the page) without moving what the reader
+// is looking at: the first of ``candidates()`` on screen keeps its place there.
+export function keepScroll(candidates, change) {
+  if (window.scrollY <= 0) {
+    change();
+    return;
+  }
+  const onScreen = (node) => {
+    const box = node.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  };
+  const anchor = candidates().find(onScreen);
+  const before = anchor ? anchor.getBoundingClientRect().top : 0;
+  change();
+  if (anchor && anchor.isConnected) {
+    const moved = anchor.getBoundingClientRect().top - before;
+    if (moved) window.scrollBy(0, moved);
+  }
 }

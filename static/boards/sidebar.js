@@ -1,6 +1,6 @@
 // Shared page parts: the trending list, the "new private room" button, local hiding.
 import { postWithWork } from "../js/api.js";
-import { newRoomSecret } from "./crypto.js";
+import { makeKeyCheck, newRoomSecret, roomKey } from "./crypto.js";
 
 export function renderTrending(items) {
   for (const list of document.querySelectorAll("[data-trending]")) {
@@ -25,13 +25,17 @@ export function renderTrending(items) {
 function wireNewRoom() {
   for (const button of document.querySelectorAll("[data-new-room]")) {
     const status = button.parentElement.querySelector("[data-new-room-status]");
+    button.disabled = false; // off in the HTML: without this script no room can be made
     button.addEventListener("click", async () => {
       button.disabled = true;
       if (status) status.textContent = "Opening a room…";
       try {
-        const room = await postWithWork("/api/rooms", {});
-        // The key is made here and only ever lives in the fragment.
-        location.assign(`${room.url}#k=${newRoomSecret()}`);
+        // The key is made here and only ever lives in the fragment; the server
+        // keeps a constant sealed with it, so a wrong key can be told apart.
+        const secret = newRoomSecret();
+        const keyCheck = await makeKeyCheck(await roomKey(secret));
+        const room = await postWithWork("/api/rooms", { key_check: keyCheck });
+        location.assign(`${room.url}#k=${secret}`);
       } catch (error) {
         if (status) {
           status.textContent = `Could not open a room: ${error.message}`;

@@ -20,7 +20,7 @@ def test_it_lists_comments_oldest_first():
 def test_it_returns_the_comment_shape():
     post = make_post()
     comment = make_comment(post["id"])
-    assert set(comment) == {"id", "post", "author", "blob", "created_at", "expires_at"}
+    assert set(comment) == {"id", "post", "author", "blob", "created_at", "expires_at", "cursor"}
     assert selectors.comments_list(post_id=post["id"]) == [comment]
 
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from boards import keys, selectors, services
 from nullboard import store
 
-from .helpers import make_post
+from .helpers import make_comment, make_post
 
 
 def walk(**where) -> list[str]:
@@ -199,3 +199,112 @@ def test_a_value_that_needs_escaping_falls_back_to_python_json():
     expected = json.dumps(selectors.feed_page(topic="news")).encode()
     assert async_to_sync(_json_page)(topic="news") == expected
     assert b"\\u00e9" in expected
+
+
+# --- Catch-up: ``after=`` the newest cursor a page holds -----------------------
+
+
+def test_every_post_carries_its_cursor_and_it_orders_the_feed():
+    posts = [make_post(topic="news") for _ in range(3)]
+    items = selectors.feed_page(topic="news")["items"]
+    assert [p["cursor"] for p in items] == [p["cursor"] for p in posts[::-1]]
+    assert [int(p["cursor"]) for p in posts] == sorted(int(p["cursor"]) for p in posts)
+    assert selectors.post_get(post_id=posts[0]["id"])["cursor"] == posts[0]["cursor"]
+
+
+def test_after_gives_exactly_the_newer_posts():
+    held = [make_post(topic="news") for _ in range(3)]
+    missed = [make_post(topic="news") for _ in range(2)]
+    page = selectors.feed_page(topic="news", after=held[-1]["cursor"])
+    assert [p["id"] for p in page["items"]] == [p["id"] for p in missed[::-1]]
+    assert page["next_cursor"] is None
+    assert selectors.feed_page(topic="news", after=missed[-1]["cursor"])["items"] == []
+
+
+def test_after_pages_when_more_were_missed_than_a_page_holds():
+    held = make_post(topic="news")
+    missed = [make_post(topic="news")["id"] for _ in range(selectors.PAGE_SIZE + 5)]
+    seen, cursor = [], None
+    while True:
+        page = selectors.feed_page(topic="news", after=held["cursor"], cursor=cursor)
+        seen += [p["id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == missed[::-1]
+
+
+def test_after_works_for_home_and_rooms():
+    room = services.room_create()["room"]
+    held_room, held_home = make_post(room=room), make_post(topic="sport")
+    missed_room, missed_home = make_post(room=room), make_post(topic="news")
+    in_room = selectors.feed_page(room=room, after=held_room["cursor"])["items"]
+    at_home = selectors.feed_page(after=held_home["cursor"])["items"]
+    assert [p["id"] for p in in_room] == [missed_room["id"]]
+    assert [p["id"] for p in at_home] == [missed_home["id"]]
+
+
+def test_after_older_than_any_live_post_gives_the_whole_feed(time_machine):
+    time_machine.move_to(1_900_000_000, tick=False)
+    old = make_post(topic="news")
+    time_machine.move_to(1_900_000_000 + settings.POST_TTL_SECONDS + 5, tick=False)
+    fresh = make_post(topic="news")
+    page = selectors.feed_page(topic="news", after=old["cursor"])
+    assert [p["id"] for p in page["items"]] == [fresh["id"]]
+    assert [p["id"] for p in selectors.feed_page(topic="news", after="0")["items"]] == [fresh["id"]]
+
+
+def test_the_api_answers_after_and_refuses_a_bad_one(client):
+    held = make_post(topic="news")
+    missed = make_post(topic="news")
+    response = client.get(f"/api/posts?topic=news&after={held['cursor']}")
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()["items"]] == [missed["id"]]
+    assert response.json()["items"][0]["cursor"] == missed["cursor"]
+    bad = client.get("/api/posts?topic=news&after=12ab")
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "invalid_cursor"
+
+
+def test_the_json_page_with_after_is_json_dumps_too():
+    import json
+
+    from asgiref.sync import async_to_sync
+
+    held = make_post(topic="news")
+    for _ in range(3):
+        make_post(topic="news")
+    expected = json.dumps(selectors.feed_page(topic="news", after=held["cursor"])).encode()
+    assert async_to_sync(selectors.feed_page_json)(topic="news", after=held["cursor"]) == expected
+
+
+def test_comments_after_gives_exactly_the_newer_comments(client):
+    post = make_post(topic="news")
+    held = [make_comment(post["id"]) for _ in range(2)]
+    missed = [make_comment(post["id"]) for _ in range(2)]
+    response = client.get(f"/api/posts/{post['id']}/comments?after={held[-1]['cursor']}")
+    assert response.status_code == 200
+    assert response.json()["items"] == missed
+    everything = client.get(f"/api/posts/{post['id']}/comments").json()["items"]
+    assert everything == held + missed
+    bad = client.get(f"/api/posts/{post['id']}/comments?after=-1")
+    assert bad.status_code == 400
+
+
+# --- Hidden is not gone -------------------------------------------------------------
+
+
+def test_a_hidden_post_answers_410_hidden_and_a_removed_one_404(client):
+    hidden, removed = make_post(topic="news"), make_post(topic="news")
+    services.post_hide(post_id=hidden["id"])
+    services.post_remove(post_id=removed["id"])
+    for path in (f"/api/posts/{hidden['id']}", f"/api/posts/{hidden['id']}/comments"):
+        response = client.get(path)
+        assert response.status_code == 410, path
+        assert response.json()["error"] == "hidden"
+    for path in (f"/api/posts/{removed['id']}", f"/api/posts/{removed['id']}/comments"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.json()["error"] == "not_found"
+    services.post_unhide(post_id=hidden["id"])
+    assert client.get(f"/api/posts/{hidden['id']}").status_code == 200

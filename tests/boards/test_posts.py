@@ -30,6 +30,7 @@ def test_it_returns_the_contract_shape():
         "created_at",
         "expires_at",
         "comment_count",
+        "cursor",
     }
     assert selectors.post_get(post_id=post["id"]) == post
 
