@@ -17,8 +17,9 @@ from django.core.files.storage import default_storage
 
 from drops import store
 
-# The shape of a drop id (secrets.token_urlsafe(12)); services and selectors check it too.
-DROP_ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
+# The shape of a drop id (12 random bytes in URL-safe base64, made by the server or the
+# browser); services and selectors check it too, always with fullmatch.
+DROP_ID = re.compile(r"[A-Za-z0-9_-]{16}")
 
 VOICE_DIR = "voice"
 QR_DIR = "qr"
@@ -40,20 +41,22 @@ def drop_id_of(filename: str) -> str | None:
     """The drop id a stored file belongs to, or None for a stranger (left alone)."""
     for suffix in (VOICE_SUFFIX, QR_SUFFIX):
         stem = filename.removesuffix(suffix)
-        if filename.endswith(suffix) and DROP_ID.match(stem):
+        if filename.endswith(suffix) and DROP_ID.fullmatch(stem):
             return stem
     return None
 
 
-def _write(name: str, data: bytes) -> None:
+def _write(name: str, data: bytes) -> int:
+    # The caller counts the bytes in the same script that stores the drop, so a
+    # failed save leaves neither a file nor a drifted count.
     default_storage.delete(name)  # never let the storage pick another name
     default_storage.save(name, ContentFile(data))
-    store.media_bytes_add(amount=len(data))
+    return len(data)
 
 
-def voice_write(*, drop_id: str, sealed: bytes) -> None:
-    """Store a sealed voice note (already encrypted by the caller)."""
-    _write(voice_name(drop_id), sealed)
+def voice_write(*, drop_id: str, sealed: bytes) -> int:
+    """Store a sealed voice note (already encrypted); its size, not yet counted."""
+    return _write(voice_name(drop_id), sealed)
 
 
 def voice_read(*, drop_id: str) -> bytes | None:
@@ -82,9 +85,9 @@ def qr_svg(link: str) -> bytes:
     return out.getvalue()
 
 
-def qr_write(*, drop_id: str, link: str) -> None:
-    """Write the QR image of the drop's link."""
-    _write(qr_name(drop_id), qr_svg(link))
+def qr_write(*, drop_id: str, link: str) -> int:
+    """Write the QR image of the drop's link; its size, not yet counted."""
+    return _write(qr_name(drop_id), qr_svg(link))
 
 
 def qr_read(*, drop_id: str) -> bytes | None:
@@ -115,6 +118,12 @@ def files_delete(names: list[str]) -> int:
     if freed:
         store.media_bytes_add(amount=-freed)
     return freed
+
+
+def files_discard(names: list[str]) -> None:
+    """Delete files of a drop that was never stored (they were never counted)."""
+    for name in names:
+        default_storage.delete(name)
 
 
 def drop_files(drop_id: str) -> list[str]:
