@@ -434,13 +434,17 @@ def new_page(request: HttpRequest) -> HttpResponse:
 def open_page(request: HttpRequest, drop_id: str) -> HttpResponse:
     """The key form; posting it opens the drop on the server (no JavaScript needed)."""
     peek = selectors.drop_peek(drop_id=drop_id)
+    context: dict = {
+        "drop_id": drop_id,
+        "peek": peek,
+        "voice_max_seconds": settings.VOICE_MAX_SECONDS,
+    }
     if request.method != "POST":
         if peek is None:
             return _gone(request)
-        return _page(request, "drops/open.html", {"drop_id": drop_id, "peek": peek})
+        return _page(request, "drops/open.html", context)
     key = request.POST.get("key", "")[:100]
     passphrase = request.POST.get("passphrase", "")[: sealing.PASSPHRASE_MAX_CHARS]
-    context: dict = {"drop_id": drop_id, "peek": peek}
     try:
         opened = services.drop_open_with_key(
             drop_id=drop_id, key=key, passphrase=passphrase, client=client_key(None, request)
