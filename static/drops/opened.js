@@ -39,8 +39,7 @@ export function activateOpened(root) {
   close.addEventListener("click", () => {
     for (const stop of stops) stop();
     wipe(root);
-    const line = root.querySelector(".countdown-line");
-    if (line) line.textContent = "Closed: wiped from this page.";
+    root.querySelector("[data-opened-clock]").textContent = "Closed: wiped from this page.";
   }, { once: true });
 }
 
@@ -49,5 +48,6 @@ if (opened && !opened.hidden) {
   // Server-rendered (the form posted before this module ran): hold from now on, too.
   const clock = opened.querySelector("[data-opened-expires]");
   clock.dataset.expiresAt = String(holdUntil(clock.dataset.expiresAt));
+  opened.querySelector("[data-opened-clock]").hidden = false;
   activateOpened(opened);
 }

@@ -226,7 +226,6 @@ def test_a_browser_sealed_text_opens_without_javascript(new_page, browser, live_
         reader.fill("#key", keys[1])
         reader.click("#open-form button[type=submit]")
         assert reader.inner_text("[data-message]") == "sealed here, read there"
-        reader.screenshot(path=str(Path(settings.MEDIA_ROOT).parent / "opened-nojs-phone.png"))
     finally:
         context.close()
 
@@ -261,7 +260,6 @@ def test_a_wrong_passphrase_spends_nothing_and_the_right_one_opens(new_page):
     reader.wait_for_selector("#opened:not([hidden])")
     assert reader.inner_text("[data-message]") == "one view only"
     assert "burned" in reader.inner_text("[data-views-left]")
-    reader.screenshot(path=str(Path(settings.MEDIA_ROOT).parent / "opened-js-phone.png"))
     assert [p for p in reader.problems if "status of 403" not in p] == []
 
 
