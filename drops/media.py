@@ -116,7 +116,7 @@ def files_delete(names: list[str]) -> int:
             default_storage.delete(name)
             freed += size
     if freed:
-        store.media_bytes_add(amount=-freed)
+        store.media_bytes_sub(amount=freed)
     return freed
 
 

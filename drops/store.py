@@ -246,6 +246,20 @@ def media_bytes() -> int:
     return int(store.client().get(store.key(MEDIA_BYTES_KEY)) or 0)
 
 
+# Freeing bytes must work when Redis is full (a burned drop's files are deleted then
+# too): a script flagged allow-oom may write past maxmemory. The embedded store has
+# no memory limit and no script flags.
+_MEDIA_SUB = "return redis.call('DECRBY', KEYS[1], ARGV[1])"
+_media_sub_oom = store.LuaScript("#!lua flags=allow-oom\n" + _MEDIA_SUB)
+_media_sub_plain = store.LuaScript(_MEDIA_SUB)
+
+
+def media_bytes_sub(*, amount: int) -> None:
+    """Take ``amount`` freed bytes off the media count, even at the memory edge."""
+    script = _media_sub_plain if store.is_embedded() else _media_sub_oom
+    script([store.key(MEDIA_BYTES_KEY)], [amount])
+
+
 def media_bytes_add(*, amount: int) -> None:
     """Adjust the media byte count by ``amount`` (negative on delete)."""
     with store.client().pipeline(transaction=True) as pipe:
