@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 # Inspection is bounded in work and time: a real 60 s recording has a few thousand
 # elements or boxes; a file built of tiny elements is refused, not walked.
-MAX_ELEMENTS = 20_000
-MAX_SECONDS = 0.02
+MAX_ELEMENTS = 10_000
+MAX_SECONDS = 0.01
 
 
 @dataclass(frozen=True)

@@ -129,8 +129,6 @@ def _seal_input(raw: object) -> services.SealInput:
         wrapped = [sealing.b64decode(k.get("wrapped"), size=sealing.WRAPPED_BYTES) for k in keys]
     except ValueError as exc:
         raise _bad_seal(f"{exc}.") from None
-    if len(set(verifiers)) != len(verifiers):
-        raise _bad_seal("the verifiers must differ.")
     return services.SealInput(drop_id, salt, iterations, verifiers, wrapped)
 
 

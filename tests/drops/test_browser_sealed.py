@@ -229,7 +229,6 @@ def test_a_taken_id_is_refused(client):
         (lambda s: s.update(salt="AAAA"), "16 bytes"),
         (lambda s: s["keys"].pop(), "'keys'"),
         (lambda s: s["keys"][0].update(verifier="not base64!"), "base64"),
-        (lambda s: s["keys"][1].update(verifier=s["keys"][0]["verifier"]), "differ"),
     ],
 )
 def test_a_malformed_seal_is_refused_and_changes_nothing(client, change, needle):
