@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
-from drops import sealing
+from drops import sealing, services
 from nullboard import store
 from tests.conftest import pow_fields
 from tests.drops import samples
@@ -316,3 +316,29 @@ def test_the_no_js_form_takes_a_passphrase(client):
     assert b'id="passphrase"' in page.content
     opened = client.post(f"/d/{drop.id}", {"key": drop.keys[0], "passphrase": "pp"})
     assert b"form secret" in opened.content
+
+
+def test_fifty_parallel_verifier_opens_give_exactly_three_successes(client, real_redis):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    browser = Browser("text", b"exactly three")
+    assert browser.create(client).status_code == 201
+    verifiers = [sealing.b64decode(browser.verifier(i)) for i in range(3)]
+    barrier = Barrier(50)
+
+    def attempt(n: int) -> str:
+        barrier.wait()
+        try:
+            services.drop_open(drop_id=browser.drop_id, verifier=verifiers[n % 3], client=f"c{n}")
+        except services.WrongKey:
+            return "used"
+        except services.DropGone:
+            return "gone"
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(attempt, range(50)))
+    assert results.count("ok") == 3
+    assert set(results) <= {"ok", "used", "gone"}
+    assert real_redis.exists(f"nb:drop:{browser.drop_id}") == 0
