@@ -163,3 +163,28 @@ def test_over_http_the_edge_answers_503_never_500(tmp_path):
         printed = web.stop()
         server.stop()
     assert "Internal Server Error" not in printed and "Unhandled error" not in printed
+
+
+def test_a_blip_between_reading_and_spending_a_ticket_keeps_the_file(monkeypatch):
+    """Redis goes away after the last-view audio was read but before its ticket is
+    spent: the answer is an outage (503 through the middleware), nothing is deleted."""
+    server = RedisServer().start()
+    monkeypatch.setattr(nb_store, "_client", redis.Redis(port=server.port, socket_timeout=2))
+    try:
+        drop = _voice(max_views=1)
+        opened = services.drop_open_with_key(
+            drop_id=drop.id, key=drop.keys[0], passphrase="", client="c"
+        )
+        read = media.voice_read
+
+        def read_then_blip(*, drop_id: str) -> bytes | None:
+            data = read(drop_id=drop_id)
+            server.stop()  # the store goes away mid-request
+            return data
+
+        monkeypatch.setattr(media, "voice_read", read_then_blip)
+        with pytest.raises(nb_store.OUTAGE_ERRORS):
+            services.audio_take(drop_id=drop.id, ticket=opened.ticket)
+        assert media.voice_name(drop.id) in _files()
+    finally:
+        server.stop()
