@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -301,3 +302,33 @@ def test_the_new_page_offers_every_life(new_page):
     assert labels == ["30 seconds", "5 minutes", "1 hour", "1 day", "7 days"]
     assert page.locator("#drop-life option:checked").inner_text() == "30 seconds"
     assert re.search(r"sealed in your browser", page.inner_text("#drop-form"), re.I)
+
+
+def test_the_readers_browser_refuses_a_sealed_file_that_is_not_a_recording(new_page):
+    """The server cannot look inside a browser-sealed recording; the reader's page
+    checks the container's magic bytes after decrypting, before playing."""
+    from drops import sealing, services
+
+    drop_id = sealing.b64encode(os.urandom(12)).replace("+", "-").replace("/", "_")
+    sealed = sealing.drop_seal(drop_id=drop_id, kind="voice", plaintext=b"MZ\x90\x00" * 300)
+    services.drop_store(
+        link_base="http://testserver/d/",
+        network="e2e",
+        ttl_seconds=60,
+        max_views=3,
+        kind="voice",
+        seal=services.SealInput(
+            drop_id=drop_id,
+            salt=sealed.salt,
+            iterations=0,
+            verifiers=[k.verifier for k in sealed.keys],
+            wrapped=[k.wrapped for k in sealed.keys],
+        ),
+        ciphertext=sealed.ciphertext,
+        mime="audio/webm",
+    )
+    key = sealing.access_key_display(sealed.access_keys[0])
+    reader = new_page(f"/d/{drop_id}#key={key}")
+    reader.click("#open-form button[type=submit]")
+    expect(reader.locator("#open-status")).to_contain_text("not a recording")
+    assert reader.locator("#opened").is_hidden()
