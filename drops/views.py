@@ -111,13 +111,13 @@ def _seal_input(raw: object) -> services.SealInput:
             raise _bad_seal("not JSON.") from None
     if not isinstance(raw, dict):
         raise _bad_seal("it must be an object.")
-    if raw.get("v") != sealing.VERSION or isinstance(raw.get("v"), bool):
+    if raw.get("v") != sealing.VERSION or type(raw.get("v")) is not int:
         raise _bad_seal(f"'v' must be {sealing.VERSION}.")
     drop_id = raw.get("id")
     if not isinstance(drop_id, str) or not services.DROP_ID.fullmatch(drop_id):
         raise _bad_seal("'id' must be 16 URL-safe base64 characters.")
     iterations = raw.get("iterations")
-    if iterations not in (0, sealing.PASSPHRASE_ITERATIONS) or isinstance(iterations, bool):
+    if iterations not in (0, sealing.PASSPHRASE_ITERATIONS) or type(iterations) is not int:
         raise _bad_seal(f"'iterations' must be 0 or {sealing.PASSPHRASE_ITERATIONS}.")
     keys = raw.get("keys")
     if not isinstance(keys, list) or len(keys) != services.KEYS_PER_DROP:
