@@ -9,7 +9,13 @@ timestamp found is the floor of its length, and the byte cap does the rest.
 from __future__ import annotations
 
 import struct
+import time
 from dataclasses import dataclass
+
+# Inspection is bounded in work and time: a real 60 s recording has a few thousand
+# elements or boxes; a file built of tiny elements is refused, not walked.
+MAX_ELEMENTS = 10_000
+MAX_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,21 @@ _EBML_HEADER = 0x1A45DFA3
 _DESCEND = {_EBML_HEADER, _SEGMENT, _INFO, _TRACKS, _TRACK_ENTRY, _CLUSTER, _BLOCK_GROUP}
 
 
+class _Budget:
+    """Counts elements and time; AudioRejected once either runs out."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.deadline = time.perf_counter() + MAX_SECONDS
+
+    def spend(self) -> None:
+        self.count += 1
+        if self.count > MAX_ELEMENTS or (
+            not self.count % 512 and time.perf_counter() > self.deadline
+        ):
+            raise AudioRejected("too many parts for a voice recording")
+
+
 def _vint(data: bytes, pos: int, *, keep_marker: bool) -> tuple[int, int, bool]:
     """An EBML variable-length integer: (value, next position, all-ones 'unknown')."""
     if pos >= len(data):
@@ -69,7 +90,9 @@ def _webm_seconds(data: bytes) -> float | None:
     doctype = codec = b""
     cluster_time = last_time = 0
     pos = 0
+    budget = _Budget()
     while pos < len(data):
+        budget.spend()
         try:
             ident, pos, _ = _vint(data, pos, keep_marker=True)
             size, pos, unknown = _vint(data, pos, keep_marker=False)
@@ -121,9 +144,10 @@ def _ogg_seconds(data: bytes) -> float | None:
 
 
 # --- MP4 -----------------------------------------------------------------------------
-def _boxes(data: bytes, start: int, end: int):
+def _boxes(data: bytes, start: int, end: int, budget: _Budget):
     pos = start
     while pos + 8 <= end:
+        budget.spend()
         size, kind = struct.unpack(">I4s", data[pos : pos + 8])
         header = 8
         if size == 1 and pos + 16 <= end:
@@ -140,10 +164,11 @@ def _boxes(data: bytes, start: int, end: int):
 def _mp4_seconds(data: bytes) -> float | None:
     if b"mp4a" not in data:
         raise AudioRejected("MP4 audio must be AAC")
-    for kind, start, end in _boxes(data, 0, len(data)):
+    budget = _Budget()
+    for kind, start, end in _boxes(data, 0, len(data), budget):
         if kind != b"moov":
             continue
-        for child, body, child_end in _boxes(data, start, end):
+        for child, body, child_end in _boxes(data, start, end, budget):
             if child != b"mvhd" or child_end - body < 20:
                 continue
             if data[body] == 1 and child_end - body >= 32:

@@ -1,9 +1,16 @@
--- Open a drop with one access key: check, mark used, count the view, burn on the last.
--- KEYS[1] drop hash, KEYS[2] receipt hash, KEYS[3] expiry index (zset)
--- ARGV[1] HMAC of the key, ARGV[2] now (unix seconds), ARGV[3] drop id,
--- ARGV[4] seconds the audio file may outlive a burned voice drop (its ticket's life)
--- Returns {0} gone, {-1} wrong key, {-2} used key, or
--- {1, views_left, wrapped data key, kind, sealed text, mime, burned (0/1), expires at}.
+-- Open a drop with one key's verifier: check, mark used, count the view, burn on the last,
+-- and for a voice drop issue its single-use audio ticket, all in one step. Only a wrong
+-- verifier is counted and throttled: a right one always opens.
+-- KEYS[1] drop hash, KEYS[2] receipt hash, KEYS[3] expiry index (zset),
+-- KEYS[4] wrong keys of this client on this drop, KEYS[5] of anyone on this drop,
+-- KEYS[6] of this client on any drop, KEYS[7] the audio ticket (hash) this open may issue
+-- ARGV[1] HMAC of the verifier, [2] now, [3] drop id, [4] seconds an audio ticket lives,
+-- [5] [6] [7] wrong-key limits for KEYS[4] [5] [6], [8] their window in seconds,
+-- [9] ticket mode ('raw': ciphertext; 'plain': the server decrypts), [10] the ticket's
+-- sealed wrapping key ('plain' only), [11] the key prefix (for the network quota keys)
+-- Returns {0} gone, {-1} wrong (counted), {-2} used, {-3, seconds to wait} throttled, or
+-- {1, views_left, wrapped data key, kind, ciphertext (text), mime, burned (0/1), expires at,
+--  salt, iterations, sealed by}.
 local drop = KEYS[1]
 local now = tonumber(ARGV[2])
 local exp = redis.call('HGET', drop, 'exp')
@@ -17,24 +24,48 @@ if tonumber(exp) <= now then
 end
 local idx = redis.call('HGET', drop, 'h:' .. ARGV[1])
 if not idx then
+  local wait = 0
+  for i = 4, 6 do
+    if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i + 1]) then
+      wait = math.max(wait, redis.call('TTL', KEYS[i]))
+    end
+  end
+  if wait ~= 0 then
+    return {-3, wait > 0 and wait or tonumber(ARGV[8])}
+  end
+  for i = 4, 6 do
+    if redis.call('INCR', KEYS[i]) == 1 then
+      redis.call('EXPIRE', KEYS[i], tonumber(ARGV[8]))
+    end
+  end
   return {-1}
 end
 if redis.call('HEXISTS', drop, 'u' .. idx) == 1 then
   return {-2}
 end
+-- A write that Redis refuses (out of memory) fails here, before anything changed.
+redis.call('HSET', drop, 'u' .. idx, ARGV[2])
 -- The receipt outlives the drop; never recreate it (it would have no TTL).
 local receipt = redis.call('EXISTS', KEYS[2]) == 1
-redis.call('HSET', drop, 'u' .. idx, ARGV[2])
 if receipt then
   redis.call('HSET', KEYS[2], 'u' .. idx, ARGV[2])
 end
 local left = redis.call('HINCRBY', drop, 'views_left', -1)
-local got = redis.call('HMGET', drop, 'w' .. idx, 'kind', 'ct', 'mime')
+local got = redis.call('HMGET', drop, 'w' .. idx, 'kind', 'ct', 'mime', 'salt', 'it', 'by', 'q')
 local burned = 0
+if got[2] == 'voice' then
+  redis.call('HSET', KEYS[7], 'drop', ARGV[3], 'w', got[1], 'mime', got[4] or '',
+    'mode', ARGV[9], 'wk', ARGV[10], 'last', left <= 0 and '1' or '0')
+  redis.call('EXPIRE', KEYS[7], tonumber(ARGV[4]))
+end
 if left <= 0 then
   redis.call('DEL', drop)
   if receipt then
     redis.call('HSET', KEYS[2], 'burned', ARGV[2])
+  end
+  if got[8] then
+    redis.call('ZREM', ARGV[11] .. 'drops:quota:' .. got[8], ARGV[3])
+    redis.call('HDEL', ARGV[11] .. 'drops:quota:' .. got[8] .. ':bytes', ARGV[3])
   end
   burned = 1
   if got[2] == 'voice' then
@@ -43,4 +74,5 @@ if left <= 0 then
     redis.call('ZADD', KEYS[3], 'XX', now + tonumber(ARGV[4]), ARGV[3])
   end
 end
-return {1, left, got[1] or '', got[2] or '', got[3] or '', got[4] or '', burned, exp}
+return {1, left, got[1] or '', got[2] or '', got[3] or '', got[4] or '', burned, exp,
+  got[5] or '', got[6] or '0', got[7] or 'server'}

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from drops import store
-from drops.sealing import lookup_hash
+from drops.sealing import b64encode, lookup_hash
 from drops.services import DROP_ID, KEYS_PER_DROP, RECEIPT
 
 
@@ -19,6 +19,13 @@ class DropPeek:
     kind: str
     expires_at: int
     views_left: int
+    salt: str  # base64: the browser needs it to derive a key's verifier
+    iterations: int  # the passphrase hash's; 0 when there is no passphrase
+    sealed_by: str  # "browser" or "server"
+
+    @property
+    def has_passphrase(self) -> bool:
+        return self.iterations > 0
 
 
 @dataclass(frozen=True)
@@ -49,22 +56,28 @@ class Receipt:
 
 def drop_peek(*, drop_id: str) -> DropPeek | None:
     """A live drop's kind, expiry and views left; None if gone (or never was)."""
-    if not DROP_ID.match(drop_id):
+    if not DROP_ID.fullmatch(drop_id):
         return None
-    found = store.drop_fields(drop_id=drop_id, names=["kind", "exp", "views_left"])
+    names = ["kind", "exp", "views_left", "salt", "it", "by"]
+    found = store.drop_fields(drop_id=drop_id, names=names)
     if found is None or None in found.values():
-        return None
+        return None  # gone, or only reserved while its files are written
     expires_at = int(found["exp"])
     if expires_at <= time.time():
         return None
     return DropPeek(
-        kind=found["kind"].decode(), expires_at=expires_at, views_left=int(found["views_left"])
+        kind=found["kind"].decode(),
+        expires_at=expires_at,
+        views_left=int(found["views_left"]),
+        salt=b64encode(found["salt"]),
+        iterations=int(found["it"]),
+        sealed_by=found["by"].decode(),
     )
 
 
 def receipt_get(*, drop_id: str, token: str) -> Receipt | None:
     """What the creator may know: which keys were used and when, never the keys."""
-    if not DROP_ID.match(drop_id) or not RECEIPT.match(token):
+    if not DROP_ID.fullmatch(drop_id) or not RECEIPT.fullmatch(token):
         return None
     fields = store.receipt_fields(drop_id=drop_id)
     expected = lookup_hash("receipt", drop_id, token)

@@ -1,39 +1,38 @@
-"""Drop writes: create, open with a key, stream audio once, burn, and the rules
-that guard them (life, views, wrong-key throttling, the media cap)."""
+"""Drop writes: create (sealed in the browser or on the server), open with a
+verifier or a key, stream audio once, burn, and the rules that guard them (life,
+views, wrong-key throttling, the media cap and each network's share of it)."""
 
 from __future__ import annotations
 
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
-from drops import media, store
-from drops.sealing import (
-    access_key_display,
-    access_key_generate,
-    access_key_normalize,
-    data_key_generate,
-    lookup_hash,
-    seal,
-    unseal,
-    unwrap,
-    wrap,
-)
+from drops import media, sealing, store
+from drops.audio import AudioRejected, audio_inspect
 
 KEYS_PER_DROP = 3
 TEXT_MAX_CHARS = 10_000
+# A text's ciphertext: up to 4 UTF-8 bytes a character, plus version, iv and tag.
+TEXT_MAX_SEALED = TEXT_MAX_CHARS * 4 + 1 + sealing.IV_BYTES + sealing.TAG_BYTES
 DROP_ID = media.DROP_ID
-TICKET = re.compile(r"^[A-Za-z0-9_-]{32}$")
-RECEIPT = re.compile(r"^[A-Za-z0-9_-]{22}$")
+TICKET = re.compile(r"[A-Za-z0-9_-]{32}")
+RECEIPT = re.compile(r"[A-Za-z0-9_-]{22}")
+VOICE_TYPES = ("audio/webm", "audio/ogg", "audio/mp4")
 AUDIO_TICKET_SECONDS = 60  # an audio_url works once, within a minute
+RESERVE_SECONDS = 120  # a new id is held this long while its files are written
+READER_HOLD_SECONDS = 30  # an opened drop stays on the reader's screen at least this long
 
-# Keys carry 140 bits, so throttling is about noise, not odds.
-WRONG_KEY_WINDOW = 600
-WRONG_KEYS_PER_DROP = 10  # 10 wrong keys per drop per 10 minutes, from anyone
-WRONG_KEYS_PER_CLIENT = 5  # 5 wrong keys per client per 10 minutes, on any drop
+# Keys carry 140 bits, so throttling is about noise, not odds; a right key always opens.
+WRONG_KEY_LIMITS = store.Limits(
+    pair=5,  # 5 wrong keys per client per drop per 10 minutes
+    drop=30,  # 30 wrong keys per drop per 10 minutes, from anyone
+    client=20,  # 20 wrong keys per client per 10 minutes, across drops
+    window=600,
+)
 
 
 class DropGone(Exception):
@@ -41,7 +40,7 @@ class DropGone(Exception):
 
 
 class WrongKey(Exception):
-    """The key does not open this drop, or was used already."""
+    """The key (or passphrase) does not open this drop, or the key was used."""
 
     def __init__(self, used: bool = False) -> None:
         super().__init__("used key" if used else "wrong key")
@@ -49,163 +48,345 @@ class WrongKey(Exception):
 
 
 class Throttled(Exception):
-    """Too many wrong keys lately, for this drop or this client."""
+    """Too many wrong keys lately; ``retry_after`` says how long to wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"wait {retry_after} s")
+        self.retry_after = retry_after
 
 
 class MediaFull(Exception):
     """The media folder is at its cap; voice drops wait for the sweeper."""
 
 
+class QuotaExceeded(Exception):
+    """This client network holds its share of live drops or media already."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class IdTaken(Exception):
+    """A client-made drop id that is in use (or still being cleaned up)."""
+
+
+class BadAudio(Exception):
+    """A decrypted recording is not a container we play."""
+
+
+@dataclass(frozen=True)
+class SealInput:
+    """A drop sealed elsewhere (the browser): what the server stores, nothing more."""
+
+    drop_id: str
+    salt: bytes
+    iterations: int
+    verifiers: list[bytes]
+    wrapped: list[bytes]
+
+
 @dataclass(frozen=True)
 class CreatedDrop:
-    """A new drop with its keys and receipt token (the only time they exist)."""
+    """A new drop with its receipt token (and its keys, when the server sealed it)."""
 
     id: str
     kind: str
-    keys: list[str]  # grouped for display
+    keys: list[str]  # grouped for display; empty when the browser holds them
     receipt_token: str
     max_views: int
     expires_at: int
+    sealed_by: str
 
 
 @dataclass(frozen=True)
 class OpenedDrop:
-    """One view's worth: the text, or a ticket for the audio."""
+    """One view's worth: the sealed parts for the browser, or the text if the server opened it."""
 
     kind: str
     views_left: int
     expires_at: int
+    sealed_by: str
+    salt: bytes
+    iterations: int
+    wrapped: bytes
+    ciphertext: bytes = b""
+    mime: str = ""
     text: str | None = None
     ticket: str | None = None
 
 
 def drop_life_choices() -> list[int]:
     """The lives the creator may pick: the default, then longer steps up to the cap."""
-    steps = [settings.DROP_TTL_SECONDS, 300, 3600, 86400]
+    steps = [settings.DROP_TTL_SECONDS, 300, 3600, 86400, 7 * 86400]
     low, high = settings.DROP_TTL_SECONDS, settings.DROP_MAX_TTL_SECONDS
     return sorted({s for s in steps if low <= s <= high})
 
 
-def drop_create(
+def network_quota(network: str) -> store.Quota:
+    """The caps one client network's new drop is checked against."""
+    return store.Quota(
+        network=network,
+        drops=settings.DROP_NETWORK_MAX_DROPS,
+        media_bytes=settings.DROP_NETWORK_MEDIA_BYTES,
+        media_cap=settings.MEDIA_MAX_BYTES,
+    )
+
+
+# --- create -------------------------------------------------------------------------
+def drop_store(
     *,
     link_base: str,
+    network: str,
     ttl_seconds: int,
     max_views: int,
-    text: str | None = None,
-    audio: bytes | None = None,
+    kind: str,
+    seal: SealInput,
+    ciphertext: bytes,
     mime: str = "",
+    sealed_by: str = "browser",
 ) -> CreatedDrop:
-    """Seal and store a text or voice drop; write its QR image; return its keys once."""
-    drop_id = secrets.token_urlsafe(12)
-    data_key = data_key_generate()
-    keys = [access_key_generate() for _ in range(KEYS_PER_DROP)]
-    receipt_token = secrets.token_urlsafe(16)
+    """Store a sealed drop: reserve its id, write its files, then save it in one script.
+
+    Files written for a drop that is not saved are removed again, so a failure (the
+    store full or gone, a quota) leaves no orphan file and no drifted media count.
+    """
+    drop_id = seal.drop_id
+    if not store.drop_reserve(drop_id=drop_id, ttl=RESERVE_SECONDS):
+        raise IdTaken
     now = int(time.time())
     expires_at = now + ttl_seconds
-    kind = "text" if audio is None else "voice"
+    receipt_token = secrets.token_urlsafe(16)
     fields: dict[str, bytes | str | int] = {
         "kind": kind,
         "exp": expires_at,
         "views_left": max_views,
         "max_views": max_views,
+        "salt": seal.salt,
+        "it": seal.iterations,
+        "by": sealed_by,
+        "q": network,
     }
-    for index, key in enumerate(keys, start=1):
-        fields[f"h:{lookup_hash('key', drop_id, key)}"] = index
-        fields[f"w{index}"] = wrap(data_key, secret=key, drop_id=drop_id)
-    if audio is None:
-        fields["ct"] = seal(data_key, (text or "").encode())
+    for index, (verifier, wrapped) in enumerate(zip(seal.verifiers, seal.wrapped, strict=True), 1):
+        fields[f"h:{sealing.verifier_hash(drop_id, verifier)}"] = index
+        fields[f"w{index}"] = wrapped
+    if kind == "text":
+        fields["ct"] = ciphertext
     else:
-        sealed = seal(data_key, audio)
-        # Race condition: two uploads may both pass the check; a little over is fine.
-        if store.media_bytes() + len(sealed) > settings.MEDIA_MAX_BYTES:
-            raise MediaFull
-        media.voice_write(drop_id=drop_id, sealed=sealed)
         fields["mime"] = mime
-    media.qr_write(drop_id=drop_id, link=link_base + drop_id)
-    receipt = {
-        "token": lookup_hash("receipt", drop_id, receipt_token),
+    receipt: dict[str, str | int] = {
+        "token": sealing.lookup_hash("receipt", drop_id, receipt_token),
         "kind": kind,
         "max_views": max_views,
         "exp": expires_at,
     }
-    store.drop_save(
-        drop_id=drop_id, fields=fields, receipt=receipt, ttl=ttl_seconds, expires_at=expires_at
-    )
+    written: list[str] = []
+    try:
+        voice_bytes = 0
+        if kind == "voice":
+            written.append(media.voice_name(drop_id))
+            voice_bytes = media.voice_write(drop_id=drop_id, sealed=ciphertext)
+        written.append(media.qr_name(drop_id))
+        qr_bytes = media.qr_write(drop_id=drop_id, link=link_base + drop_id)
+        saved = store.drop_save(
+            drop_id=drop_id,
+            fields=fields,
+            receipt=receipt,
+            ttl=ttl_seconds,
+            expires_at=expires_at,
+            now=now,
+            file_bytes=voice_bytes + qr_bytes,
+            voice_bytes=voice_bytes,
+            quota=network_quota(network),
+        )
+    except BaseException:
+        media.files_discard(written)
+        raise
+    if saved != 1:
+        media.files_discard(written)
+        _refuse_save(saved)
     return CreatedDrop(
         id=drop_id,
         kind=kind,
-        keys=[access_key_display(key) for key in keys],
+        keys=[],
         receipt_token=receipt_token,
         max_views=max_views,
         expires_at=expires_at,
+        sealed_by=sealed_by,
     )
 
 
-def drop_open(*, drop_id: str, key: str, client: str) -> OpenedDrop:
-    """Spend one key on one view; burn the drop on its last view."""
-    if not DROP_ID.match(drop_id):
+def _refuse_save(code: int) -> None:
+    if code == -1:
+        limit = settings.DROP_NETWORK_MAX_DROPS
+        raise QuotaExceeded(
+            f"Your network already has {limit} live drops; wait for some to expire or burn them."
+        )
+    if code == -2:
+        mib = settings.DROP_NETWORK_MEDIA_BYTES / 1048576
+        raise QuotaExceeded(
+            f"Your network's share of voice storage ({mib:.0f} MiB) is in use; "
+            "wait for your voice drops to expire or burn them."
+        )
+    if code == -3:
+        raise MediaFull
+    raise IdTaken  # the reservation ran out meanwhile
+
+
+def drop_create(
+    *,
+    link_base: str,
+    network: str,
+    ttl_seconds: int,
+    max_views: int,
+    text: str | None = None,
+    audio: bytes | None = None,
+    mime: str = "",
+    passphrase: str = "",
+) -> CreatedDrop:
+    """Seal a drop on the server (no JavaScript, API programs), in the browser's format."""
+    drop_id = secrets.token_urlsafe(12)
+    kind = "text" if audio is None else "voice"
+    plaintext = (text or "").encode() if audio is None else audio
+    sealed = sealing.drop_seal(
+        drop_id=drop_id, kind=kind, plaintext=plaintext, passphrase=passphrase
+    )
+    seal = SealInput(
+        drop_id=drop_id,
+        salt=sealed.salt,
+        iterations=sealed.iterations,
+        verifiers=[k.verifier for k in sealed.keys],
+        wrapped=[k.wrapped for k in sealed.keys],
+    )
+    created = drop_store(
+        link_base=link_base,
+        network=network,
+        ttl_seconds=ttl_seconds,
+        max_views=max_views,
+        kind=kind,
+        seal=seal,
+        ciphertext=sealed.ciphertext,
+        mime=mime,
+        sealed_by="server",
+    )
+    keys = [sealing.access_key_display(key) for key in sealed.access_keys]
+    return replace(created, keys=keys)
+
+
+# --- open -----------------------------------------------------------------------------
+def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes = b"") -> OpenedDrop:
+    """Spend one key, given its verifier, on one view; burn the drop on its last view.
+
+    A voice drop's view comes with a single-use audio ticket, issued by the same
+    script, so a view is never spent without the means to hear it.
+    """
+    if not DROP_ID.fullmatch(drop_id):
         raise DropGone
-    per_drop, per_client = store.fails_count(drop_id=drop_id, client=client)
-    if per_drop >= WRONG_KEYS_PER_DROP or per_client >= WRONG_KEYS_PER_CLIENT:
-        raise Throttled
-    canonical = access_key_normalize(key)
-    # A malformed key is just a wrong key: the script still says whether the drop is gone.
-    key_hash = lookup_hash("key", drop_id, canonical or key[:64])
+    ticket = secrets.token_urlsafe(24)
+    sealed_wrap = b""
+    if ticket_key:
+        sealed_wrap = sealing.aead_seal(
+            sealing.ticket_key(ticket, drop_id), ticket_key, sealing.ticket_aad(drop_id)
+        )
     opened = store.drop_open(
-        drop_id=drop_id, key_hash=key_hash, now=int(time.time()), audio_grace=AUDIO_TICKET_SECONDS
+        drop_id=drop_id,
+        verifier_hash=sealing.verifier_hash(drop_id, verifier),
+        client=client,
+        now=int(time.time()),
+        limits=WRONG_KEY_LIMITS,
+        ticket_hash=sealing.lookup_hash("ticket", drop_id, ticket),
+        ticket_grace=AUDIO_TICKET_SECONDS,
+        ticket_mode="plain" if ticket_key else "raw",
+        ticket_key=sealed_wrap,
     )
-    if opened == 0:
-        raise DropGone
-    if opened == -2:
-        raise WrongKey(used=True)
-    if not isinstance(opened, store.Opened) or canonical is None:
-        store.fails_add(drop_id=drop_id, client=client, window=WRONG_KEY_WINDOW)
-        raise WrongKey
-    data_key = unwrap(opened.wrapped, secret=canonical, drop_id=drop_id)
+    if not isinstance(opened, store.Opened):
+        code, wait = opened
+        if code == 0:
+            raise DropGone
+        if code == -3:
+            raise Throttled(wait)
+        raise WrongKey(used=code == -2)
     if opened.burned:
         media.files_delete([media.qr_name(drop_id)])
-    result = {"kind": opened.kind, "views_left": opened.views_left, "expires_at": opened.expires_at}
-    if opened.kind == "text":
-        if opened.burned:
+        if opened.kind == "text":
             store.expiry_forget(drop_ids=[drop_id])
-        return OpenedDrop(**result, text=unseal(data_key, opened.sealed_text).decode())
-    ticket = secrets.token_urlsafe(24)
-    store.ticket_save(
-        ticket_hash=lookup_hash("ticket", drop_id, ticket),
-        fields={
-            "drop": drop_id,
-            "mime": opened.mime,
-            "wrapped": wrap(data_key, secret=ticket, drop_id=drop_id, ticket=True),
-            "last": "1" if opened.burned else "0",
-        },
-        ttl=AUDIO_TICKET_SECONDS,
+    return OpenedDrop(
+        kind=opened.kind,
+        views_left=opened.views_left,
+        expires_at=opened.expires_at,
+        sealed_by=opened.sealed_by,
+        salt=opened.salt,
+        iterations=opened.iterations,
+        wrapped=opened.wrapped,
+        ciphertext=opened.ciphertext,
+        mime=opened.mime,
+        ticket=ticket if opened.kind == "voice" else None,
     )
-    return OpenedDrop(**result, ticket=ticket)
+
+
+def drop_open_with_key(*, drop_id: str, key: str, passphrase: str, client: str) -> OpenedDrop:
+    """Open on the server (no JavaScript, API programs): derive the verifier from the
+    typed key (+ passphrase), open, and decrypt the text once, transiently."""
+    if not DROP_ID.fullmatch(drop_id):
+        raise DropGone
+    found = store.drop_fields(drop_id=drop_id, names=["salt", "it"])
+    if found is None or found["salt"] is None:
+        raise DropGone
+    salt, iterations = found["salt"], int(found["it"] or 0)
+    canonical = sealing.access_key_normalize(key)
+    # A malformed key is just a wrong key: the script still counts it.
+    pass_hash = sealing.passphrase_hash(passphrase, salt, iterations) if iterations else b""
+    derived = sealing.derive(
+        key=canonical or key[:64], drop_id=drop_id, salt=salt, pass_hash=pass_hash
+    )
+    opened = drop_open(
+        drop_id=drop_id, verifier=derived.verifier, client=client, ticket_key=derived.wrap_key
+    )
+    if opened.kind == "voice":
+        return opened
+    data_key = sealing.data_key_unwrap(opened.wrapped, wrap_key=derived.wrap_key, drop_id=drop_id)
+    text = sealing.content_open(data_key, opened.ciphertext, drop_id=drop_id, kind="text")
+    return replace(opened, text=text.decode())
 
 
 def audio_take(*, drop_id: str, ticket: str) -> tuple[bytes, str]:
-    """Spend an audio ticket: the decrypted audio and its type, once."""
-    if not DROP_ID.match(drop_id) or not TICKET.match(ticket):
+    """Spend an audio ticket: the recording (decrypted and checked for a 'plain' ticket,
+    the ciphertext for a 'raw' one) and its type, once. The ticket is spent only when
+    the answer is ready, so a failure on the way leaves it usable."""
+    if not DROP_ID.fullmatch(drop_id) or not TICKET.fullmatch(ticket):
         raise DropGone
-    fields = store.ticket_take(ticket_hash=lookup_hash("ticket", drop_id, ticket))
+    ticket_hash = sealing.lookup_hash("ticket", drop_id, ticket)
+    fields = store.ticket_read(ticket_hash=ticket_hash)
     if not fields or fields.get("drop", b"").decode() != drop_id:
         raise DropGone
-    sealed = media.voice_read(drop_id=drop_id)
-    if sealed is None:
+    blob = media.voice_read(drop_id=drop_id)
+    if blob is None:
         raise DropGone  # burned from its receipt meanwhile
-    data_key = unwrap(fields["wrapped"], secret=ticket, drop_id=drop_id, ticket=True)
-    audio = unseal(data_key, sealed)
+    if fields.get("mode") == b"plain":
+        wrap_key = sealing.aead_open(
+            sealing.ticket_key(ticket, drop_id), fields["wk"], sealing.ticket_aad(drop_id)
+        )
+        data_key = sealing.data_key_unwrap(fields["w"], wrap_key=wrap_key, drop_id=drop_id)
+        body = sealing.content_open(data_key, blob, drop_id=drop_id, kind="voice")
+        try:
+            mime = audio_inspect(body).mime
+        except AudioRejected:
+            raise BadAudio from None
+    else:
+        body, mime = blob, "application/octet-stream"
+    if not store.ticket_spend(ticket_hash=ticket_hash):
+        raise DropGone  # a parallel request spent it first
     if fields.get("last") == b"1":
         media.files_delete([media.voice_name(drop_id)])
         store.expiry_forget(drop_ids=[drop_id])
-    return audio, fields["mime"].decode()
+    return body, mime
 
 
 def drop_burn(*, drop_id: str, receipt_token: str) -> bool:
     """Burn a drop from its receipt; False if the drop was already gone."""
-    if not DROP_ID.match(drop_id) or not RECEIPT.match(receipt_token):
+    if not DROP_ID.fullmatch(drop_id) or not RECEIPT.fullmatch(receipt_token):
         raise DropGone
-    token_hash = lookup_hash("receipt", drop_id, receipt_token)
+    token_hash = sealing.lookup_hash("receipt", drop_id, receipt_token)
     result = store.drop_burn(drop_id=drop_id, token_hash=token_hash, now=int(time.time()))
     if result == -1:
         raise DropGone

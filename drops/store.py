@@ -12,8 +12,11 @@ from nullboard import store
 
 DROP_KEY = "drop:{id}"  # hash: sealed drop, key HMACs, wrapped data keys, used marks
 RECEIPT_KEY = "drop:{id}:receipt"  # hash: receipt token HMAC, used times, burn time
-FAILS_DROP_KEY = "drop:{id}:fails"  # wrong keys tried on one drop
+FAILS_DROP_KEY = "drop:{id}:fails"  # wrong keys tried on one drop, by anyone
+FAILS_PAIR_KEY = "drop:{id}:fails:{client}"  # wrong keys tried by one client on one drop
 FAILS_CLIENT_KEY = "drops:fails:{client}"  # wrong keys tried by one client (an HMAC)
+QUOTA_KEY = "drops:quota:{network}"  # zset: one client network's live drops -> expiry
+QUOTA_BYTES_KEY = "drops:quota:{network}:bytes"  # hash: their voice bytes
 TICKET_KEY = "drops:ticket:{hash}"  # hash: one single-use audio stream
 EXPIRY_KEY = "drops:expiry"  # zset: drop id -> when its files may go
 MEDIA_BYTES_KEY = "drops:media-bytes"  # bytes of media on disk (the sweeper re-counts)
@@ -24,6 +27,8 @@ RECEIPT_GRACE_SECONDS = 600
 # Index and counters live past the longest drop; the sweeper refreshes them.
 INDEX_TTL_SECONDS = 7 * 86400
 
+_reserve = store.lua(__file__, "drop_reserve.lua")
+_save = store.lua(__file__, "drop_save.lua")
 _open = store.lua(__file__, "drop_open.lua")
 _burn = store.lua(__file__, "drop_burn.lua")
 _unlock = store.lua(__file__, "sweep_unlock.lua")
@@ -35,15 +40,44 @@ def _k(fmt: str, **parts: str) -> str:
 
 @dataclass(frozen=True)
 class Opened:
-    """What the open script returned for an accepted key."""
+    """What the open script returned for an accepted verifier."""
 
     views_left: int
     wrapped: bytes
     kind: str
-    sealed_text: bytes
+    ciphertext: bytes  # text drops; a voice drop's is in its file
     mime: str
     burned: bool
     expires_at: int
+    salt: bytes
+    iterations: int
+    sealed_by: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Wrong keys allowed per window: per (client, drop), per drop, per client."""
+
+    pair: int
+    drop: int
+    client: int
+    window: int
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Caps for one save: the media cap, and one client network's share."""
+
+    network: str
+    drops: int
+    media_bytes: int
+    media_cap: int
+
+
+def drop_reserve(*, drop_id: str, ttl: int) -> bool:
+    """Claim a new id before its files exist; False if the id is taken."""
+    keys = [_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id), store.key(EXPIRY_KEY)]
+    return int(_reserve(keys, [drop_id, ttl])) == 1
 
 
 def drop_save(
@@ -53,42 +87,102 @@ def drop_save(
     receipt: dict[str, str | int],
     ttl: int,
     expires_at: int,
-) -> None:
-    """Write a new drop, its receipt and its expiry entry in one transaction."""
-    conn = store.client()
-    with conn.pipeline(transaction=True) as pipe:
-        pipe.hset(_k(DROP_KEY, id=drop_id), mapping=fields)
-        pipe.expire(_k(DROP_KEY, id=drop_id), ttl)
-        pipe.hset(_k(RECEIPT_KEY, id=drop_id), mapping=receipt)
-        pipe.expire(_k(RECEIPT_KEY, id=drop_id), ttl + RECEIPT_GRACE_SECONDS)
-        pipe.zadd(store.key(EXPIRY_KEY), {drop_id: expires_at})
-        pipe.expire(store.key(EXPIRY_KEY), INDEX_TTL_SECONDS)
-        pipe.execute()
+    now: int,
+    file_bytes: int,
+    voice_bytes: int,
+    quota: Quota,
+) -> int:
+    """Store a reserved drop, its receipt, expiry entry, media count and quota at once.
+
+    Returns 1 stored, 0 reservation lost, -1 network's live drops used up, -2 network's
+    media share used up, -3 media cap reached.
+    """
+    keys = [
+        _k(DROP_KEY, id=drop_id),
+        _k(RECEIPT_KEY, id=drop_id),
+        store.key(EXPIRY_KEY),
+        store.key(MEDIA_BYTES_KEY),
+        _k(QUOTA_KEY, network=quota.network),
+        _k(QUOTA_BYTES_KEY, network=quota.network),
+    ]
+    args: list[bytes | str | int] = [
+        drop_id,
+        now,
+        ttl,
+        expires_at,
+        ttl + RECEIPT_GRACE_SECONDS,
+        max(INDEX_TTL_SECONDS, ttl + RECEIPT_GRACE_SECONDS),
+        file_bytes,
+        voice_bytes,
+        quota.media_cap,
+        quota.drops,
+        quota.media_bytes,
+        len(fields),
+    ]
+    for pairs in (fields, receipt):
+        for name, value in pairs.items():
+            args += [name, value]
+    return int(_save(keys, args))
 
 
-def drop_open(*, drop_id: str, key_hash: str, now: int, audio_grace: int) -> Opened | int:
-    """Run the open script; an int is the script's refusal (0 gone, -1 wrong, -2 used)."""
-    result = _open(
-        [_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id), store.key(EXPIRY_KEY)],
-        [key_hash, now, drop_id, audio_grace],
-    )
+def drop_open(
+    *,
+    drop_id: str,
+    verifier_hash: str,
+    client: str,
+    now: int,
+    limits: Limits,
+    ticket_hash: str,
+    ticket_grace: int,
+    ticket_mode: str,
+    ticket_key: bytes,
+) -> Opened | tuple[int, int]:
+    """Run the open script; a tuple is its refusal: (0, 0) gone, (-1, 0) wrong,
+    (-2, 0) used, (-3, seconds to wait) throttled."""
+    keys = [
+        _k(DROP_KEY, id=drop_id),
+        _k(RECEIPT_KEY, id=drop_id),
+        store.key(EXPIRY_KEY),
+        _k(FAILS_PAIR_KEY, id=drop_id, client=client),
+        _k(FAILS_DROP_KEY, id=drop_id),
+        _k(FAILS_CLIENT_KEY, client=client),
+        _k(TICKET_KEY, hash=ticket_hash),
+    ]
+    args = [
+        verifier_hash,
+        now,
+        drop_id,
+        ticket_grace,
+        limits.pair,
+        limits.drop,
+        limits.client,
+        limits.window,
+        ticket_mode,
+        ticket_key,
+        store.PREFIX,
+    ]
+    result = _open(keys, args)
     if int(result[0]) != 1:
-        return int(result[0])
-    _, left, wrapped, kind, sealed_text, mime, burned, expires_at = result
+        return int(result[0]), int(result[1]) if len(result) > 1 else 0
+    _, left, wrapped, kind, ciphertext, mime, burned, expires_at, salt, it, by = result
     return Opened(
         views_left=max(int(left), 0),
         wrapped=wrapped,
         kind=kind.decode(),
-        sealed_text=sealed_text,
+        ciphertext=ciphertext,
         mime=mime.decode(),
         burned=bool(int(burned)),
         expires_at=int(expires_at),
+        salt=salt,
+        iterations=int(it),
+        sealed_by=by.decode(),
     )
 
 
 def drop_burn(*, drop_id: str, token_hash: str, now: int) -> int:
     """Burn now if the receipt matches: 1 burned, 0 already gone, -1 wrong receipt."""
-    return int(_burn([_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id)], [token_hash, now]))
+    keys = [_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id)]
+    return int(_burn(keys, [token_hash, now, drop_id, store.PREFIX]))
 
 
 def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | None:
@@ -105,38 +199,15 @@ def receipt_fields(*, drop_id: str) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
-def fails_count(*, drop_id: str, client: str) -> tuple[int, int]:
-    """Wrong keys tried on this drop, and by this client, in the current window."""
-    found = store.client().mget(
-        [_k(FAILS_DROP_KEY, id=drop_id), _k(FAILS_CLIENT_KEY, client=client)]
-    )
-    return int(found[0] or 0), int(found[1] or 0)
+def ticket_read(*, ticket_hash: str) -> dict[str, bytes]:
+    """A ticket's fields (empty when spent or expired); reading does not spend it."""
+    raw = store.client().hgetall(_k(TICKET_KEY, hash=ticket_hash))
+    return {k.decode(): v for k, v in raw.items()}
 
 
-def fails_add(*, drop_id: str, client: str, window: int) -> None:
-    """Count one wrong key against the drop and the client, for ``window`` s."""
-    with store.client().pipeline(transaction=True) as pipe:
-        for name in (_k(FAILS_DROP_KEY, id=drop_id), _k(FAILS_CLIENT_KEY, client=client)):
-            pipe.incr(name)
-            pipe.expire(name, window)
-        pipe.execute()
-
-
-def ticket_save(*, ticket_hash: str, fields: dict[str, bytes | str], ttl: int) -> None:
-    """Store a single-use audio ticket with its TTL."""
-    with store.client().pipeline(transaction=True) as pipe:
-        pipe.hset(_k(TICKET_KEY, hash=ticket_hash), mapping=fields)
-        pipe.expire(_k(TICKET_KEY, hash=ticket_hash), ttl)
-        pipe.execute()
-
-
-def ticket_take(*, ticket_hash: str) -> dict[str, bytes]:
-    """Read and delete a ticket in one transaction: it works once."""
-    with store.client().pipeline(transaction=True) as pipe:
-        pipe.hgetall(_k(TICKET_KEY, hash=ticket_hash))
-        pipe.delete(_k(TICKET_KEY, hash=ticket_hash))
-        fields, _ = pipe.execute()
-    return {k.decode(): v for k, v in fields.items()}
+def ticket_spend(*, ticket_hash: str) -> bool:
+    """Spend a ticket once its answer is ready; False if another request spent it."""
+    return bool(store.client().delete(_k(TICKET_KEY, hash=ticket_hash)))
 
 
 def expiry_forget(*, drop_ids: list[str]) -> None:
@@ -173,6 +244,20 @@ def drops_live(*, drop_ids: list[str], now: float) -> set[str]:
 def media_bytes() -> int:
     """Bytes of media on disk, as last counted."""
     return int(store.client().get(store.key(MEDIA_BYTES_KEY)) or 0)
+
+
+# Freeing bytes must work when Redis is full (a burned drop's files are deleted then
+# too): a script flagged allow-oom may write past maxmemory. The embedded store has
+# no memory limit and no script flags.
+_MEDIA_SUB = "return redis.call('DECRBY', KEYS[1], ARGV[1])"
+_media_sub_oom = store.LuaScript("#!lua flags=allow-oom\n" + _MEDIA_SUB)
+_media_sub_plain = store.LuaScript(_MEDIA_SUB)
+
+
+def media_bytes_sub(*, amount: int) -> None:
+    """Take ``amount`` freed bytes off the media count, even at the memory edge."""
+    script = _media_sub_plain if store.is_embedded() else _media_sub_oom
+    script([store.key(MEDIA_BYTES_KEY)], [amount])
 
 
 def media_bytes_add(*, amount: int) -> None:

@@ -259,7 +259,7 @@ WS_MAX_CONNECTIONS_PER_CLIENT = envint("WS_MAX_CONNECTIONS_PER_CLIENT", 32, mini
 
 DROP_TTL_SECONDS = envint("DROP_TTL_SECONDS", 30, minimum=5)
 DROP_MAX_VIEWS = envint("DROP_MAX_VIEWS", 3, minimum=1)
-DROP_MAX_TTL_SECONDS = envint("DROP_MAX_TTL_SECONDS", 86400, minimum=DROP_TTL_SECONDS)
+DROP_MAX_TTL_SECONDS = envint("DROP_MAX_TTL_SECONDS", 604800, minimum=DROP_TTL_SECONDS)
 VOICE_MAX_SECONDS = envint("VOICE_MAX_SECONDS", 60, minimum=1)
 VOICE_MAX_BYTES = envint("VOICE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 MEDIA_MAX_BYTES = envint("MEDIA_MAX_BYTES", 1024 * 1024 * 1024, minimum=0)
@@ -268,6 +268,13 @@ MEDIA_MAX_BYTES = envint("MEDIA_MAX_BYTES", 1024 * 1024 * 1024, minimum=0)
 # Files older than this with no live drop are orphans the sweeper may remove
 # (younger ones may belong to a drop still being written).
 DROP_SWEEP_GRACE_SECONDS = envint("DROP_SWEEP_GRACE_SECONDS", 300, minimum=0)
+# One client network (IPv4 /24, IPv6 /48) may hold this many live drops, and this
+# much of MEDIA_MAX_BYTES in live voice notes (default a twentieth), so one client
+# can never fill the media folder for everyone.
+DROP_NETWORK_MAX_DROPS = envint("DROP_NETWORK_MAX_DROPS", 100, minimum=1)
+DROP_NETWORK_MEDIA_BYTES = envint(
+    "DROP_NETWORK_MEDIA_BYTES", max(MEDIA_MAX_BYTES // 20, VOICE_MAX_BYTES), minimum=0
+)
 
 # --- Files --------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -25,8 +25,11 @@ export function countdown(el, onDone) {
   return () => clearInterval(timer);
 }
 
+// Start every countdown under `root`; returns their stop functions.
 export function startAll(root = document, onDone) {
+  const stops = [];
   for (const el of root.querySelectorAll("[data-countdown]")) {
-    if (el.dataset.expiresAt) countdown(el, onDone);
+    if (el.dataset.expiresAt) stops.push(countdown(el, onDone));
   }
+  return stops;
 }

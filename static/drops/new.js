@@ -1,5 +1,8 @@
 // New drop: text or voice tabs, the recorder, proof of work, then the share view.
+// The browser seals the drop (static/drops/seal.js): the server gets only ciphertext,
+// wrapped keys and verifiers, never the text, the recording, a key or the passphrase.
 import { postForm, postWithWork, proofOfWork } from "../js/api.js";
+import { accessKeyDisplay, dropSeal, toBase64 } from "./seal.js";
 import { showShare } from "./share.js";
 
 const form = document.getElementById("drop-form");
@@ -14,6 +17,7 @@ const clock = document.getElementById("rec-clock");
 const preview = document.getElementById("preview");
 const maxSeconds = Number(form.dataset.voiceMaxSeconds);
 const maxBytes = Number(form.dataset.voiceMaxBytes);
+const passphrase = document.getElementById("drop-passphrase");
 const TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
 
 let kind = "text";
@@ -33,6 +37,7 @@ function select(name) {
 }
 
 tabs.hidden = !(window.MediaRecorder && navigator.mediaDevices);
+form.querySelector(".sealed-note[data-needs-js]").hidden = false;
 tabs.addEventListener("click", (event) => {
   const tab = event.target.closest("[role=tab]");
   if (tab) select(tab.getAttribute("aria-controls").replace("-pane", ""));
@@ -99,18 +104,34 @@ recordButton.addEventListener("click", startRecording);
 async function create() {
   const life = form.elements.ttl_seconds.value;
   const views = form.elements.max_views.value;
+  const secret = passphrase.value;
+  let sealed;
+  let data;
   if (kind === "voice") {
     if (!recording) throw new Error("Record a voice note first.");
     if (recording.size > maxBytes) throw new Error("That recording is too large; record a shorter one.");
+    const plaintext = new Uint8Array(await recording.arrayBuffer());
+    sealed = await dropSeal({ kind: "voice", plaintext, passphrase: secret });
     const body = new FormData();
-    const extension = recording.type.includes("ogg") ? "ogg" : recording.type.includes("mp4") ? "m4a" : "webm";
-    body.append("audio", recording, `voice.${extension}`);
+    body.append("seal", JSON.stringify(sealed.seal));
+    body.append("ciphertext", new Blob([sealed.ciphertext], { type: "application/octet-stream" }), "voice.sealed");
+    body.append("mime", recording.type.split(";")[0]);
     body.append("ttl_seconds", life);
     body.append("max_views", views);
     for (const [name, value] of Object.entries(await proofOfWork())) body.append(name, value);
-    return postForm("/api/drops", body);
+    data = await postForm("/api/drops", body);
+  } else {
+    const plaintext = new TextEncoder().encode(textarea.value);
+    sealed = await dropSeal({ kind: "text", plaintext, passphrase: secret });
+    data = await postWithWork("/api/drops", {
+      seal: sealed.seal,
+      ciphertext: toBase64(sealed.ciphertext),
+      ttl_seconds: Number(life),
+      max_views: Number(views),
+    });
   }
-  return postWithWork("/api/drops", { text: textarea.value, ttl_seconds: Number(life), max_views: Number(views) });
+  // The keys were made here and never sent: the share view gets them from this page.
+  return { ...data, keys: sealed.keys.map(accessKeyDisplay), sealed: "browser" };
 }
 
 form.addEventListener("submit", async (event) => {
@@ -118,10 +139,11 @@ form.addEventListener("submit", async (event) => {
   const button = document.getElementById("create");
   button.disabled = true;
   status.classList.remove("error");
-  status.textContent = "Sealing…";
+  status.textContent = "Sealing in your browser…";
   try {
     const data = await create();
     textarea.value = "";
+    passphrase.value = "";
     recording = null;
     if (preview.src) URL.revokeObjectURL(preview.src);
     preview.removeAttribute("src");

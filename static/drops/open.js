@@ -1,13 +1,20 @@
-// The key form: a key in the fragment (#key=...) fills it; opening works without reloads.
+// The key form: a key in the fragment (#key=...) fills it, and a click opens the drop.
+// This page derives the key's verifier (with the passphrase), posts only that, then
+// unwraps the data key and decrypts here: the key and passphrase never leave the page.
 import { ApiError, postJSON } from "../js/api.js";
 import { countdown } from "./countdown.js";
-import { activateOpened } from "./opened.js";
+import { activateOpened, holdUntil } from "./opened.js";
+import { accessKeyNormalize, dropOpen, fromBase64, keyDerive } from "./seal.js";
 
 const form = document.getElementById("open-form");
 const input = document.getElementById("key");
+const passphrase = document.getElementById("passphrase");
 const status = document.getElementById("open-status");
 const keyStep = document.getElementById("key-step");
 const opened = document.getElementById("opened");
+const dropId = form.dataset.dropId;
+const maxSeconds = Number(form.dataset.voiceMaxSeconds) || 60;
+const GONE = "This drop is gone: it expired, was burned, or never existed.";
 
 function keyFromFragment() {
   const params = new URLSearchParams(window.location.hash.slice(1));
@@ -19,48 +26,91 @@ function keyFromFragment() {
   }
 }
 
-async function playable(url) {
-  // Fetch the single-use URL once and play from memory, so seeking never re-asks.
-  const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
-  if (!response.ok) throw new ApiError(response.status, "gone", "The voice note is no longer available.");
-  return URL.createObjectURL(await response.blob());
+// The container's first bytes: WebM (EBML), Ogg or MP4 ("ftyp" at 4), as the server checks.
+function containerOf(bytes) {
+  if (bytes[0] === 0x1a && bytes[1] === 0x45 && bytes[2] === 0xdf && bytes[3] === 0xa3) return "audio/webm";
+  if (String.fromCharCode(...bytes.subarray(0, 4)) === "OggS") return "audio/ogg";
+  if (String.fromCharCode(...bytes.subarray(4, 8)) === "ftyp") return "audio/mp4";
+  return null;
 }
 
-async function show(data) {
+// Resolve once the player knows the duration; refuse a recording longer than the cap.
+function checkDuration(player) {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      const seconds = player.duration;
+      // A live recording often states no duration (Infinity): the byte cap bounds it.
+      if (Number.isFinite(seconds) && seconds > maxSeconds + 0.5) reject(new Error("This recording is longer than a voice note may be; it was not played."));
+      else resolve();
+    };
+    player.addEventListener("loadedmetadata", done, { once: true });
+    player.addEventListener("error", () => reject(new Error("This voice note could not be played.")), { once: true });
+  });
+}
+
+async function playable(data, wrapKey, player) {
+  // Fetch the single-use URL once and play from memory, so seeking never re-asks.
+  const response = await fetch(data.audio_url, { credentials: "same-origin", cache: "no-store" });
+  if (!response.ok) throw new ApiError(response.status, "gone", "The voice note is no longer available.");
+  const sealed = new Uint8Array(await response.arrayBuffer());
+  const audio = await dropOpen({ wrapKey, wrapped: data.wrapped, ciphertext: sealed, dropId, kind: "voice" });
+  const type = containerOf(audio);
+  if (!type) throw new Error("This voice note is not a recording this page plays.");
+  player.src = URL.createObjectURL(new Blob([audio], { type }));
+  await checkDuration(player);
+}
+
+async function show(data, wrapKey) {
   const message = opened.querySelector("[data-message]");
   const player = opened.querySelector("[data-player]");
   if (data.kind === "text") {
-    message.textContent = data.text;
+    const text = await dropOpen({ wrapKey, wrapped: data.wrapped, ciphertext: fromBase64(data.ciphertext), dropId, kind: "text" });
+    message.textContent = new TextDecoder().decode(text);
     message.hidden = false;
   } else {
-    player.src = await playable(data.audio_url);
+    await playable(data, wrapKey, player);
     player.hidden = false;
   }
-  opened.querySelector("[data-opened-expires]").dataset.expiresAt = String(data.expires_at);
+  // The reader holds it now: at least 30 s on screen, even past the drop's own end.
+  opened.querySelector("[data-opened-expires]").dataset.expiresAt = String(holdUntil(data.expires_at));
   opened.querySelector("[data-views-left]").textContent = data.views_left
     ? `${data.views_left} view${data.views_left === 1 ? "" : "s"} left.`
     : "That was the last view: the drop is burned.";
+  opened.querySelector("[data-sealed-by]").textContent = data.sealed === "browser"
+    ? "Sealed in the sender's browser, opened in yours."
+    : "Sealed on the server, because JavaScript was off when it was made; opened in your browser.";
   keyStep.hidden = true;
   opened.hidden = false;
   activateOpened(opened);
-  opened.querySelector("h1").focus?.();
+  opened.querySelector("h1").focus();
 }
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = form.querySelector("button[type=submit]");
+  const key = accessKeyNormalize(input.value);
+  if (!key) {
+    status.textContent = "That is not a key: a key has 28 letters and digits, in groups of four.";
+    return;
+  }
   button.disabled = true;
   status.textContent = "";
   try {
-    const data = await postJSON(`/api/drops/${encodeURIComponent(form.dataset.dropId)}/open`, {
-      key: input.value.trim(),
+    const { wrapKey, verifier } = await keyDerive({
+      key,
+      dropId,
+      salt: form.dataset.salt,
+      iterations: Number(form.dataset.iterations),
+      passphrase: passphrase ? passphrase.value : "",
     });
-    await show(data);
+    const data = await postJSON(`/api/drops/${encodeURIComponent(dropId)}/open`, { verifier });
+    await show(data, wrapKey);
+    input.value = "";
+    if (passphrase) passphrase.value = "";
   } catch (error) {
-    status.textContent = error instanceof ApiError && error.status === 410
-      ? "This drop is gone: it expired, was burned, or never existed."
-      : error.message;
-    if (error instanceof ApiError && error.status === 410) form.hidden = true;
+    const gone = error instanceof ApiError && error.status === 410;
+    status.textContent = gone ? GONE : error.message;
+    if (gone) form.hidden = true;
   } finally {
     button.disabled = false;
   }

@@ -18,7 +18,9 @@ def test_fifty_parallel_opens_give_exactly_three_successes(client, real_redis):
     def attempt(n: int) -> str:
         barrier.wait()
         try:
-            services.drop_open(drop_id=drop["id"], key=drop["keys"][n % 3], client=f"c{n}")
+            services.drop_open_with_key(
+                drop_id=drop["id"], key=drop["keys"][n % 3], passphrase="", client=f"c{n}"
+            )
         except services.WrongKey:
             return "used"
         except services.DropGone:

@@ -129,3 +129,25 @@ def test_the_no_js_form_shows_errors(client):
     response = client.post("/drops/new", {"text": "", "ttl_seconds": 30, "max_views": 3})
     assert response.status_code == 400
     assert b"is required" in response.content
+
+
+def test_the_qr_svg_draws_exactly_the_code_matrix():
+    import re
+
+    import qrcode
+    import qrcode.constants
+
+    link = "https://nullboard.example/d/AbCdEfGhIjKlMn0_"
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=2
+    )
+    code.add_data(link)
+    code.make(fit=True)
+    expected = code.get_matrix()
+    size = len(expected)
+    drawn = [[False] * size for _ in range(size)]
+    path = re.search(rb' d="([^"]*)"', media.qr_svg(link)).group(1).decode()
+    for x, y, run in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", path):
+        for dx in range(int(run)):
+            drawn[int(y)][int(x) + dx] = True
+    assert drawn == expected

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from drops import media
+from drops import media, sealing
 from drops.audio import AudioRejected, audio_inspect
 from nullboard import store
 from tests.drops import samples
@@ -82,7 +82,7 @@ def test_the_voice_file_is_sealed_on_disk(client):
     drop = create_voice(client, audio)
     stored = (settings.MEDIA_ROOT / media.voice_name(drop["id"])).read_bytes()
     assert audio not in stored and b"OpusHead" not in stored and b"OggS" not in stored
-    assert len(stored) == len(audio) + 40  # nonce and MAC
+    assert len(stored) == len(audio) + sealing.SEAL_OVERHEAD  # version, iv and tag
 
 
 def test_opening_gives_a_single_use_audio_url(client):

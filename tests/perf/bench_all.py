@@ -36,6 +36,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="nb-bench-"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("DROP_NETWORK_MAX_DROPS", str(10**9))  # the bench is one network
 
 import django  # noqa: E402
 
@@ -76,6 +77,7 @@ SERVER_ENV = {
     "POW_MAX_DIFFICULTY": "1",
     "POW_ADAPTIVE_THRESHOLDS": str(10**9),
     "WS_MAX_CONNECTIONS_PER_CLIENT": "100000",
+    "DROP_NETWORK_MAX_DROPS": str(10**9),  # one client network makes every drop here
     "BENCH_BARE_BODY_FILE": str(Path(settings.MEDIA_ROOT) / "bare-body.json"),
 }
 
@@ -379,6 +381,13 @@ def writes(server: Daphne) -> list[tuple]:
     return rows
 
 
+def sealed_drops(server: Daphne) -> list[tuple]:
+    import bench_drops
+
+    count = 100 if QUICK else 200
+    return bench_drops.sealed_vs_bare(server.url, Http, solve, ROUNDS // 2 or 1, count)
+
+
 # --- live fan-out ----------------------------------------------------------------------------
 def fanout(server: Daphne, size: int) -> tuple[float, float, int]:
     """(p50 ms, p99 ms, deliveries missing) from POST to receipt at ``size`` sockets."""
@@ -497,7 +506,9 @@ def bytes_per_item() -> list[tuple]:
     index_before = memory(index)
     text = "y" * DROP_TEXT_BYTES
     drops = [
-        drop_services.drop_create(link_base=LINK, ttl_seconds=600, max_views=3, text=text)
+        drop_services.drop_create(
+            link_base=LINK, network="bench", ttl_seconds=600, max_views=3, text=text
+        )
         for _ in range(MEMORY_SAMPLES)
     ]
     drop_hash = sum(memory(drop_store._k(drop_store.DROP_KEY, id=d.id)) for d in drops) / len(drops)
@@ -588,6 +599,7 @@ def main() -> None:
         rows += feed_vs_bare(server)
         rows += commands_per_request(server)
         rows += writes(server)
+        rows += sealed_drops(server)
         if "Traceback" in server.output():
             raise RuntimeError(server.output())
     finally:

@@ -21,6 +21,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="nb-bench-"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+# The bench is one client network making thousands of drops: lift its quota.
+os.environ.setdefault("DROP_NETWORK_MAX_DROPS", str(10**9))
 
 import django  # noqa: E402
 
@@ -29,7 +31,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
-from drops import media, services  # noqa: E402
+from drops import media, sealing, services  # noqa: E402
 from drops import store as drop_store  # noqa: E402
 from drops.sweep import media_sweep  # noqa: E402
 from nullboard import store  # noqa: E402
@@ -46,7 +48,9 @@ def p95(samples: list[float]) -> float:
 
 def bench_create(text: str) -> tuple[float, list[services.CreatedDrop]]:
     def one(_):
-        return services.drop_create(link_base=LINK, ttl_seconds=600, max_views=3, text=text)
+        return services.drop_create(
+            link_base=LINK, network="bench", ttl_seconds=600, max_views=3, text=text
+        )
 
     started = time.perf_counter()
     with ThreadPoolExecutor(THREADS) as pool:
@@ -59,7 +63,7 @@ def bench_open(created: list[services.CreatedDrop]) -> tuple[float, float, float
 
     def one(job):
         started = time.perf_counter()
-        services.drop_open(drop_id=job[0], key=job[1], client="bench")
+        services.drop_open_with_key(drop_id=job[0], key=job[1], passphrase="", client="bench")
         return time.perf_counter() - started
 
     started = time.perf_counter()
@@ -102,8 +106,98 @@ def bench_http(count: int = 200) -> tuple[float, float, float]:
     return create_rate, open_rate, p95(latencies) * 1000
 
 
+# --- browser-sealed create and open over HTTP, against the bare view ------------------
+def sealed_body(text: str) -> tuple[dict, list[str], str]:
+    """What new.js sends for a text drop (sealed here, untimed), its keys and id."""
+    drop_id = secrets.token_urlsafe(12)
+    sealed = sealing.drop_seal(drop_id=drop_id, kind="text", plaintext=text.encode())
+    seal = {
+        "v": 1,
+        "id": drop_id,
+        "salt": sealing.b64encode(sealed.salt),
+        "iterations": 0,
+        "keys": [
+            {"verifier": sealing.b64encode(k.verifier), "wrapped": sealing.b64encode(k.wrapped)}
+            for k in sealed.keys
+        ],
+    }
+    body = {"seal": seal, "ciphertext": sealing.b64encode(sealed.ciphertext)}
+    verifiers = [seal_key["verifier"] for seal_key in seal["keys"]]
+    return body, verifiers, drop_id
+
+
+def sealed_vs_bare(url: str, http_client, solve, rounds: int, count: int) -> list[tuple]:
+    """Browser-sealed drop create and open (the server only stores and verifies) as
+    ratios to the bare view, each timed from 4 keep-alive clients, in alternating
+    rounds of the same run."""
+    threads = 4
+
+    def timed(prepare, send) -> float:
+        barrier = __import__("threading").Barrier(threads + 1)
+        done: list[int] = []
+
+        def worker() -> None:
+            client = http_client(url).start()
+            jobs = [prepare(client) for _ in range(count // threads)]
+            barrier.wait()
+            for job in jobs:
+                status, content, _ = send(client, job)
+                assert status in (200, 201), content[:300]
+            done.append(len(jobs))
+
+        workers = [__import__("threading").Thread(target=worker) for _ in range(threads)]
+        for worker_thread in workers:
+            worker_thread.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for worker_thread in workers:
+            worker_thread.join()
+        return sum(done) / (time.perf_counter() - started)
+
+    def work(client) -> dict:
+        return client.challenge()
+
+    def create_job(client) -> dict:
+        body, _, _ = sealed_body("z" * 100)
+        return {**body, **work(client)}
+
+    def open_job(client) -> tuple[str, str]:
+        body, verifiers, drop_id = sealed_body("z" * 100)
+        status, content, _ = client.request("POST", "/api/drops", {**body, **work(client)})
+        assert status == 201, content[:300]
+        return drop_id, verifiers[0]
+
+    bare = lambda c, _: c.request("GET", "/bench/bare")  # noqa: E731
+    create = lambda c, job: c.request("POST", "/api/drops", job)  # noqa: E731
+    opened = lambda c, job: c.request(  # noqa: E731
+        "POST", f"/api/drops/{job[0]}/open", {"verifier": job[1]}
+    )
+    results: dict[str, list[float]] = {"bare": [], "create": [], "open": []}
+    for _ in range(rounds):
+        results["bare"].append(timed(lambda c: None, bare))
+        results["create"].append(timed(create_job, create))
+        results["open"].append(timed(open_job, opened))
+    rows = []
+    for name, goal in (("create", 0.5), ("open", 0.7)):
+        ratios = sorted(x / b for x, b in zip(results[name], results["bare"], strict=True))
+        ratio = statistics.median(ratios)
+        rows.append(
+            (
+                f"browser-sealed drop {name} req/s",
+                f"{statistics.median(results[name]):,.0f}",
+                f"bare view {statistics.median(results['bare']):,.0f} (same clients)",
+                f">= {goal} x bare",
+                f"{ratio:.2f} x ({ratios[0]:.2f}-{ratios[-1]:.2f})",
+                ratio >= goal,
+            )
+        )
+    return rows
+
+
 def redis_bytes(text: str) -> int:
-    drop = services.drop_create(link_base=LINK, ttl_seconds=600, max_views=3, text=text)
+    drop = services.drop_create(
+        link_base=LINK, network="bench", ttl_seconds=600, max_views=3, text=text
+    )
     conn = store.client()
     return sum(
         conn.memory_usage(name, samples=0) or 0 for name in drop_store.keys_of(drop_id=drop.id)

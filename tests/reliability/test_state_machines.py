@@ -96,6 +96,7 @@ class DropsMachine(RuleBasedStateMachine):
         store.client().flushdb()
         self.clock = Clock()
         self.models: list[DropModel] = []
+        self.fails_pair: dict[tuple[str, str], int] = {}
         self.fails_drop: dict[str, int] = {}
         self.fails_client: dict[str, int] = {}
 
@@ -110,7 +111,11 @@ class DropsMachine(RuleBasedStateMachine):
     )
     def create(self, text, ttl, views):
         made = drop_services.drop_create(
-            link_base="http://testserver/d/", ttl_seconds=ttl, max_views=views, text=text
+            link_base="http://testserver/d/",
+            network="net",
+            ttl_seconds=ttl,
+            max_views=views,
+            text=text,
         )
         assert made.max_views == views and made.expires_at == self.clock.now() + ttl
         assert len(made.keys) == drop_services.KEYS_PER_DROP
@@ -126,18 +131,24 @@ class DropsMachine(RuleBasedStateMachine):
         return model
 
     def _expect(self, model: DropModel | None, client: str, index: int | None) -> object:
-        """What the contract says an open returns: an exception class or the text."""
-        drop_id = model.id if model else None
-        if self.fails_drop.get(drop_id, 0) >= drop_services.WRONG_KEYS_PER_DROP:
-            return drop_services.Throttled
-        if self.fails_client.get(client, 0) >= drop_services.WRONG_KEYS_PER_CLIENT:
-            return drop_services.Throttled
+        """What the contract says an open returns: an exception class or the text.
+        A right key always opens; only wrong keys are counted and throttled, per
+        (client, drop), per drop and per client."""
         if model is None or not model.present:
             return drop_services.DropGone
         if self.clock.now() >= model.exp:
             model.present = False  # the open script deletes an overdue drop
             return drop_services.DropGone
+        drop_id = model.id
         if index is None:
+            limits = drop_services.WRONG_KEY_LIMITS
+            if (
+                self.fails_pair.get((drop_id, client), 0) >= limits.pair
+                or self.fails_drop.get(drop_id, 0) >= limits.drop
+                or self.fails_client.get(client, 0) >= limits.client
+            ):
+                return drop_services.Throttled
+            self.fails_pair[drop_id, client] = self.fails_pair.get((drop_id, client), 0) + 1
             self.fails_drop[drop_id] = self.fails_drop.get(drop_id, 0) + 1
             self.fails_client[client] = self.fails_client.get(client, 0) + 1
             return drop_services.WrongKey
@@ -153,7 +164,9 @@ class DropsMachine(RuleBasedStateMachine):
     def _open(self, model: DropModel, key: str, client: str, index: int | None) -> None:
         expected = self._expect(model, client, index)
         try:
-            opened = drop_services.drop_open(drop_id=model.id, key=key, client=client)
+            opened = drop_services.drop_open_with_key(
+                drop_id=model.id, key=key, passphrase="", client=client
+            )
         except drop_services.WrongKey as exc:
             assert expected in (drop_services.WrongKey, "used"), (expected, "WrongKey")
             assert exc.used == (expected == "used")
@@ -196,7 +209,9 @@ class DropsMachine(RuleBasedStateMachine):
     def open_one_that_never_existed(self, drop_id):
         assume(all(m.id != drop_id for m in self.models))
         with pytest.raises((drop_services.DropGone, drop_services.Throttled)):
-            drop_services.drop_open(drop_id=drop_id, key="0000", client="c3")
+            drop_services.drop_open_with_key(
+                drop_id=drop_id, key="0000", passphrase="", client="c3"
+            )
 
     @rule(model=consumes(drops))
     def burn(self, model):
