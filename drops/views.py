@@ -426,6 +426,7 @@ def _new_refused(request: HttpRequest, detail: str, status: int, wait: int) -> H
     return response
 
 
+@off_the_shared_thread  # a no-JS passphrase costs a PBKDF2 (it releases the GIL)
 @never_cache
 @ensure_csrf_cookie
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -464,6 +465,7 @@ def new_page(request: HttpRequest) -> HttpResponse:
     return _page(request, "drops/share.html", {"drop": created, **_links(request, created)}, 201)
 
 
+@off_the_shared_thread  # a no-JS passphrase costs a PBKDF2 (it releases the GIL)
 @never_cache
 @ensure_csrf_cookie
 @require_http_methods(["GET", "HEAD", "POST"])
