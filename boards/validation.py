@@ -1,4 +1,8 @@
-"""Shapes the server checks without ever decrypting: slugs, ids, blobs."""
+"""Shapes the server checks without ever decrypting: slugs, ids, blobs.
+
+Every pattern is applied with ``fullmatch``: ``$`` would also match before a
+final newline, so ``"sport\n"`` would pass as a topic and reach trending.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,11 @@ import re
 
 from nullboard.api import ApiError
 
-TOPIC_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
-ROOM_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")  # 16 random bytes, base64url
-ITEM_ID_RE = re.compile(r"^[0-9a-f]{16}$")
-CURSOR_RE = re.compile(r"^[0-9]{1,20}$")
-PUBKEY_RE = re.compile(r"^[A-Za-z0-9+/=_-]{1,200}$")
+TOPIC_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,31}")
+ROOM_RE = re.compile(r"[A-Za-z0-9_-]{22}")  # 16 random bytes, base64url
+ITEM_ID_RE = re.compile(r"[0-9a-f]{16}")
+CURSOR_RE = re.compile(r"[0-9]{1,20}")
+PUBKEY_RE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")
 
 BLOB_VERSIONS = frozenset({0x01})
 IV_BYTES = 12
@@ -21,15 +25,15 @@ MIN_BLOB_BYTES = 1 + IV_BYTES + TAG_BYTES  # version || IV || empty ciphertext +
 
 
 def is_topic(value: object) -> bool:
-    return isinstance(value, str) and bool(TOPIC_RE.match(value))
+    return isinstance(value, str) and bool(TOPIC_RE.fullmatch(value))
 
 
 def is_room(value: object) -> bool:
-    return isinstance(value, str) and bool(ROOM_RE.match(value))
+    return isinstance(value, str) and bool(ROOM_RE.fullmatch(value))
 
 
 def is_item_id(value: object) -> bool:
-    return isinstance(value, str) and bool(ITEM_ID_RE.match(value))
+    return isinstance(value, str) and bool(ITEM_ID_RE.fullmatch(value))
 
 
 def topic_clean(value: object) -> str:
@@ -47,7 +51,7 @@ def room_clean(value: object) -> str:
 def cursor_clean(value: object) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or not CURSOR_RE.match(value):
+    if not isinstance(value, str) or not CURSOR_RE.fullmatch(value):
         raise ApiError(400, "invalid_cursor", "The cursor is malformed.")
     return value
 
@@ -56,7 +60,7 @@ def pubkey_clean(value: object) -> str:
     """``author_pubkey`` is optional and bounded; it is checked, never stored."""
     if value in (None, ""):
         return ""
-    if not isinstance(value, str) or not PUBKEY_RE.match(value):
+    if not isinstance(value, str) or not PUBKEY_RE.fullmatch(value):
         raise ApiError(400, "invalid_pubkey", "'author_pubkey' must be base64, at most 200 chars.")
     return value
 
