@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -37,6 +38,47 @@ def is_api_path(path: str) -> bool:
 
 _BODY_CACHE = "_nullboard_body"
 
+# Bounds on the numbers a JSON body may hold: no field of the API needs one past
+# 2**53 (JavaScript's exact integers). Python's parser would spend quadratic time on
+# a 5,000-digit integer and then refuse it with a bare ValueError (a 500); deep
+# nesting ends in RecursionError after about a thousand levels, in linear time.
+JSON_MAX_INT_DIGITS = 16
+JSON_MAX_ABS_NUMBER = 2**53
+
+
+def _json_int(text: str) -> int:
+    if (
+        len(text.lstrip("-")) > JSON_MAX_INT_DIGITS
+        or abs(number := int(text)) > JSON_MAX_ABS_NUMBER
+    ):
+        raise ApiError(400, "invalid_json", "A number in the body is out of range.")
+    return number
+
+
+def _json_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number) or abs(number) > JSON_MAX_ABS_NUMBER:
+        raise ApiError(400, "invalid_json", "A number in the body is out of range.")
+    return number
+
+
+def _json_constant(text: str) -> None:
+    raise ApiError(400, "invalid_json", f"{text} is not JSON.")
+
+
+def json_parse(raw: bytes) -> Any:
+    """Parse a JSON body within the number bounds above; any failure is ApiError(400)."""
+    try:
+        return json.loads(
+            raw,
+            parse_int=_json_int,
+            parse_float=_json_float,
+            parse_constant=_json_constant,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # JSONDecodeError is a ValueError; so is an int past Python's digit limit.
+        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+
 
 def request_data(request: HttpRequest) -> dict[str, Any]:
     """The request's fields: a JSON object body, or the form for multipart posts.
@@ -54,10 +96,7 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
     elif not request.body:
         data = {}
     else:
-        try:
-            data = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+        data = json_parse(request.body)
         if not isinstance(data, dict):
             raise ApiError(400, "invalid_json", "The body must be a JSON object.")
     setattr(request, _BODY_CACHE, data)
