@@ -280,6 +280,11 @@ MEDIA_URL = "/media/"  # never served directly: drops stream their files through
 # Voice uploads are bounded by VOICE_MAX_BYTES; everything else is small JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(VOICE_MAX_BYTES + 64 * 1024, 256 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# The ASGI body guard (nullboard.limits): the largest body the site takes (a voice
+# note plus its form), refused with 413 before it is read; and how long a body may
+# take to arrive (408 after that).
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE, minimum=1024)
+REQUEST_BODY_TIMEOUT_SECONDS = envint("REQUEST_BODY_TIMEOUT_SECONDS", 60, minimum=1)
 
 # --- Security -----------------------------------------------------------------
 SECURE_SSL_REDIRECT = HTTPS

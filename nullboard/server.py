@@ -1,0 +1,51 @@
+"""The production server's settings: ``hypercorn --config python:nullboard.server``.
+
+Production runs on Hypercorn, not daphne: Twisted reads a whole request body
+(a 200 MB upload took daphne from 77 MB to a 2.4 GB peak) before the ASGI app
+sees a byte, and its only idle timeout is 12 hours. Hypercorn hands the body to
+the app in chunks through a bounded queue (``max_app_queue_size`` chunks of at
+most 64 KiB; reading stops while it is full), so the body guard in
+``nullboard.asgi`` refuses an oversized request after reading at most a few
+hundred KiB. ``runserver`` keeps daphne. See docs/scaling.md.
+
+Timeouts (seconds, from the environment so an operator can tune them):
+
+- ``SERVER_IDLE_TIMEOUT`` (10): a connection must finish its request headers
+  this long after opening, or after its previous response (Hypercorn's idle
+  timer runs until the headers are complete): the slow-header defence.
+- ``SERVER_READ_TIMEOUT`` (30): any read that waits this long for a byte drops
+  the connection (a stalled body; WebSockets answer the pings below in time).
+- ``REQUEST_BODY_TIMEOUT_SECONDS`` (nullboard.settings, 60): a whole body must
+  arrive within it, or the body guard answers 408.
+"""
+
+from __future__ import annotations
+
+from nullboard.env import envint
+
+# One process serves (no supervisor process beside it): scale by adding web
+# processes behind the load balancer, as with daphne (docs/scaling.md).
+workers = 0
+
+# --- Timeouts -----------------------------------------------------------------------
+keep_alive_timeout = envint("SERVER_IDLE_TIMEOUT", 10, minimum=1)
+read_timeout = envint("SERVER_READ_TIMEOUT", 30, minimum=1)
+# A ping every 20 s keeps an idle live-feed socket reading (the browser answers with
+# a pong), well inside read_timeout; a dead peer is dropped by read_timeout.
+websocket_ping_interval = min(20, read_timeout * 2 // 3) or 1
+graceful_timeout = 5
+ssl_handshake_timeout = 10
+
+# --- Sizes --------------------------------------------------------------------------
+h11_max_incomplete_size = 16 * 1024  # request line plus headers
+max_app_queue_size = 8  # body chunks waiting for the app: at most 8 x 64 KiB
+# The live feed refuses frames over 16 KiB with an error frame; anything much larger
+# is not a frame any page sends, so the server closes (1009) before buffering it.
+websocket_max_message_size = 64 * 1024
+backlog = envint("SERVER_BACKLOG", 1024, minimum=1)
+
+# --- Logs: no access log (it would carry client addresses and capability URLs) ----
+accesslog = None
+errorlog = "-"
+loglevel = "WARNING"
+include_server_header = False
