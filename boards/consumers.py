@@ -18,16 +18,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from boards import events, fanout, keys
 from boards.validation import is_room, is_topic
 from nullboard import store
+from nullboard.identity import name_from_scope
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_SUBSCRIPTIONS = 20
 
 
 def _username(scope: dict[str, Any]) -> str | None:
-    session = scope.get("session")
-    if session is None:
-        return None
-    return session.get("nb_name") or None
+    return name_from_scope(scope)  # the session's, else the page's signed name cookie
 
 
 class FeedConsumer(AsyncWebsocketConsumer):

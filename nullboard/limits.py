@@ -109,12 +109,32 @@ def _too_large(limit: int) -> str:
     return f"The request body is over {limit} bytes."
 
 
+def _quiet_cancelled_connections(loop: asyncio.AbstractEventLoop) -> None:
+    """Python 3.11's asyncio.streams logs "Exception in callback ... CancelledError"
+    with a traceback for every connection still open when a server shuts down (its
+    done-callback asks a cancelled task for its exception; fixed in 3.12). That is
+    an expected shutdown, not an error: drop it, pass everything else on to the
+    server's own handler."""
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if isinstance(context.get("exception"), asyncio.CancelledError):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
 async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
     """Answer the server's lifespan events (Hypercorn sends them; there is
     nothing to set up that a first request would not)."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            _quiet_cancelled_connections(asyncio.get_running_loop())
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})

@@ -26,7 +26,8 @@ from django.utils.deprecation import MiddlewareMixin
 from django_ratelimit.exceptions import Ratelimited
 from whitenoise.middleware import WhiteNoiseMiddleware as _WhiteNoiseMiddleware
 
-from nullboard.api import ApiError, is_api_path, json_error
+from nullboard.api import ApiError, is_api_path, json_error, run_failure_hooks
+from nullboard.identity import name_cookie_set
 from nullboard.store import OUTAGE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ def outage_response(request: HttpRequest) -> HttpResponse:
 
 def error_for_exception(request: HttpRequest, exc: BaseException) -> HttpResponse | None:
     """Map expected exceptions to clean answers; None lets Django handle the rest."""
+    if not isinstance(exc, ApiError) or exc.status >= 500:
+        run_failure_hooks(request)  # past the view (the api decorator ran them there)
     if isinstance(exc, OUTAGE_ERRORS):
         logger.warning("Redis unreachable: %s", type(exc).__name__)
         return outage_response(request)
@@ -127,6 +130,15 @@ class SecurityHeadersMiddleware(InlineHooks, MiddlewareMixin):
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         if is_api_path(request.path):
             response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class IdentityCookieMiddleware(InlineHooks, MiddlewareMixin):
+    """Carry a session-less visitor's throwaway name in a signed cookie, so page
+    views store nothing in Redis (nullboard.identity)."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        name_cookie_set(request, response)
         return response
 
 

@@ -13,13 +13,16 @@ Timeouts (seconds, from the environment so an operator can tune them):
 - ``SERVER_IDLE_TIMEOUT`` (10): a connection must finish its request headers
   this long after opening, or after its previous response (Hypercorn's idle
   timer runs until the headers are complete): the slow-header defence.
-- ``SERVER_READ_TIMEOUT`` (30): any read that waits this long for a byte drops
-  the connection (a stalled body; WebSockets answer the pings below in time).
 - ``REQUEST_BODY_TIMEOUT_SECONDS`` (nullboard.settings, 60): a whole body must
-  arrive within it, or the body guard answers 408.
+  arrive within it, or the body guard answers 408 and the connection closes.
+- ``SERVER_READ_TIMEOUT`` (unset): optionally, drop a connection whose next read
+  waits this long. Unset because a live-feed socket may rightly stay silent;
+  the two limits above already bound slow headers and slow bodies.
 """
 
 from __future__ import annotations
+
+import logging
 
 from nullboard.env import envint
 
@@ -29,10 +32,10 @@ workers = 0
 
 # --- Timeouts -----------------------------------------------------------------------
 keep_alive_timeout = envint("SERVER_IDLE_TIMEOUT", 10, minimum=1)
-read_timeout = envint("SERVER_READ_TIMEOUT", 30, minimum=1)
-# A ping every 20 s keeps an idle live-feed socket reading (the browser answers with
-# a pong), well inside read_timeout; a dead peer is dropped by read_timeout.
-websocket_ping_interval = min(20, read_timeout * 2 // 3) or 1
+read_timeout = envint("SERVER_READ_TIMEOUT", 0, minimum=0) or None
+# A ping every 20 s, as daphne sent: keeps an idle live-feed socket open through
+# proxies and NATs (the browser answers with a pong).
+websocket_ping_interval = 20
 graceful_timeout = 5
 ssl_handshake_timeout = 10
 
@@ -46,6 +49,9 @@ backlog = envint("SERVER_BACKLOG", 1024, minimum=1)
 
 # --- Logs: no access log (it would carry client addresses and capability URLs) ----
 accesslog = None
-errorlog = "-"
+# The server's own warnings and errors go through the project's handlers (settings
+# LOGGING), whose filters strip client addresses and capability tokens.
+errorlog = logging.getLogger("hypercorn.error")
+errorlog.setLevel(logging.WARNING)
 loglevel = "WARNING"
 include_server_header = False

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "nullboard.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "nullboard.middleware.IdentityCookieMiddleware",  # page views store no session
     "django.middleware.common.CommonMiddleware",
     "nullboard.middleware.SameOriginFormMiddleware",  # before CSRF: no-JS forms
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -318,13 +319,19 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Logging: never a client address ----------------------------------------
+# --- Logging: never a client address, never a capability token ---------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"no_address": {"()": "nullboard.logging.StripClientAddress"}},
+    "filters": {
+        "no_address": {"()": "nullboard.logging.StripClientAddress"},
+        "no_capabilities": {"()": "nullboard.logging.ScrubCapabilities"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["no_address"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_address", "no_capabilities"],
+        },
     },
     "root": {"handlers": ["console"], "level": "INFO" if DEBUG else "WARNING"},
     "loggers": {

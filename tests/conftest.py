@@ -49,8 +49,9 @@ def _flush_store():
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_client_address_in_any_log_line():
-    """Every line logged during the suite, here and by each daphne a test starts,
-    is kept; once the suite ends, none may name a client address."""
+    """Every line logged during the suite, here and by each web server a test
+    starts, is kept; once the suite ends, none may name a client address or carry
+    a capability token (tests/privacy.py)."""
     loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
     handlers = {
         handler
@@ -63,7 +64,9 @@ def _no_client_address_in_any_log_line():
         LOG_BOOK.watch(handler, f"log handler {handler.name or type(handler).__name__}")
     yield
     offenders = LOG_BOOK.offenders()
-    assert not offenders, "log lines name a client address:\n" + "\n".join(offenders[:20])
+    assert not offenders, "log lines name a client address or carry a capability:\n" + (
+        "\n".join(offenders[:20])
+    )
 
 
 @pytest.fixture
@@ -169,7 +172,7 @@ class WebServer:
             stdout=self.output,
             stderr=subprocess.STDOUT,
         )
-        wait_for_http(self.url + "/static/css/site.css")
+        wait_for_http(self.url + "/static/css/site.css", timeout=60)
         return self
 
     def stop(self) -> str:
