@@ -183,10 +183,8 @@ def api(methods: Iterable[str] = ("GET",)) -> Callable:
                     response = await view(request, *args, **kwargs)
                 except ApiError as exc:
                     response = json_error(exc.status, exc.code, exc.detail, exc.headers)
-                except BaseException:
-                    if has_failure_hooks(request):
-                        await sync_to_async(run_failure_hooks)(request)
-                    raise
+                # Other exceptions go on to ApiErrorMiddleware, which answers them and
+                # undoes the spending when its answer is a server failure.
                 if response.status_code >= 500 and has_failure_hooks(request):
                     await sync_to_async(run_failure_hooks)(request)
                 return response
@@ -201,9 +199,6 @@ def api(methods: Iterable[str] = ("GET",)) -> Callable:
                 response = view(request, *args, **kwargs)
             except ApiError as exc:
                 response = json_error(exc.status, exc.code, exc.detail, exc.headers)
-            except BaseException:
-                run_failure_hooks(request)
-                raise
             if response.status_code >= 500:
                 run_failure_hooks(request)
             return response

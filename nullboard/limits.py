@@ -26,6 +26,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _DISCONNECT: Message = {"type": "http.disconnect"}
+# A declared body up to this many times the limit is read and dropped before the
+# 413 (for at most DRAIN_SECONDS); a larger one is refused unread and the
+# connection closed.
+DRAIN_FACTOR = 4
+DRAIN_SECONDS = 10
 
 
 async def send_json_error(send: Send, status: int, code: str, detail: str) -> None:
@@ -67,6 +72,11 @@ class BodyLimitMiddleware:
         if length == -1:
             return await send_json_error(send, 400, "bad_request", "Malformed Content-Length.")
         if length is not None and length > limit:
+            if length <= limit * DRAIN_FACTOR:
+                # Modestly over (a recording a little too long): read and drop the
+                # rest first, so a simple client that sends its whole body before
+                # reading gets the 413 rather than a broken pipe. Nothing is kept.
+                await _drain(receive, DRAIN_SECONDS)
             return await send_json_error(send, 413, "too_large", _too_large(limit))
 
         loop = asyncio.get_running_loop()
@@ -103,6 +113,18 @@ class BodyLimitMiddleware:
         await self.app(scope, guarded_receive, tracking_send)
         if refusal is not None and not started:
             await send_json_error(send, *refusal)
+
+
+async def _drain(receive: Receive, seconds: float) -> None:
+    """Read and discard a request body, for at most ``seconds``."""
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    return
+    except TimeoutError:
+        return
 
 
 def _too_large(limit: int) -> str:

@@ -52,9 +52,15 @@ def outage_response(request: HttpRequest) -> HttpResponse:
 
 
 def error_for_exception(request: HttpRequest, exc: BaseException) -> HttpResponse | None:
-    """Map expected exceptions to clean answers; None lets Django handle the rest."""
-    if not isinstance(exc, ApiError) or exc.status >= 500:
-        run_failure_hooks(request)  # past the view (the api decorator ran them there)
+    """Map expected exceptions to clean answers; None lets Django handle the rest
+    (its 500 handler, nullboard.views.server_error, undoes the spending itself)."""
+    response = _error_for_exception(request, exc)
+    if response is not None and response.status_code >= 500:
+        run_failure_hooks(request)  # a proof of work spent by a write that failed
+    return response
+
+
+def _error_for_exception(request: HttpRequest, exc: BaseException) -> HttpResponse | None:
     if isinstance(exc, OUTAGE_ERRORS):
         logger.warning("Redis unreachable: %s", type(exc).__name__)
         return outage_response(request)

@@ -3,14 +3,25 @@ outage, a full Redis, any 5xx) gives its challenge back, for every write."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import redis
+from django.conf import settings
 
 from antispam import pow as pow_module
 from boards import services as boards
 from nullboard import store
 from tests.conftest import pow_fields, start_session
 from tests.reliability.conftest import blob
+
+
+@pytest.fixture(autouse=True)
+def _no_media_left():
+    """The drops made here leave no QR image behind for later tests."""
+    yield
+    for folder in ("voice", "qr"):
+        shutil.rmtree(settings.MEDIA_ROOT / folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import struct
 
 import pytest
 import redis
-from django.core.management import call_command
 
 from antispam.pow import solve
 from tests.conftest import HttpClient, RedisServer, WebServer
@@ -164,44 +163,52 @@ def test_a_write_refused_for_memory_leaves_its_proof_of_work_usable(full_site):
     assert status == 403 and json.loads(body)["error"] == "pow_expired"  # spent now
 
 
-def test_page_views_store_nothing_until_the_first_write(live_server_url, real_redis):
-    before = real_redis.dbsize()
-    memory_before = real_redis.info("memory")["used_memory"]
-    names = set()
-    for _ in range(1000):
-        status, headers, body = HttpClient(live_server_url).get("/")
+def test_page_views_store_nothing_until_the_first_write():
+    """On a Redis of its own (INFO memory is server-wide): 1,000 cookie-less page
+    views add no key and no memory; a visitor keeps one name until its first write."""
+    own = RedisServer().start()
+    web = WebServer(env={"REDIS_URL": own.url}).start()
+    conn = own.client()
+    try:
+        for _ in range(20):  # warm up: script cache, connection pools
+            assert HttpClient(web.url).get("/")[0] == 200
+        keys, memory = conn.dbsize(), conn.info("memory")["used_memory"]
+        for _ in range(1000):
+            assert HttpClient(web.url).get("/")[0] == 200
+        assert conn.dbsize() == keys == 0
+        grown = conn.info("memory")["used_memory"] - memory
+        assert grown < 16 * 1024, f"1,000 page views grew Redis by {grown} bytes"
+
+        visitor, names = HttpClient(web.url), set()
+        for path in ("/", "/about", "/drops/new"):
+            status, _, body = visitor.get(path)
+            assert status == 200
+            names.add(body.split(b"data-username>", 1)[1].split(b"<", 1)[0])
+        assert len(names) == 1 and conn.dbsize() == 0
+        status, _, body = visitor.post("/api/session")
         assert status == 200
-    assert real_redis.dbsize() == before
-    grown = real_redis.info("memory")["used_memory"] - memory_before
-    assert grown < 64 * 1024, f"1,000 page views grew Redis by {grown} bytes"
-
-    # One visitor keeps one name across pages, and keeps it when the session starts.
-    visitor = HttpClient(live_server_url)
-    for path in ("/", "/about", "/drops/new"):
-        status, _, body = visitor.get(path)
-        assert status == 200
-        names.add(body.split(b"data-username>", 1)[1].split(b"<", 1)[0])
-    assert len(names) == 1
-    assert real_redis.dbsize() == before
-    status, _, body = visitor.post("/api/session")
-    assert status == 200
-    assert json.loads(body)["username"].encode() in names
-    assert real_redis.dbsize() > before
+        assert json.loads(body)["username"].encode() in names
+        assert conn.dbsize() > 0
+    finally:
+        printed = web.stop()
+        own.stop()
+    assert "Traceback" not in printed
 
 
-def test_check_warns_when_redis_may_evict_keys(redis_server, settings):
-    from io import StringIO
-
+def test_check_warns_when_redis_may_evict_keys(redis_server):
     from nullboard import checks
+    from tests.nullboard.test_settings import manage
 
     conn = redis_server.client()
     conn.config_set("maxmemory-policy", "allkeys-lru")
     found = checks.redis_eviction_problems(redis.Redis(port=redis_server.port))
     assert [p.id for p in found] == ["nullboard.W002"]
     assert "allkeys-lru" in found[0].msg and "noeviction" in found[0].hint
+    result = manage("check", DEBUG="true", REDIS_URL=redis_server.url)
+    assert "nullboard.W002" in result.stderr + result.stdout
+    assert "deletes keys the site needs" in result.stderr + result.stdout
 
     conn.config_set("maxmemory-policy", "noeviction")
     assert checks.redis_eviction_problems(redis.Redis(port=redis_server.port)) == []
-
-    output = StringIO()
-    call_command("check", stdout=output)  # runs against the suite's Redis, quietly
+    result = manage("check", DEBUG="true", REDIS_URL=redis_server.url)
+    assert result.returncode == 0 and "no issues" in result.stdout, result.stderr
