@@ -147,8 +147,8 @@ def run_failure_hooks(request: HttpRequest) -> None:
     for undo in hooks:
         try:
             undo()
-        except Exception:  # an outage again, or worse: the failure answer still goes out
-            logger.warning("Could not undo a failed request's spending", exc_info=True)
+        except Exception as exc:  # the same outage, most likely: the 503 still goes out
+            logger.warning("Could not undo a failed request's spending: %s", type(exc).__name__)
 
 
 def has_failure_hooks(request: HttpRequest) -> bool:
