@@ -192,7 +192,7 @@ def test_page_views_store_nothing_until_the_first_write():
         # The live feed's handshake creates no session either, and greets the same name.
         cookies = "; ".join(f"{c.name}={c.value}" for c in visitor.jar)
         assert websocket_answer(web.url, cookies) == f"open {next(iter(names)).decode()}"
-        assert not [k for k in conn.keys("*") if b"session" in k]
+        assert not [k for k in conn.keys("*") if "session" in k]
         status, _, body = visitor.post("/api/session")
         assert status == 200
         assert json.loads(body)["username"].encode() in names
