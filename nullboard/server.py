@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import logging
 
-from nullboard.env import envint
+from nullboard.env import envint, envstr
 
 # One process serves (no supervisor process beside it): scale by adding web
 # processes behind the load balancer, as with daphne (docs/scaling.md).
 workers = 0
+# uvloop's event loop: feed reads measured about a fifth faster than the stock
+# asyncio loop (docs/scaling.md); SERVER_WORKER_CLASS=asyncio falls back to it.
+worker_class = envstr("SERVER_WORKER_CLASS", "uvloop")
 
 # --- Timeouts -----------------------------------------------------------------------
 keep_alive_timeout = envint("SERVER_IDLE_TIMEOUT", 10, minimum=1)
