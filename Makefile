@@ -2,18 +2,27 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two stamps: running the site installs only what it needs (base.txt); the tests,
+# lint and tools install dev.txt (which includes prod.txt and base.txt).
+SITE_STAMP := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format audit bench collectstatic clean
 
-$(STAMP): requirements/base.txt requirements/dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
+
+$(SITE_STAMP): requirements/base.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements/base.txt
+	touch $(SITE_STAMP)
+
+$(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
-	touch $(STAMP)
+	touch $(STAMP) $(SITE_STAMP)
 
 ## run: the site at http://127.0.0.1:8000 (embedded store unless REDIS_URL is set)
-run: $(STAMP)
+run: $(SITE_STAMP)
 	DEBUG=true HTTPS=false $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## test: the whole suite (real Redis and Chromium when present; CI=true requires both)
@@ -38,7 +47,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/10} $(BIN)/python tests/perf/bench_all.py
 
-collectstatic: $(STAMP)
+collectstatic: $(SITE_STAMP)
 	SECRET_KEY=collectstatic $(BIN)/python manage.py collectstatic --noinput
 
 clean:

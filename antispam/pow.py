@@ -13,12 +13,14 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from nullboard import store
-from nullboard.api import ApiError, field, request_data
+from nullboard.api import ApiError, field, on_server_failure, request_data
 from nullboard.identity import identity_peek
 
 CHALLENGE_KEY = "pow:{challenge}"
+SPENT_KEY = "pow:{challenge}:spent"  # a spent challenge, until its TTL (refundable)
 RATE_BUCKET_KEY = "pow:rate:{bucket}"
 _consume = store.lua(__file__, "pow_consume.lua")
+_refund = store.lua(__file__, "pow_refund.lua")
 
 
 @dataclass(frozen=True)
@@ -81,31 +83,53 @@ _REJECTIONS = {
 }
 
 
-def challenge_consume(*, sid: str, challenge: str, nonce: str) -> None:
-    """Check and spend a solution in one atomic step; raise ApiError(403) if bad."""
+def _keys(challenge: str, bucket: str) -> list[str]:
+    return [
+        store.key(CHALLENGE_KEY.format(challenge=challenge)),
+        store.key(SPENT_KEY.format(challenge=challenge)),
+        bucket,
+    ]
+
+
+def challenge_consume(*, sid: str, challenge: str, nonce: str) -> Callable[[], bool]:
+    """Check and spend a solution in one atomic step; raise ApiError(403) if bad.
+
+    Returns the refund: calling it makes the challenge usable again (until its
+    original expiry), for a write that then failed on the server.
+    """
     if not all(c in "0123456789abcdef" for c in challenge) or len(challenge) != 32:
         raise ApiError(403, "pow_expired", _REJECTIONS[0][1])
     zeros = leading_zeros(challenge, nonce)
     bucket = store.key(RATE_BUCKET_KEY.format(bucket=_bucket(time.time())))
+    live, spent, _ = _keys(challenge, bucket)
     result = _consume(
-        [store.key(CHALLENGE_KEY.format(challenge=challenge)), bucket],
+        [live, bucket, spent],
         [sid, zeros, settings.POW_RATE_WINDOW_SECONDS + settings.POW_RATE_BUCKET_SECONDS],
     )
     if result != 1:
         code, detail = _REJECTIONS[int(result)]
         raise ApiError(403, code, detail)
+    return functools.partial(challenge_refund, challenge=challenge, bucket=bucket)
+
+
+def challenge_refund(*, challenge: str, bucket: str) -> bool:
+    """Make a spent challenge usable again; False when it has expired meanwhile."""
+    return _refund(_keys(challenge, bucket), []) == 1
 
 
 def pow_verify(request: HttpRequest) -> None:
     """Spend the request's solved challenge; call it after validating the input
-    so a rejected write leaves the challenge usable."""
+    so a rejected write leaves the challenge usable. If the request then ends in
+    a server failure (5xx, an outage), the challenge is refunded."""
     data = request_data(request)
     challenge = field(data, "pow_challenge", max_length=64)
     nonce = field(data, "pow_nonce", max_length=64)
     identity = identity_peek(request)
     if identity is None:
         raise ApiError(403, "no_session", "Call POST /api/session first.")
-    challenge_consume(sid=identity.sid, challenge=challenge, nonce=nonce)
+    refund = challenge_consume(sid=identity.sid, challenge=challenge, nonce=nonce)
+    # Spent only on success: a server failure after this point gives it back.
+    on_server_failure(request, refund)
 
 
 def pow_required(view: Callable) -> Callable:

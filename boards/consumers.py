@@ -22,6 +22,7 @@ from antispam.websocket import CLOSE_TRY_LATER
 from boards import events, fanout, keys
 from boards.validation import is_room, is_topic
 from nullboard import store
+from nullboard.identity import name_from_scope
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,7 @@ def frame_parse(text_data: str | None) -> tuple[str, dict[str, Any]]:
 
 
 def _username(scope: dict[str, Any]) -> str | None:
-    session = scope.get("session")
-    if session is None:
-        return None
-    return session.get("nb_name") or None
+    return name_from_scope(scope)  # the session's, else the page's signed name cookie
 
 
 class FeedConsumer(AsyncWebsocketConsumer):

@@ -1,14 +1,19 @@
-"""JSON API plumbing: one error shape, body parsing and a method guard."""
+"""JSON API plumbing: one error shape, body parsing, a method guard, and undoing
+what a request spent when its answer is a server failure."""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.http import HttpRequest, JsonResponse
+
+logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -37,6 +42,44 @@ def is_api_path(path: str) -> bool:
 
 _BODY_CACHE = "_nullboard_body"
 
+# Bounds on the numbers a JSON body may hold. Python's parser would spend quadratic
+# time on a 5,000-digit integer and then refuse it with a bare ValueError (a 500),
+# and reads 1e400 as infinity; no field needs either. Numbers in range for JSON
+# but not for a field (a life of 10**40 seconds) are each field's check to refuse.
+# Deep nesting ends in RecursionError after about a thousand levels, in linear time.
+JSON_MAX_INT_DIGITS = 64
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > JSON_MAX_INT_DIGITS:
+        raise ApiError(400, "invalid_json", "A number in the body is out of range.")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ApiError(400, "invalid_json", "A number in the body is out of range.")
+    return number
+
+
+def _json_constant(text: str) -> None:
+    raise ApiError(400, "invalid_json", f"{text} is not JSON.")
+
+
+def json_parse(raw: bytes) -> Any:
+    """Parse a JSON body within the number bounds above; any failure is ApiError(400)."""
+    try:
+        return json.loads(
+            raw,
+            parse_int=_json_int,
+            parse_float=_json_float,
+            parse_constant=_json_constant,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # JSONDecodeError is a ValueError; so is an int past Python's digit limit.
+        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+
 
 def request_data(request: HttpRequest) -> dict[str, Any]:
     """The request's fields: a JSON object body, or the form for multipart posts.
@@ -54,10 +97,7 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
     elif not request.body:
         data = {}
     else:
-        try:
-            data = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+        data = json_parse(request.body)
         if not isinstance(data, dict):
             raise ApiError(400, "invalid_json", "The body must be a JSON object.")
     setattr(request, _BODY_CACHE, data)
@@ -87,6 +127,34 @@ def _encodable(value: str) -> bool:
     return True
 
 
+# --- Undo on failure ---------------------------------------------------------------
+# Something a request spends before its write (a proof-of-work challenge) is given
+# back when the answer is a server failure (5xx, 503 outage, an exception): the
+# client did its part and may retry with it. Registered by whoever spent it.
+_ON_FAILURE = "_nullboard_on_failure"
+
+
+def on_server_failure(request: HttpRequest, undo: Callable[[], None]) -> None:
+    """Run ``undo`` if this request ends in a server failure (at most once)."""
+    hooks = request.__dict__.setdefault(_ON_FAILURE, [])
+    hooks.append(undo)
+
+
+def run_failure_hooks(request: HttpRequest) -> None:
+    """The request failed on the server's side: undo what it spent. Each undo is
+    best effort (it may meet the same outage) and never raises."""
+    hooks = request.__dict__.pop(_ON_FAILURE, [])
+    for undo in hooks:
+        try:
+            undo()
+        except Exception as exc:  # the same outage, most likely: the 503 still goes out
+            logger.warning("Could not undo a failed request's spending: %s", type(exc).__name__)
+
+
+def has_failure_hooks(request: HttpRequest) -> bool:
+    return bool(request.__dict__.get(_ON_FAILURE))
+
+
 def api(methods: Iterable[str] = ("GET",)) -> Callable:
     """Guard a view's methods with a JSON 405 and turn ApiError into JSON.
 
@@ -112,9 +180,14 @@ def api(methods: Iterable[str] = ("GET",)) -> Callable:
                 if (refused := refuse(request)) is not None:
                     return refused
                 try:
-                    return await view(request, *args, **kwargs)
+                    response = await view(request, *args, **kwargs)
                 except ApiError as exc:
-                    return json_error(exc.status, exc.code, exc.detail, exc.headers)
+                    response = json_error(exc.status, exc.code, exc.detail, exc.headers)
+                # Other exceptions go on to ApiErrorMiddleware, which answers them and
+                # undoes the spending when its answer is a server failure.
+                if response.status_code >= 500 and has_failure_hooks(request):
+                    await sync_to_async(run_failure_hooks)(request)
+                return response
 
             return async_wrapper
 
@@ -123,9 +196,12 @@ def api(methods: Iterable[str] = ("GET",)) -> Callable:
             if (refused := refuse(request)) is not None:
                 return refused
             try:
-                return view(request, *args, **kwargs)
+                response = view(request, *args, **kwargs)
             except ApiError as exc:
-                return json_error(exc.status, exc.code, exc.detail, exc.headers)
+                response = json_error(exc.status, exc.code, exc.detail, exc.headers)
+            if response.status_code >= 500:
+                run_failure_hooks(request)
+            return response
 
         return wrapper
 

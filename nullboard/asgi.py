@@ -16,6 +16,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from antispam.websocket import ConnectionCapMiddleware  # noqa: E402
+from nullboard.limits import BodyLimitMiddleware, lifespan  # noqa: E402
 from nullboard.routing import websocket_urlpatterns  # noqa: E402
 from nullboard.store import is_embedded  # noqa: E402
 
@@ -29,9 +30,10 @@ if is_embedded():
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             ConnectionCapMiddleware(SessionMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
+        "lifespan": lifespan,
     }
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
@@ -40,3 +41,44 @@ def check_embedded_store(app_configs, **kwargs):
             )
         ]
     return []
+
+
+# Policies under which Redis, when full, refuses writes instead of deleting keys.
+SAFE_EVICTION_POLICIES = frozenset({"noeviction"})
+
+
+def redis_eviction_problems(conn) -> list:
+    """W002 when ``conn``'s maxmemory-policy may evict keys (INFO, not CONFIG, so
+    it also works on managed Redis that hides CONFIG); nothing when unreachable."""
+    from nullboard.store import OUTAGE_ERRORS
+
+    try:
+        policy = conn.info("memory").get("maxmemory_policy")
+    except (*OUTAGE_ERRORS, redis.exceptions.RedisError):
+        return []  # unreachable: /readyz and the 503s say so at run time
+    if isinstance(policy, bytes):
+        policy = policy.decode()
+    if policy is None or policy in SAFE_EVICTION_POLICIES:
+        return []
+    return [
+        Warning(
+            f"Redis maxmemory-policy is {policy}: when memory is full, Redis deletes "
+            "keys the site needs (live drops and their keys, sessions, proof-of-work "
+            "challenges, rate-limit counters) without telling anyone.",
+            hint=(
+                "Set maxmemory-policy to noeviction: a full Redis then refuses writes, "
+                "which the site answers with 503 until keys expire (docs/scaling.md)."
+            ),
+            id="nullboard.W002",
+        )
+    ]
+
+
+@register()
+def check_redis_eviction(app_configs, **kwargs):
+    """Warn when Redis may evict keys (any maxmemory-policy but noeviction)."""
+    if settings.REDIS_URL is None:
+        return []
+    from nullboard.store import client
+
+    return redis_eviction_problems(client())

@@ -26,7 +26,8 @@ from django.utils.deprecation import MiddlewareMixin
 from django_ratelimit.exceptions import Ratelimited
 from whitenoise.middleware import WhiteNoiseMiddleware as _WhiteNoiseMiddleware
 
-from nullboard.api import ApiError, is_api_path, json_error
+from nullboard.api import ApiError, is_api_path, json_error, run_failure_hooks
+from nullboard.identity import name_cookie_set
 from nullboard.store import OUTAGE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,15 @@ def outage_response(request: HttpRequest) -> HttpResponse:
 
 
 def error_for_exception(request: HttpRequest, exc: BaseException) -> HttpResponse | None:
-    """Map expected exceptions to clean answers; None lets Django handle the rest."""
+    """Map expected exceptions to clean answers; None lets Django handle the rest
+    (its 500 handler, nullboard.views.server_error, undoes the spending itself)."""
+    response = _error_for_exception(request, exc)
+    if response is not None and response.status_code >= 500:
+        run_failure_hooks(request)  # a proof of work spent by a write that failed
+    return response
+
+
+def _error_for_exception(request: HttpRequest, exc: BaseException) -> HttpResponse | None:
     if isinstance(exc, OUTAGE_ERRORS):
         logger.warning("Redis unreachable: %s", type(exc).__name__)
         return outage_response(request)
@@ -127,6 +136,15 @@ class SecurityHeadersMiddleware(InlineHooks, MiddlewareMixin):
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         if is_api_path(request.path):
             response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class IdentityCookieMiddleware(InlineHooks, MiddlewareMixin):
+    """Carry a session-less visitor's throwaway name in a signed cookie, so page
+    views store nothing in Redis (nullboard.identity)."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        name_cookie_set(request, response)
         return response
 
 

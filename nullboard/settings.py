@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "nullboard.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "nullboard.middleware.IdentityCookieMiddleware",  # page views store no session
     "django.middleware.common.CommonMiddleware",
     "nullboard.middleware.SameOriginFormMiddleware",  # before CSRF: no-JS forms
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -295,6 +296,11 @@ MEDIA_URL = "/media/"  # never served directly: drops stream their files through
 # Voice uploads are bounded by VOICE_MAX_BYTES; everything else is small JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(VOICE_MAX_BYTES + 64 * 1024, 256 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# The ASGI body guard (nullboard.limits): the largest body the site takes (a voice
+# note plus its form), refused with 413 before it is read; and how long a body may
+# take to arrive (408 after that).
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE, minimum=1024)
+REQUEST_BODY_TIMEOUT_SECONDS = envint("REQUEST_BODY_TIMEOUT_SECONDS", 60, minimum=1)
 
 # --- Security -----------------------------------------------------------------
 SECURE_SSL_REDIRECT = HTTPS
@@ -328,13 +334,19 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Logging: never a client address ----------------------------------------
+# --- Logging: never a client address, never a capability token ---------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"no_address": {"()": "nullboard.logging.StripClientAddress"}},
+    "filters": {
+        "no_address": {"()": "nullboard.logging.StripClientAddress"},
+        "no_capabilities": {"()": "nullboard.logging.ScrubCapabilities"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["no_address"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_address", "no_capabilities"],
+        },
     },
     "root": {"handlers": ["console"], "level": "INFO" if DEBUG else "WARNING"},
     "loggers": {

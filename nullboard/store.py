@@ -21,12 +21,25 @@ from django_redis.exceptions import ConnectionInterrupted
 
 PREFIX = "nb:"
 
-# Errors that mean "Redis is not there right now"; views turn them into 503.
+# Errors that mean "Redis cannot serve us right now"; views turn them into 503, the
+# live feed closes with 4013. A full Redis (maxmemory with noeviction refuses every
+# write) is one too: it recovers by itself as keys expire. django-redis already
+# wraps its errors, OOM included, in ConnectionInterrupted.
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    redis.exceptions.OutOfMemoryError,
     ConnectionInterrupted,
 )
+
+
+def _raise_as_outage(exc: redis.exceptions.ResponseError) -> None:
+    """A script's write refused for memory can come back as a plain script error;
+    raise it with its real type so it is handled as the outage it is."""
+    if "OOM command not allowed" in str(exc) and not isinstance(
+        exc, redis.exceptions.OutOfMemoryError
+    ):
+        raise redis.exceptions.OutOfMemoryError(str(exc)) from exc
 
 
 @cache
@@ -146,19 +159,27 @@ class LuaScript:
     def __call__(self, keys: list[str], args: list[Any], *, conn: redis.Redis | None = None):
         conn = conn or client()
         try:
-            return conn.evalsha(self.sha, len(keys), *keys, *args)
-        except redis.exceptions.NoScriptError:
-            conn.script_load(self.source)  # a restarted or flushed server
-            return conn.evalsha(self.sha, len(keys), *keys, *args)
+            try:
+                return conn.evalsha(self.sha, len(keys), *keys, *args)
+            except redis.exceptions.NoScriptError:
+                conn.script_load(self.source)  # a restarted or flushed server
+                return conn.evalsha(self.sha, len(keys), *keys, *args)
+        except redis.exceptions.ResponseError as exc:
+            _raise_as_outage(exc)
+            raise
 
     async def acall(self, keys: list[str], args: list[Any], *, conn=None):
         """The same script on this loop's asyncio client: one EVALSHA, no thread."""
         conn = conn or aclient()
         try:
-            return await conn.evalsha(self.sha, len(keys), *keys, *args)
-        except redis.exceptions.NoScriptError:
-            await conn.script_load(self.source)
-            return await conn.evalsha(self.sha, len(keys), *keys, *args)
+            try:
+                return await conn.evalsha(self.sha, len(keys), *keys, *args)
+            except redis.exceptions.NoScriptError:
+                await conn.script_load(self.source)
+                return await conn.evalsha(self.sha, len(keys), *keys, *args)
+        except redis.exceptions.ResponseError as exc:
+            _raise_as_outage(exc)
+            raise
 
 
 def lua(module_file: str, *names: str) -> LuaScript:

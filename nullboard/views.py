@@ -12,7 +12,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from antispam.pow import challenge_issue
 from antispam.ratelimit import write_limit
-from nullboard.api import api, is_api_path, json_error
+from nullboard.api import api, is_api_path, json_error, run_failure_hooks
 from nullboard.identity import identity_ensure
 from nullboard.middleware import outage_response
 from nullboard.store import OUTAGE_ERRORS
@@ -74,6 +74,7 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # Errors raised in middleware (a session save during an outage) land here.
+    run_failure_hooks(request)
     if isinstance(sys.exc_info()[1], OUTAGE_ERRORS):
         return outage_response(request)
     return _error_page(request, 500, "server_error", "Something went wrong on our side.", "Error")

@@ -1,4 +1,4 @@
-"""Shared fixtures: a flushed store per test, API helpers, a live daphne, a browser."""
+"""Shared fixtures: a flushed store per test, API helpers, a live web server, a browser."""
 
 from __future__ import annotations
 
@@ -49,8 +49,9 @@ def _flush_store():
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_client_address_in_any_log_line():
-    """Every line logged during the suite, here and by each daphne a test starts,
-    is kept; once the suite ends, none may name a client address."""
+    """Every line logged during the suite, here and by each web server a test
+    starts, is kept; once the suite ends, none may name a client address or carry
+    a capability token (tests/privacy.py)."""
     loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
     handlers = {
         handler
@@ -63,7 +64,9 @@ def _no_client_address_in_any_log_line():
         LOG_BOOK.watch(handler, f"log handler {handler.name or type(handler).__name__}")
     yield
     offenders = LOG_BOOK.offenders()
-    assert not offenders, "log lines name a client address:\n" + "\n".join(offenders[:20])
+    assert not offenders, "log lines name a client address or carry a capability:\n" + (
+        "\n".join(offenders[:20])
+    )
 
 
 @pytest.fixture
@@ -131,8 +134,19 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
-class DaphneServer:
-    """A real daphne process serving the project, like the Procfile's web line."""
+def procfile_web_command(port: int) -> list[str]:
+    """The Procfile's web line as argv, on loopback ``port``, run by this Python."""
+    import shlex
+
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    web = dict(line.split(": ", 1) for line in lines if line.strip())["web"]
+    argv = shlex.split(web.replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1"))
+    return [sys.executable, "-m", *argv]
+
+
+class WebServer:
+    """A real web process serving the project, started from the Procfile's web line
+    (Hypercorn; ``DaphneServer`` is its old name). ``pid`` is the serving process."""
 
     def __init__(self, env: dict | None = None, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -145,13 +159,20 @@ class DaphneServer:
         # A file, not a pipe: a chatty server must never block on a full pipe.
         self.output = tempfile.TemporaryFile()
 
-    def start(self) -> DaphneServer:
-        cmd = [sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(self.port)]
-        cmd += ["--verbosity", "0", "nullboard.asgi:application"]
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> WebServer:
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=self.output, stderr=subprocess.STDOUT
+            procfile_web_command(self.port),
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
         )
-        wait_for_http(self.url + "/static/css/site.css")
+        wait_for_http(self.url + "/static/css/site.css", timeout=60)
         return self
 
     def stop(self) -> str:
@@ -166,7 +187,7 @@ class DaphneServer:
             self.proc.wait()
         self.proc = None
         printed = self.printed()
-        LOG_BOOK.add(f"daphne :{self.port}", printed)
+        LOG_BOOK.add(f"web server :{self.port}", printed)
         return printed
 
     def printed(self) -> str:
@@ -174,9 +195,12 @@ class DaphneServer:
         return self.output.read().decode(errors="replace")
 
 
+DaphneServer = WebServer  # the name the suite's tests know it by
+
+
 @pytest.fixture(scope="session")
 def live_server_url():
-    """A daphne process on the test store, shared by the browser tests."""
+    """The Procfile's web server on the test store, shared by the browser tests."""
     server = DaphneServer().start()
     yield server.url
     server.stop()

@@ -1,4 +1,5 @@
-"""The suite-wide privacy guard: no client address in Redis or in any log line.
+"""The suite-wide privacy guard: no client address in Redis or in any log line, and
+no capability token (receipt token, audio ticket, access key, verifier) in a log line.
 
 Every test's clients come from known addresses: the Django test client from
 ``TEST_CLIENT_ADDRESS`` (set in tests/conftest.py), hand-made requests from the
@@ -38,6 +39,22 @@ def addresses_in_text(text: str) -> list[str]:
             found.append(LOOPBACK)
             break
     return found
+
+
+# A capability left in a log line: the segment after /receipt/ or /audio/ in a drop
+# path, a key=/verifier=/token=/ticket= value, or an access key in display form.
+# nullboard.logging.ScrubCapabilities replaces each with "[scrubbed]".
+_CAPABILITIES = re.compile(
+    r"/d/[^/\s?#\"']+/(?:receipt|audio)/(?!\[scrubbed\])[^/\s?#\"']+"
+    r"|[?#&;](?:key|k|verifier|token|ticket)=(?!\[scrubbed\])[^&\s\"'#]+"
+    r"|(?-i:\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3,}\b)",
+    re.IGNORECASE,
+)
+
+
+def capabilities_in_text(text: str) -> list[str]:
+    """The capability tokens a log text carries."""
+    return [match.group(0) for match in _CAPABILITIES.finditer(text)]
 
 
 def everything_in_redis() -> bytes:
@@ -88,7 +105,12 @@ class LogBook:
         handler.addFilter(Keep())
 
     def offenders(self) -> list[str]:
-        return [f"{source}: {line}" for source, line in self.lines if addresses_in_text(line)]
+        """Lines naming a client address or carrying a capability token."""
+        return [
+            f"{source}: {line}"
+            for source, line in self.lines
+            if addresses_in_text(line) or capabilities_in_text(line)
+        ]
 
 
 LOG_BOOK = LogBook()

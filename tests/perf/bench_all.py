@@ -90,13 +90,19 @@ def free_port() -> int:
 
 
 class Daphne:
-    """One daphne process, started like the Procfile's web line."""
+    """One web process, started like the Procfile's web line (Hypercorn since the
+    hardening of issue 16; ``BENCH_SERVER=daphne`` measures the old daphne line)."""
 
     def __init__(self, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(self.port)]
-        argv += ["--verbosity", "0", "--access-log", "/dev/null", "asgi_bare:application"]
+        if os.environ.get("BENCH_SERVER") == "daphne":
+            argv = [sys.executable, "-m", "daphne", "--bind", "127.0.0.1"]
+            argv += ["--port", str(self.port), "--verbosity", "0", "--access-log", "/dev/null"]
+        else:
+            argv = [sys.executable, "-m", "hypercorn", "--config", "python:nullboard.server"]
+            argv += ["--bind", f"127.0.0.1:{self.port}"]
+        argv += ["asgi_bare:application"]
         self.log = tempfile.TemporaryFile()
         environ = {**os.environ, **SERVER_ENV, **env}
         environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{HERE}"

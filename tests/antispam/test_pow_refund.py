@@ -1,0 +1,128 @@
+"""Proof of work is spent only on success: a write that fails on the server (an
+outage, a full Redis, any 5xx) gives its challenge back, for every write."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import redis
+from django.conf import settings
+
+from antispam import pow as pow_module
+from boards import services as boards
+from nullboard import store
+from tests.conftest import pow_fields, start_session
+from tests.reliability.conftest import blob
+
+
+@pytest.fixture(autouse=True)
+def _no_media_left():
+    """The drops made here leave no QR image behind for later tests."""
+    yield
+    for folder in ("voice", "qr"):
+        shutil.rmtree(settings.MEDIA_ROOT / folder, ignore_errors=True)
+
+
+@pytest.fixture
+def writes(client) -> dict[str, dict]:
+    start_session(client)
+    post = boards.post_create(topic="news", blob=blob(), author="quiet-owl-1234")
+    return {
+        "/api/posts": {"topic": "news", "blob": blob()},
+        f"/api/posts/{post['id']}/comments": {"blob": blob()},
+        "/api/rooms": {},
+        "/api/drops": {"text": "a secret"},
+    }
+
+
+# What a write may still do while Redis refuses writes: read, count its rate limit,
+# and spend or refund proof of work (RENAME needs no memory, so a full Redis allows
+# it): the memory edge, where some commands pass and the write itself fails.
+READS = {"GET", "MGET", "EXISTS", "TTL", "PTTL", "HGET", "HGETALL", "HMGET", "ZRANGE", "SCARD"}
+
+
+@pytest.fixture
+def refuse_writes(monkeypatch):
+    """Call it to make every Redis write fail with ``error``, as a full (OOM) or
+    unreachable Redis does, except proof of work's own scripts."""
+
+    def start(error: type[Exception]) -> None:
+        pow_scripts = {pow_module._consume.sha, pow_module._refund.sha}
+        execute = redis.Redis.execute_command
+
+        def refusing(self, *args, **options):
+            name = str(args[0]).upper()
+            if (
+                name in READS
+                or (name == "EVALSHA" and args[1] in pow_scripts)
+                or any(":rl:" in str(arg) for arg in args[1:3])  # the rate limits ran first
+            ):
+                return execute(self, *args, **options)
+            raise error("command not allowed when used memory > 'maxmemory'.")
+
+        def refusing_pipeline(self, *args, **kwargs):
+            raise error("command not allowed when used memory > 'maxmemory'.")
+
+        monkeypatch.setattr(redis.Redis, "execute_command", refusing)
+        monkeypatch.setattr(redis.client.Pipeline, "execute", refusing_pipeline)
+
+    start.undo = monkeypatch.undo
+    return start
+
+
+@pytest.mark.parametrize(
+    "error", [redis.exceptions.OutOfMemoryError, redis.exceptions.ConnectionError]
+)
+def test_a_write_that_fails_on_the_server_gives_its_challenge_back(
+    client, writes, refuse_writes, error
+):
+    solved = {path: pow_fields(client) for path in writes}
+    refuse_writes(error)
+    for path, body in writes.items():
+        response = client.post(path, {**body, **solved[path]}, content_type="application/json")
+        assert response.status_code == 503, (path, response.content)
+        assert response.json()["error"] == "unavailable"
+    refuse_writes.undo()
+    for path, body in writes.items():
+        response = client.post(path, {**body, **solved[path]}, content_type="application/json")
+        assert response.status_code == 201, (path, response.content)  # the same challenge
+        again = client.post(path, {**body, **solved[path]}, content_type="application/json")
+        assert again.status_code == 403 and again.json()["error"] == "pow_expired"
+
+
+def test_a_refused_write_is_not_counted_in_the_write_rate(client, writes, refuse_writes):
+    fields = pow_fields(client)
+    before = pow_module.write_rate()
+    refuse_writes(redis.exceptions.OutOfMemoryError)
+    response = client.post("/api/rooms", fields, content_type="application/json")
+    assert response.status_code == 503
+    refuse_writes.undo()
+    assert pow_module.write_rate() == before
+
+
+def test_a_refund_after_the_challenge_expired_gives_nothing_back(client):
+    start_session(client)
+    fields = pow_fields(client)
+    sid = client.post("/api/session").json()["sid"]
+    refund = pow_module.challenge_consume(
+        sid=sid, challenge=fields["pow_challenge"], nonce=fields["pow_nonce"]
+    )
+    store.client().delete(store.key(pow_module.SPENT_KEY.format(challenge=fields["pow_challenge"])))
+    assert refund() is False
+    assert not store.client().exists(
+        store.key(pow_module.CHALLENGE_KEY.format(challenge=fields["pow_challenge"]))
+    )
+
+
+def test_a_spent_challenge_keeps_its_expiry(client):
+    fields = pow_fields(client)
+    sid = client.post("/api/session").json()["sid"]
+    live = store.key(pow_module.CHALLENGE_KEY.format(challenge=fields["pow_challenge"]))
+    ttl = store.client().ttl(live)
+    pow_module.challenge_consume(
+        sid=sid, challenge=fields["pow_challenge"], nonce=fields["pow_nonce"]
+    )
+    spent = store.key(pow_module.SPENT_KEY.format(challenge=fields["pow_challenge"]))
+    assert not store.client().exists(live)
+    assert 0 < store.client().ttl(spent) <= ttl
