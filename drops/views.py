@@ -24,9 +24,9 @@ from antispam.pow import pow_verify
 from antispam.ratelimit import client_key, client_network_key, write_limit
 from drops import media, sealing, selectors, services
 from drops.audio import AudioRejected, audio_inspect
-from nullboard.api import ApiError, api, field, is_api_path, json_error, request_data
+from nullboard.api import ApiError, api, field, request_data
 from nullboard.identity import identity_ensure
-from nullboard.middleware import outage_response
+from nullboard.middleware import STORE_FULL_DETAIL
 
 # Container durations round a little; the recorder stops at the limit itself.
 DURATION_SLACK_SECONDS = 0.5
@@ -35,7 +35,6 @@ FORM_RATE = "5/10m"  # 5 text drops per client per 10 minutes from the no-JS for
 FORM_WINDOW_SECONDS = 600
 
 GONE_DETAIL = "This drop is gone: it expired, was burned, or never existed."
-STORE_FULL_DETAIL = "The store is full right now; nothing was spent. Try again shortly."
 
 
 # --- input ---------------------------------------------------------------------
@@ -177,22 +176,6 @@ def _create_refusal(exc: Exception) -> ApiError:
     return ApiError(503, "store_full", STORE_FULL_DETAIL, {"Retry-After": "30"})
 
 
-def store_full_is_503(view: Callable) -> Callable:
-    """Redis at its memory limit refuses writes (the rate limiter's first): answer a
-    clear 503 that recovers by itself, JSON on the API, the outage page elsewhere."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except redis.exceptions.OutOfMemoryError:
-            if is_api_path(request.path):
-                return json_error(503, "store_full", STORE_FULL_DETAIL, {"Retry-After": "30"})
-            return outage_response(request)
-
-    return wrapper
-
-
 def off_the_shared_thread(view: Callable) -> Callable:
     """Run a sync view in the thread pool, not the one thread Django gives all sync
     views under ASGI: drop writes wait on Redis and disk, and need no ORM."""
@@ -208,7 +191,6 @@ def off_the_shared_thread(view: Callable) -> Callable:
 # --- API -----------------------------------------------------------------------
 @api(methods=["POST"])
 @off_the_shared_thread
-@store_full_is_503
 @write_limit("drops")
 def api_create(request: HttpRequest) -> JsonResponse:
     """POST /api/drops: sealed in the browser (``seal`` + ``ciphertext``, JSON for text,
@@ -343,7 +325,6 @@ def _wait_text(seconds: int) -> str:
 
 @api(methods=["POST"])
 @off_the_shared_thread
-@store_full_is_503
 @write_limit("drops-open")
 def api_open(request: HttpRequest, drop_id: str) -> JsonResponse:
     """POST /api/drops/ID/open: spend one key on one view, by its ``verifier`` (sealed
@@ -430,7 +411,6 @@ def _new_refused(request: HttpRequest, detail: str, status: int, wait: int) -> H
 @never_cache
 @ensure_csrf_cookie
 @require_http_methods(["GET", "HEAD", "POST"])
-@store_full_is_503
 @ratelimit(group="drops-form", key=client_key, rate=FORM_RATE, method="POST", block=False)
 def new_page(request: HttpRequest) -> HttpResponse:
     """Write a drop. Without JavaScript the form posts here and the server seals it."""
@@ -469,7 +449,6 @@ def new_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @ensure_csrf_cookie
 @require_http_methods(["GET", "HEAD", "POST"])
-@store_full_is_503
 @write_limit("drops-open")
 def open_page(request: HttpRequest, drop_id: str) -> HttpResponse:
     """The key form; posting it opens the drop on the server (no JavaScript needed)."""
@@ -536,7 +515,6 @@ def audio_stream(request: HttpRequest, drop_id: str, ticket: str) -> HttpRespons
 @never_cache
 @ensure_csrf_cookie
 @require_http_methods(["GET", "HEAD", "POST"])
-@store_full_is_503
 @write_limit("drops-burn")
 def receipt_page(request: HttpRequest, drop_id: str, token: str) -> HttpResponse:
     """The creator's receipt: which keys were used and when; POST burns the drop now."""

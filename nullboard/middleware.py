@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import django
+import redis
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from csp.constants import HEADER as CSP_HEADER
 from csp.constants import HEADER_REPORT_ONLY as CSP_HEADER_RO
@@ -38,9 +39,15 @@ PERMISSIONS_POLICY = (
 )
 
 
-def outage_response(request: HttpRequest) -> HttpResponse:
-    """503 for a Redis outage: JSON on the API, a plain page elsewhere."""
+STORE_FULL_DETAIL = "The store is full right now; nothing was spent. Try again shortly."
+
+
+def outage_response(request: HttpRequest, exc: BaseException | None = None) -> HttpResponse:
+    """503 for a Redis outage (``store_full`` when Redis is at its memory limit):
+    JSON on the API, a plain page elsewhere."""
     if is_api_path(request.path):
+        if isinstance(exc, redis.exceptions.OutOfMemoryError):
+            return json_error(503, "store_full", STORE_FULL_DETAIL, {"Retry-After": "30"})
         return json_error(
             503, "unavailable", "The store is unreachable. Try again shortly.", {"Retry-After": "5"}
         )
@@ -63,7 +70,7 @@ def error_for_exception(request: HttpRequest, exc: BaseException) -> HttpRespons
 def _error_for_exception(request: HttpRequest, exc: BaseException) -> HttpResponse | None:
     if isinstance(exc, OUTAGE_ERRORS):
         logger.warning("Redis unreachable: %s", type(exc).__name__)
-        return outage_response(request)
+        return outage_response(request, exc)
     if not is_api_path(request.path):
         return None
     if isinstance(exc, ApiError):

@@ -76,5 +76,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # Errors raised in middleware (a session save during an outage) land here.
     run_failure_hooks(request)
     if isinstance(sys.exc_info()[1], OUTAGE_ERRORS):
-        return outage_response(request)
+        return outage_response(request, sys.exc_info()[1])
     return _error_page(request, 500, "server_error", "Something went wrong on our side.", "Error")

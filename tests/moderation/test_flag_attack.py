@@ -67,5 +67,6 @@ def test_three_networks_each_paying_a_proof_of_work_hide_it(web):
     assert not visible(web, post_id)
     # without a solved challenge a flag is refused outright
     client = client_from(web, "192.0.2.200")
-    status, _, _ = client.post("/api/flags", {"type": "post", "id": post_id, "reason": "spam"})
-    assert status == 400
+    assert client.post("/api/session")[0] == 200  # a session, but no solved challenge
+    status, _, body = client.post("/api/flags", {"type": "post", "id": post_id, "reason": "spam"})
+    assert status == 400, body

@@ -112,7 +112,7 @@ def test_a_full_redis_is_a_503_everywhere_and_recovers_by_itself(full_site):
     status, headers, body = visitor.post("/api/session")
     assert status == 503, body[:300]
     assert headers["Content-Type"] == "application/json"
-    assert json.loads(body)["error"] == "unavailable"
+    assert json.loads(body)["error"] == "store_full"
     assert headers["Retry-After"]
 
     status, _, body = visitor.post("/api/rooms", {"pow_challenge": "0" * 32, "pow_nonce": "1"})
@@ -155,7 +155,7 @@ def test_a_write_refused_for_memory_leaves_its_proof_of_work_usable(full_site):
         if status == 201:
             break
         assert status == 503, body[:300]
-        assert json.loads(body)["error"] == "unavailable"
+        assert json.loads(body)["error"] == "store_full"
         failures += 1
         write["blob"] = blob()
     assert failures >= 1, "the write went through although Redis was full"
