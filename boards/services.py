@@ -12,6 +12,7 @@ from django.conf import settings
 from redis.exceptions import ResponseError
 
 from boards import events, keys, selectors
+from boards.room_kdf import RoomKdf, room_value
 from boards.validation import is_item_id, is_room, is_topic
 from nullboard import store
 
@@ -53,14 +54,18 @@ def _clock() -> tuple[int, int]:
     return int(now * 1000), int(now)
 
 
-def room_create(*, key_check: str = "") -> dict[str, Any]:
+def room_create(*, key_check: str = "", kdf: RoomKdf | None = None) -> dict[str, Any]:
     """Open a private room with an unguessable id (128 random bits).
 
     ``key_check`` is a constant the creator's browser sealed with the room key;
     it is kept as the room's value so pages can tell a wrong key ("1": none).
+    ``kdf`` (passphrase rooms) holds the public salt and iteration count the
+    browser derives the key with; it is kept in the same value, so it lives and
+    expires with the room.
     """
     room = secrets.token_urlsafe(16)
-    store.client().set(keys.room_key(room), key_check or "1", ex=settings.ROOM_TTL_SECONDS)
+    value = room_value(key_check=key_check, kdf=kdf)
+    store.client().set(keys.room_key(room), value, ex=settings.ROOM_TTL_SECONDS)
     return {"room": room, "url": f"/r/{room}"}
 
 
