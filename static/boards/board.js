@@ -199,7 +199,11 @@ function askPassphrase() {
   const input = passForm.querySelector("[data-passphrase-input]");
   const status = passForm.querySelector("[data-passphrase-status]");
   passForm.hidden = false;
-  body.remove(); // nothing of the room in the DOM until the key opens it
+  // Nothing of the room in the DOM until the key opens it; put back after.
+  const invite = root.querySelector("[data-invite]");
+  const [bodyAt, inviteAt] = [[body.parentNode, body.nextSibling], [invite.parentNode, invite.nextSibling]];
+  body.remove();
+  invite.remove();
   input.focus();
   return new Promise((resolve) => {
     passForm.addEventListener("submit", async (event) => {
@@ -212,6 +216,8 @@ function askPassphrase() {
         const derived = await passphraseSecret(input.value, kdf, roomSecretFromLocation());
         if (await secretOpens(derived)) {
           tabRooms.set(room, derived);
+          inviteAt[0].insertBefore(invite, inviteAt[1]);
+          bodyAt[0].insertBefore(body, bodyAt[1]);
           passForm.remove();
           resolve(derived);
           return;

@@ -48,11 +48,13 @@ export async function passphraseSecret(passphrase, kdf, linkSecret = null) {
 
 // --- How strong a passphrase is ------------------------------------------------
 // A rough guess at the bits an attacker must search, written for this page:
-// runs of random words count ~11 bits a word (a large word list), characters
+// random words count ~12.9 bits each (a 7,776-word diceware list), characters
 // count by the alphabets used; repeats, sequences and well-known choices count
-// for little. With 600,000 PBKDF2 rounds, 60 bits takes a large GPU farm years.
+// for little. At 600,000 PBKDF2 rounds a large GPU tries some 10^4 guesses a
+// second, so 50 bits is thousands of GPU-years.
 
-export const MIN_BITS = 60;
+export const MIN_BITS = 50;
+const WORD_BITS = 12.9;
 const COMMON = new Set([
   "password", "passphrase", "letmein", "qwerty", "iloveyou", "welcome", "admin", "monkey",
   "dragon", "football", "baseball", "sunshine", "princess", "trustno1", "secret", "nullboard",
@@ -63,12 +65,18 @@ export function passphraseBits(text) {
   const value = text.normalize("NFC");
   if (!value || COMMON.has(value.toLowerCase().trim())) return 0;
   const words = value.trim().split(/[\s\-_.,]+/).filter((w) => w.length >= 3);
-  const wordBits = words.length >= 3 ? new Set(words.map((w) => w.toLowerCase())).size * 11 : 0;
+  const wordBits = new Set(words.map((w) => w.toLowerCase())).size * WORD_BITS;
+  // Only letters and separators: people pick real words, so count words, not letters.
+  if (/^[\p{L}\s\-_.,]+$/u.test(value)) return Math.round(words.length >= 2 ? wordBits : charBits(value) / 2);
+  return Math.round(Math.max(words.length >= 3 ? wordBits : 0, charBits(value)));
+}
+
+function charBits(value) {
   let alphabet = 0;
   if (/[a-z]/.test(value)) alphabet += 26;
   if (/[A-Z]/.test(value)) alphabet += 26;
   if (/[0-9]/.test(value)) alphabet += 10;
-  if (/[^A-Za-z0-9]/.test(value)) alphabet += 33;
+  if (/[^A-Za-z0-9\s]/.test(value)) alphabet += 33;
   // Characters that repeat the one before, or continue a run (abc, 123), add little.
   let effective = 0;
   for (let i = 0; i < value.length; i++) {
@@ -76,14 +84,13 @@ export function passphraseBits(text) {
     effective += step === 0 || Math.abs(step) === 1 ? 0.25 : 1;
   }
   const unique = new Set(value).size;
-  const charBits = Math.min(effective, unique * 2) * Math.log2(Math.max(alphabet, 2));
-  return Math.round(Math.max(wordBits, charBits));
+  return Math.min(effective, unique * 2) * Math.log2(Math.max(alphabet, 2));
 }
 
 // {bits, level 0..4, label, ok}: ``ok`` when the page lets it protect a room.
 export function passphraseStrength(text) {
   const bits = passphraseBits(text);
-  const level = bits >= 90 ? 4 : bits >= MIN_BITS ? 3 : bits >= 40 ? 2 : bits > 0 ? 1 : 0;
+  const level = bits >= 80 ? 4 : bits >= MIN_BITS ? 3 : bits >= 35 ? 2 : bits > 0 ? 1 : 0;
   const label = ["Too weak", "Weak", "Not strong enough", "Strong", "Very strong"][level];
   return { bits, level, label, ok: bits >= MIN_BITS && text.length >= 12 };
 }
