@@ -67,7 +67,10 @@ def record(context_or_page) -> list[str]:
         ws.on("framesent", lambda payload: sent.append(str(payload)))
 
     context_or_page.on("request", on_request)
-    context_or_page.on("websocket", on_socket)
+    if hasattr(context_or_page, "new_page"):  # a context: sockets are per page
+        context_or_page.on("page", lambda page: page.on("websocket", on_socket))
+    else:
+        context_or_page.on("websocket", on_socket)
     return sent
 
 
