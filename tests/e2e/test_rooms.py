@@ -382,3 +382,28 @@ def test_every_flag_menu_links_the_rules(open_page, live_server_url, viewport):
     page.locator(".comment .flag-menu summary").click()
     page.locator(".comment .flag-options").get_by_role("link", name="Community rules").click()
     expect(page).to_have_url(re.compile(r"/rules$"))
+
+
+A11Y_PAGES = ["/rules", "/moderation", "/rooms"]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_new_pages_pass_axe_core(open_page, viewport, live_server_url):
+    from axe_playwright_python.sync_playwright import Axe
+
+    services.post_remove(
+        post_id=services.post_create(topic="news", blob=blob(), author="a-b-1")["id"],
+        reason="Spam.",
+    )
+    _raw, secret, room = Writer(live_server_url).room()
+    paths = [*A11Y_PAGES, f"/r/{room}#k={secret}"]
+    phrase_page = open_page(viewport=viewport)
+    phrase_room = make_passphrase_room(phrase_page)
+    paths.append(f"/r/{phrase_room}")  # the passphrase form, in a fresh context below
+    for path in paths:
+        page = open_page(path, viewport=viewport)
+        if "/r/" in path and "#k=" in path:
+            wait_live(page)
+        results = Axe().run(page)
+        found = [(v["id"], v["impact"], len(v["nodes"])) for v in results.response["violations"]]
+        assert found == [], (path, found)
