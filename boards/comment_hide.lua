@@ -1,8 +1,8 @@
 -- Hide a comment from its post's list (moderation); remembered in the post's
 -- hidden set so removing the post still takes it.
 -- KEYS: 1 comment hash, 2 the post's comment zset, 3 the post's hidden set,
---       4 post hash
--- ARGV: 1 comment id
+--       4 post hash, 5 moderation log
+-- ARGV: 1 comment id, 2-5 the log entry, until, now, ttl (modlog.lua)
 -- Returns 1 if hidden now, 0 if missing or already hidden.
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'hidden') == 1 then
   return 0
@@ -16,4 +16,5 @@ if left > 0 then
 else
   redis.call('EXPIRE', KEYS[3], redis.call('TTL', KEYS[1]))
 end
+modlog_add(KEYS[5], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 return 1

@@ -1,7 +1,7 @@
 -- Show a hidden comment again (moderation restore) at its original place.
 -- KEYS: 1 comment hash, 2 the post's comment zset, 3 the post's hidden set,
---       4 post hash
--- ARGV: 1 comment id
+--       4 post hash, 5 moderation log
+-- ARGV: 1 comment id, 2-5 the log entry, until, now, ttl (modlog.lua)
 -- Returns -1 if the comment or its post is gone, 0 if it was not hidden,
 -- 1 if shown again.
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[4]) == 0 then
@@ -16,4 +16,5 @@ local left = redis.call('PTTL', KEYS[4])
 if redis.call('PTTL', KEYS[2]) < left then
   redis.call('PEXPIRE', KEYS[2], left)
 end
+modlog_add(KEYS[5], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 return 1

@@ -16,6 +16,7 @@ SEQ_KEY = "boards:seq"
 TRENDING_KEY = "trending"
 TRENDING_EPOCH_KEY = "trending:epoch"
 TRENDING_THROTTLE_KEY = "trending:throttle:{topic}"
+MODLOG_KEY = "modlog"  # zset: the public moderation log (moderation.log)
 
 
 def post_key(post_id: str) -> str:
@@ -45,6 +46,10 @@ def feed_key(*, topic: str | None = None, room: str | None = None) -> str:
 
 def room_key(room: str) -> str:
     return store.key(ROOM_KEY.format(room=room))
+
+
+def modlog_key() -> str:
+    return store.key(MODLOG_KEY)
 
 
 def trending_throttle_key(topic: str) -> str:

@@ -1,7 +1,8 @@
 -- Remove a post everywhere, with all of its comments (hidden ones included).
 -- KEYS: 1 post hash, 2 its topic or room feed, 3 home feed, 4 comment zset,
---       5 hidden-comment set
--- ARGV: 1 post id, 2 comment key prefix
+--       5 hidden-comment set, 6 moderation log
+-- ARGV: 1 post id, 2 comment key prefix, 3-6 the log entry, until, now, ttl
+--       (modlog.lua)
 -- Returns 1 if something was removed, 0 if the post was already gone.
 local existed = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -14,4 +15,7 @@ for _, id in ipairs(ids) do
   redis.call('DEL', ARGV[2] .. id)
 end
 redis.call('DEL', KEYS[4], KEYS[5])
+if existed == 1 then
+  modlog_add(KEYS[6], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+end
 return existed

@@ -1,8 +1,9 @@
 -- Show a hidden post again (moderation restore), back in its feeds at its
 -- original place.
 -- KEYS: 1 post hash, 2 its topic or room feed, 3 home feed (topic posts) or
---       an unused key
--- ARGV: 1 post id, 2 "topic" or "room"
+--       an unused key, 4 moderation log
+-- ARGV: 1 post id, 2 "topic" or "room", 3-6 the log entry, until, now, ttl
+--       (modlog.lua)
 -- Returns -1 if the post is gone, 0 if it was not hidden, 1 if shown again.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return -1
@@ -22,4 +23,5 @@ for _, feed in ipairs(feeds) do
     redis.call('PEXPIRE', feed, left)
   end
 end
+modlog_add(KEYS[4], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 return 1

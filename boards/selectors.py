@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 
 from boards import keys
+from boards.room_kdf import room_parse
 from nullboard import store
 
 PAGE_SIZE = 20
@@ -275,11 +276,15 @@ def trending_with_posts(*, per_topic: int, limit: int = TRENDING_SIZE) -> list[d
 def room_key_check(*, room: str) -> str | None:
     """The room's key check blob ("" when its creator gave none), or None when
     the room is gone."""
+    found = room_get(room=room)
+    return None if found is None else found["key_check"]
+
+
+def room_get(*, room: str) -> dict[str, Any] | None:
+    """``{key_check, kdf}`` of a live room (kdf: a passphrase room's public
+    derivation parameters, else None), or None when the room is gone."""
     value = store.client().get(keys.room_key(room))
-    if value is None:
-        return None
-    text = _text(value)
-    return "" if text == "1" else text
+    return None if value is None else room_parse(_text(value))
 
 
 def room_exists(*, room: str) -> bool:

@@ -12,7 +12,9 @@ from django.conf import settings
 from redis.exceptions import ResponseError
 
 from boards import events, keys, selectors
+from boards.room_kdf import RoomKdf, room_value
 from boards.validation import is_item_id, is_room, is_topic
+from moderation.log import modlog_entry
 from nullboard import store
 
 POST_WEIGHT = 3  # a post moves a topic three times as much as a comment
@@ -22,12 +24,12 @@ TRENDING_THROTTLE_SECONDS = 5  # at most one topics:trending per topic per 5 s
 # Both writes bump trending: the shared function goes first in each script.
 _post_create = store.lua(__file__, "trending_bump.lua", "post_create.lua")
 _comment_create = store.lua(__file__, "trending_bump.lua", "comment_create.lua")
-_post_hide = store.lua(__file__, "post_hide.lua")
-_post_remove = store.lua(__file__, "post_remove.lua")
-_comment_hide = store.lua(__file__, "comment_hide.lua")
-_comment_remove = store.lua(__file__, "comment_remove.lua")
-_post_unhide = store.lua(__file__, "post_unhide.lua")
-_comment_unhide = store.lua(__file__, "comment_unhide.lua")
+_post_hide = store.lua(__file__, "modlog.lua", "post_hide.lua")
+_post_remove = store.lua(__file__, "modlog.lua", "post_remove.lua")
+_comment_hide = store.lua(__file__, "modlog.lua", "comment_hide.lua")
+_comment_remove = store.lua(__file__, "modlog.lua", "comment_remove.lua")
+_post_unhide = store.lua(__file__, "modlog.lua", "post_unhide.lua")
+_comment_unhide = store.lua(__file__, "modlog.lua", "comment_unhide.lua")
 
 
 class BoardsError(Exception):
@@ -53,14 +55,18 @@ def _clock() -> tuple[int, int]:
     return int(now * 1000), int(now)
 
 
-def room_create(*, key_check: str = "") -> dict[str, Any]:
+def room_create(*, key_check: str = "", kdf: RoomKdf | None = None) -> dict[str, Any]:
     """Open a private room with an unguessable id (128 random bits).
 
     ``key_check`` is a constant the creator's browser sealed with the room key;
     it is kept as the room's value so pages can tell a wrong key ("1": none).
+    ``kdf`` (passphrase rooms) holds the public salt and iteration count the
+    browser derives the key with; it is kept in the same value, so it lives and
+    expires with the room.
     """
     room = secrets.token_urlsafe(16)
-    store.client().set(keys.room_key(room), key_check or "1", ex=settings.ROOM_TTL_SECONDS)
+    value = room_value(key_check=key_check, kdf=kdf)
+    store.client().set(keys.room_key(room), value, ex=settings.ROOM_TTL_SECONDS)
     return {"room": room, "url": f"/r/{room}"}
 
 
@@ -189,7 +195,17 @@ def trending_announce(*, topic: str) -> None:
 
 # --- Moderation -----------------------------------------------------------------
 # A later moderation app calls these; each changes Redis atomically and then
-# tells live clients, so the item disappears from open pages too.
+# tells live clients, so the item disappears from open pages too. Each also
+# counts itself in the public moderation log inside the same script (see
+# modlog.lua and moderation.log), so a count never drifts from what happened.
+
+
+def _log(action: str, kind: str, reason: str) -> tuple[str, list[str | int]]:
+    """The log key and the script arguments for one public log entry."""
+    now = int(time.time())
+    ttl = max(settings.POST_TTL_SECONDS, settings.COMMENT_TTL_SECONDS)
+    entry = modlog_entry(action=action, kind=kind, reason=reason, now=now)
+    return keys.modlog_key(), [entry, now + ttl, now, ttl]
 
 
 def _post_keys(post_id: str) -> tuple[dict[str, str], list[str]] | None:
@@ -203,18 +219,19 @@ def _post_keys(post_id: str) -> tuple[dict[str, str], list[str]] | None:
     return where, feeds
 
 
-def post_hide(*, post_id: str) -> bool:
+def post_hide(*, post_id: str, reason: str = "") -> bool:
     """Hide a post from every feed and tell live clients (``post:hidden``)."""
     if not is_item_id(post_id) or (found := _post_keys(post_id)) is None:
         return False
     where, feeds = found
-    if not _post_hide([keys.post_key(post_id), *feeds], [post_id]):
+    log_key, log_args = _log("hidden", "post", reason)
+    if not _post_hide([keys.post_key(post_id), *feeds, log_key], [post_id, *log_args]):
         return False
     events.publish(events.groups_for(**where), "post:hidden", {"id": post_id, **where})
     return True
 
 
-def post_unhide(*, post_id: str) -> bool | None:
+def post_unhide(*, post_id: str, reason: str = "") -> bool | None:
     """Show a hidden post again in its feeds (``post:restored`` to live clients).
 
     True if shown again, False if it was not hidden, None if it is gone.
@@ -223,7 +240,8 @@ def post_unhide(*, post_id: str) -> bool | None:
         return None
     where, feeds = found
     kind = "topic" if "topic" in where else "room"
-    result = _post_unhide([keys.post_key(post_id), *feeds], [post_id, kind])
+    log_key, log_args = _log("restored", "post", reason)
+    result = _post_unhide([keys.post_key(post_id), *feeds, log_key], [post_id, kind, *log_args])
     if result < 0:
         return None
     if result == 0:
@@ -234,19 +252,21 @@ def post_unhide(*, post_id: str) -> bool | None:
     return True
 
 
-def post_remove(*, post_id: str) -> bool:
+def post_remove(*, post_id: str, reason: str = "") -> bool:
     """Delete a post and all its comments; tell live clients (``post:removed``)."""
     if not is_item_id(post_id) or (found := _post_keys(post_id)) is None:
         return False
     where, feeds = found
+    log_key, log_args = _log("removed", "post", reason)
     removed = _post_remove(
         [
             keys.post_key(post_id),
             *feeds,
             keys.post_comments_key(post_id),
             keys.post_hidden_comments_key(post_id),
+            log_key,
         ],
-        [post_id, keys.COMMENT_PREFIX],
+        [post_id, keys.COMMENT_PREFIX, *log_args],
     )
     if not removed:
         return False
@@ -274,14 +294,15 @@ def _comment_keys(comment_id: str, post_id: str) -> list[str]:
     ]
 
 
-def comment_hide(*, comment_id: str) -> bool:
+def comment_hide(*, comment_id: str, reason: str = "") -> bool:
     """Hide a comment from its post's list; tell live clients (``comment:hidden``)."""
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return False
     post_id, where = place
+    log_key, log_args = _log("hidden", "comment", reason)
     hidden = _comment_hide(
-        _comment_keys(comment_id, post_id),
-        [comment_id],
+        [*_comment_keys(comment_id, post_id), log_key],
+        [comment_id, *log_args],
     )
     if not hidden:
         return False
@@ -290,7 +311,7 @@ def comment_hide(*, comment_id: str) -> bool:
     return True
 
 
-def comment_unhide(*, comment_id: str) -> bool | None:
+def comment_unhide(*, comment_id: str, reason: str = "") -> bool | None:
     """Show a hidden comment again (``comment:restored`` to live clients).
 
     True if shown again, False if it was not hidden, None if it or its post is gone.
@@ -298,9 +319,10 @@ def comment_unhide(*, comment_id: str) -> bool | None:
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return None
     post_id, where = place
+    log_key, log_args = _log("restored", "comment", reason)
     result = _comment_unhide(
-        _comment_keys(comment_id, post_id),
-        [comment_id],
+        [*_comment_keys(comment_id, post_id), log_key],
+        [comment_id, *log_args],
     )
     if result < 0:
         return None
@@ -312,14 +334,15 @@ def comment_unhide(*, comment_id: str) -> bool | None:
     return True
 
 
-def comment_remove(*, comment_id: str) -> bool:
+def comment_remove(*, comment_id: str, reason: str = "") -> bool:
     """Delete a comment everywhere; tell live clients (``comment:removed``)."""
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return False
     post_id, where = place
+    log_key, log_args = _log("removed", "comment", reason)
     removed = _comment_remove(
-        _comment_keys(comment_id, post_id)[:3],
-        [comment_id],
+        [*_comment_keys(comment_id, post_id)[:3], log_key],
+        [comment_id, *log_args],
     )
     if not removed:
         return False

@@ -10,6 +10,7 @@ urlpatterns = [
     path("r/<str:room>", views.room_view, name="room"),
     path("post/<str:post_id>", views.post_view, name="post"),
     path("trending", views.trending_view, name="trending"),
+    path("rooms", views.my_rooms_view, name="my-rooms"),
     path("api/posts", views.posts_view, name="api-posts"),
     path("api/posts/<str:post_id>", views.post_detail_view, name="api-post"),
     path("api/posts/<str:post_id>/comments", views.comments_view, name="api-comments"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -11,6 +13,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from antispam.pow import pow_verify
 from antispam.ratelimit import write_limit
 from boards import selectors, services
+from boards.room_kdf import kdf_clean
 from boards.validation import (
     blob_clean,
     cursor_clean,
@@ -65,10 +68,18 @@ def topic_view(request: HttpRequest, topic: str) -> HttpResponse:
 @ensure_csrf_cookie
 def room_view(request: HttpRequest, room: str) -> HttpResponse:
     """A private room; the browser reads its key from the link's fragment."""
-    key_check = selectors.room_key_check(room=room) if is_room(room) else None
-    if key_check is None:
+    found = selectors.room_get(room=room) if is_room(room) else None
+    if found is None:
         raise Http404
-    return _page(request, "boards/feed.html", room=room, key_check=key_check, board={"room": room})
+    kdf = json.dumps(found["kdf"]) if found["kdf"] else ""
+    return _page(
+        request,
+        "boards/feed.html",
+        room=room,
+        key_check=found["key_check"],
+        kdf=kdf,
+        board={"room": room},
+    )
 
 
 @ensure_csrf_cookie
@@ -85,12 +96,13 @@ def post_view(request: HttpRequest, post_id: str) -> HttpResponse:
     if post is None:
         raise Http404
     where = {"room": post["room"]} if "room" in post else {"topic": post["topic"]}
-    key_check = selectors.room_key_check(room=post["room"]) if "room" in post else None
+    found = selectors.room_get(room=post["room"]) if "room" in post else None
     return _page(
         request,
         "boards/post.html",
         post=post,
-        key_check=key_check or "",
+        key_check=found["key_check"] if found else "",
+        kdf=json.dumps(found["kdf"]) if found and found["kdf"] else "",
         current=post.get("topic"),
         board={"post": post["id"], **where},
     )
@@ -111,6 +123,13 @@ def trending_view(request: HttpRequest) -> HttpResponse:
         half_life_hours=f"{hours:g}",
         trending_posts=selectors.trending_with_posts(per_topic=TRENDING_PAGE_POSTS),
     )
+
+
+@ensure_csrf_cookie
+def my_rooms_view(request: HttpRequest) -> HttpResponse:
+    """Passphrase rooms, and export/import of the rooms a browser keeps; all of it
+    runs in the browser, so the page carries no room data."""
+    return _page(request, "boards/rooms.html", nav="rooms")
 
 
 # --- API ----------------------------------------------------------------------------
@@ -230,9 +249,16 @@ def rooms_view(request: HttpRequest) -> JsonResponse:
     """Open a private room; its key is made in the browser and never sent here.
 
     An optional ``key_check`` (a known constant sealed with the room's key, in
-    the blob format) lets a page tell a wrong key from an empty room.
+    the blob format) lets a page tell a wrong key from an empty room. A
+    passphrase room also sends ``kdf`` (see boards.room_kdf): the public salt and
+    iteration count; it needs a key check, since a wrong passphrase must show
+    nothing.
     """
-    raw = request_data(request).get("key_check")
+    data = request_data(request)
+    raw = data.get("key_check")
     key_check = blob_clean(raw, max_bytes=KEY_CHECK_MAX_BYTES) if raw not in (None, "") else ""
+    kdf = kdf_clean(data["kdf"]) if data.get("kdf") is not None else None
+    if kdf is not None and not key_check:
+        raise ApiError(400, "missing_field", "A passphrase room needs its 'key_check'.")
     pow_verify(request)
-    return JsonResponse(services.room_create(key_check=key_check), status=201)
+    return JsonResponse(services.room_create(key_check=key_check, kdf=kdf), status=201)

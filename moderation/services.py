@@ -54,7 +54,8 @@ def flag_create(*, kind: str, item_id: str, address: str, reason: str) -> Flagge
     )
     hidden = False
     if result.counted and result.count >= result.threshold:
-        hidden = item_hide(kind=kind, item_id=item_id)
+        # The public log says why in the flaggers' own words: the reason category.
+        hidden = item_hide(kind=kind, item_id=item_id, reason=f"Community flags: {reason}")
     return Flagged(result=result, hidden=hidden)
 
 
@@ -63,29 +64,35 @@ def flag_retry_after(*, address: str) -> int:
     return store.quota_retry_after(key_for_address(address, wide=True))
 
 
-def item_hide(*, kind: str, item_id: str) -> bool:
+def item_hide(*, kind: str, item_id: str, reason: str = "") -> bool:
     """Hide from every feed and list; live pages drop it (``*:hidden``)."""
     if kind == "post":
-        return boards.post_hide(post_id=item_id)
-    return boards.comment_hide(comment_id=item_id)
+        return boards.post_hide(post_id=item_id, reason=reason)
+    return boards.comment_hide(comment_id=item_id, reason=reason)
 
 
-def item_remove(*, kind: str, item_id: str) -> bool:
-    """Remove everywhere (a post takes its comments); False if it was not there."""
+def item_remove(*, kind: str, item_id: str, reason: str = "") -> bool:
+    """Remove everywhere (a post takes its comments); False if it was not there.
+
+    ``reason`` is public: it shows in the moderation log (moderation.log).
+    """
     if kind == "post":
-        removed = boards.post_remove(post_id=item_id)
+        removed = boards.post_remove(post_id=item_id, reason=reason)
     else:
-        removed = boards.comment_remove(comment_id=item_id)
+        removed = boards.comment_remove(comment_id=item_id, reason=reason)
     store.flags_clear(kind=kind, item_id=item_id)
     return removed
 
 
-def item_restore(*, kind: str, item_id: str) -> bool:
-    """Clear the flags and show the item again; False if it is gone."""
+def item_restore(*, kind: str, item_id: str, reason: str = "") -> bool:
+    """Clear the flags and show the item again; False if it is gone.
+
+    Only an item that was hidden and is shown again counts in the public log.
+    """
     if kind == "post":
-        restored = boards.post_unhide(post_id=item_id)
+        restored = boards.post_unhide(post_id=item_id, reason=reason)
     else:
-        restored = boards.comment_unhide(comment_id=item_id)
+        restored = boards.comment_unhide(comment_id=item_id, reason=reason)
     if restored is None:
         return False
     store.flags_clear(kind=kind, item_id=item_id)

@@ -1,16 +1,19 @@
-"""Community flags: POST /api/flags."""
+"""Community flags (POST /api/flags), the rules and the public moderation log."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from antispam.pow import pow_verify
 from antispam.ratelimit import client_address, write_limit
 from boards.validation import is_item_id
 from moderation import services
+from moderation.log import log_days
 from moderation.store import KINDS, REASONS
 from nullboard.api import ApiError, api, field, request_data
-from nullboard.identity import identity_peek
+from nullboard.identity import identity_ensure, identity_peek
 
 
 def _over_quota(retry_after: int) -> ApiError:
@@ -50,3 +53,23 @@ def flags_view(request: HttpRequest) -> JsonResponse:
     if flagged.result.over_quota:
         raise _over_quota(flagged.result.retry_after)
     return JsonResponse({"status": "received", "hidden": flagged.hidden}, status=202)
+
+
+def rules_view(request: HttpRequest) -> HttpResponse:
+    """The community rules; operators replace the text with RULES_TEMPLATE or a
+    project template at ``templates/moderation/rules.html`` (see README)."""
+    context = {"identity": identity_ensure(request), "nav": "rules"}
+    return render(request, settings.RULES_TEMPLATE, context)
+
+
+def moderation_log_view(request: HttpRequest) -> HttpResponse:
+    """What moderation did, per UTC day, in counts and public reasons only."""
+    ttl_hours = max(settings.POST_TTL_SECONDS, settings.COMMENT_TTL_SECONDS) / 3600
+    context = {
+        "identity": identity_ensure(request),
+        "nav": "moderation",
+        "days": log_days(),
+        "kept_hours": f"{ttl_hours:g}",
+        "threshold": settings.FLAG_HIDE_THRESHOLD,
+    }
+    return render(request, "moderation/log.html", context)

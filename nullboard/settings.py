@@ -230,6 +230,8 @@ FLAG_COMMENTS_PER_EXTRA_FLAG = envint("FLAG_COMMENTS_PER_EXTRA_FLAG", 10, minimu
 FLAG_HIDE_THRESHOLD_MAX = envint("FLAG_HIDE_THRESHOLD_MAX", 10, minimum=1)
 FLAG_QUOTA_PER_NETWORK = envint("FLAG_QUOTA_PER_NETWORK", 30, minimum=1)
 FLAG_QUOTA_WINDOW_SECONDS = envint("FLAG_QUOTA_WINDOW_SECONDS", 3600, minimum=1)
+# The /rules page: a template path operators may point at their own text.
+RULES_TEMPLATE = envstr("RULES_TEMPLATE", "moderation/rules.html")
 
 # --- Boards -------------------------------------------------------------------
 # Topics listed in the sidebar; any slug matching the contract may still be used.

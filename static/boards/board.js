@@ -10,6 +10,7 @@ import {
   roomSecretFromLocation,
   topicKey,
 } from "./crypto.js";
+import { knownSecret, myRooms, passphraseSecret, tabRooms } from "./keep.js";
 import { LiveFeed } from "./live.js";
 import { bumpCommentCount, insertSorted, keepScroll, renderPost, wireComposer } from "./render.js";
 import { renderTrending, wireShowHidden } from "./sidebar.js";
@@ -27,8 +28,10 @@ const list = root.querySelector("[data-posts]");
 const empty = root.querySelector("[data-empty]");
 const more = root.querySelector("[data-more]");
 const form = root.querySelector("[data-composer]");
-const secret = room ? roomSecretFromLocation() : null;
-const keySuffix = secret ? `#k=${secret}` : "";
+const kdf = root.dataset.kdf ? JSON.parse(root.dataset.kdf) : null; // a passphrase room
+let secret = room ? knownSecret(room, kdf) : null;
+// Post links carry a link room's key; a passphrase room's posts find theirs in this tab.
+let keySuffix = secret && !kdf ? `#k=${secret}` : "";
 let cursor = null; // the next older page
 let newest = null; // the highest cursor this page holds: where a catch-up starts
 let loaded = null; // the first page's promise
@@ -175,6 +178,10 @@ function keyProblem(wrong) {
 }
 
 async function roomOpens() {
+  return secretOpens(secret);
+}
+
+async function secretOpens(secret) {
   if (!secret) return false;
   let key;
   try {
@@ -185,15 +192,69 @@ async function roomOpens() {
   return keyOpens(key, root.dataset.keyCheck);
 }
 
+// A passphrase room asks for it, derives the key here and shows the room only
+// when the key opens the room's check; a wrong one shows nothing of the room.
+function askPassphrase() {
+  const passForm = root.querySelector("[data-passphrase-form]");
+  const input = passForm.querySelector("[data-passphrase-input]");
+  const status = passForm.querySelector("[data-passphrase-status]");
+  passForm.hidden = false;
+  // Nothing of the room in the DOM until the key opens it; put back after.
+  const invite = root.querySelector("[data-invite]");
+  const [bodyAt, inviteAt] = [[body.parentNode, body.nextSibling], [invite.parentNode, invite.nextSibling]];
+  body.remove();
+  invite.remove();
+  input.focus();
+  return new Promise((resolve) => {
+    passForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = passForm.querySelector("button");
+      button.disabled = true;
+      status.classList.remove("error");
+      status.textContent = "Deriving the room's key…";
+      try {
+        const derived = await passphraseSecret(input.value, kdf, roomSecretFromLocation());
+        if (await secretOpens(derived)) {
+          tabRooms.set(room, derived);
+          inviteAt[0].insertBefore(invite, inviteAt[1]);
+          bodyAt[0].insertBefore(body, bodyAt[1]);
+          passForm.remove();
+          resolve(derived);
+          return;
+        }
+        status.textContent = "That passphrase does not open this room. Nothing of the room is shown.";
+      } catch (error) {
+        status.textContent = error.message;
+      }
+      status.classList.add("error");
+      button.disabled = false;
+      input.select();
+    });
+  });
+}
+
+function wireRemember() {
+  const box = root.querySelector("[data-remember]");
+  box.checked = Boolean(myRooms.get(room));
+  box.addEventListener("change", () => {
+    if (box.checked) myRooms.remember({ room, secret, kind: kdf ? "passphrase" : "link" });
+    else myRooms.forget(room);
+  });
+}
+
 function wireInvite() {
   const invite = root.querySelector("[data-invite-link]");
   root.querySelector("[data-invite]").hidden = false;
-  invite.value = `${location.origin}${location.pathname}#k=${secret}`;
+  // A passphrase room's link carries no key (or only the link half when both are needed).
+  const linkKey = kdf ? (kdf.link ? roomSecretFromLocation() : null) : secret;
+  invite.value = `${location.origin}${location.pathname}${linkKey ? `#k=${linkKey}` : ""}`;
   const status = root.querySelector("[data-copy-status]");
   root.querySelector("[data-copy-invite]").addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(invite.value);
-      status.textContent = "Copied. Anyone with this link can read the room.";
+      status.textContent = kdf
+        ? "Copied. They also need the passphrase: tell it another way."
+        : "Copied. Anyone with this link can read the room.";
     } catch {
       invite.select();
       status.textContent = "Select the link above and copy it.";
@@ -236,12 +297,22 @@ async function main() {
     await start();
     return;
   }
-  const opens = await roomOpens();
-  if (opens === false) {
+  let opens = await roomOpens();
+  if (opens === false && kdf) {
+    if (kdf.link && !roomSecretFromLocation()) {
+      keyProblem(false);
+      return;
+    }
+    secret = await askPassphrase();
+    opens = true;
+  } else if (opens === false) {
     keyProblem(Boolean(secret) || /[#&]k=/.test(location.hash));
     return;
   }
+  if (kdf) root.querySelector("[data-passphrase-form]")?.remove();
+  keySuffix = kdf ? "" : `#k=${secret}`;
   wireInvite();
+  wireRemember();
   const items = await start();
   // A room made without a key check: a key that opens none of its posts is wrong.
   if (opens === null && items.length > 0 && [...list.querySelectorAll(".body.undecryptable")].length === items.length) {

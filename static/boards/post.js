@@ -1,7 +1,8 @@
 // A post page: the post, its comments oldest first, a comment composer, live, and
 // after any gap in the live feed exactly the comments it missed.
 import { getJSON, postWithWork } from "../js/api.js";
-import { charactersLeft, decrypt, encrypt, keyOpens, roomKey, roomSecretFromLocation, topicKey } from "./crypto.js";
+import { charactersLeft, decrypt, encrypt, keyOpens, roomKey, topicKey } from "./crypto.js";
+import { knownSecret } from "./keep.js";
 import { LiveFeed } from "./live.js";
 import { insertSorted, keepScroll, renderComment, renderPost, wireComposer } from "./render.js";
 import { renderTrending, wireShowHidden } from "./sidebar.js";
@@ -16,7 +17,8 @@ const postList = root.querySelector("[data-posts]");
 const list = root.querySelector("[data-comments]");
 const empty = root.querySelector("[data-empty]");
 const form = root.querySelector("[data-composer]");
-const secret = room ? roomSecretFromLocation() : null;
+const kdf = root.dataset.kdf ? JSON.parse(root.dataset.kdf) : null; // a passphrase room
+const secret = room ? knownSecret(room, kdf) : null;
 const postUrl = `/api/posts/${encodeURIComponent(postId)}`;
 let newest = null; // the highest comment cursor held
 let loaded = null;
@@ -158,6 +160,12 @@ function keyProblem(wrong) {
       "The part after #k= is not this room's key: it may have been cut short or changed when the " +
       "link was copied. Nothing of the room can be shown without the right key.";
   }
+  if (kdf && !wrong) {
+    box.querySelector("[data-key-problem-title]").textContent = "Open the room with its passphrase first";
+    box.querySelector("[data-key-problem-text]").textContent =
+      "This post is in a room protected by a passphrase. Go back to the room, type the passphrase, " +
+      "and open the post from there.";
+  }
   box.hidden = false;
   body.remove();
 }
@@ -171,11 +179,11 @@ async function main() {
       opens = false;
     }
     if (opens === false) {
-      keyProblem(Boolean(secret) || /[#&]k=/.test(location.hash));
+      keyProblem(Boolean(secret) || (!kdf && /[#&]k=/.test(location.hash)));
       return;
     }
     const back = root.querySelector("[data-room-link]");
-    if (back) back.href = `/r/${encodeURIComponent(room)}#k=${secret}`;
+    if (back && !kdf) back.href = `/r/${encodeURIComponent(room)}#k=${secret}`;
   }
   body.hidden = false;
   wireComposer(form, {

@@ -110,6 +110,9 @@ function flagControl(kind, item) {
     });
     options.append(button);
   }
+  const rules = el("a", "flag-rules", "Community rules");
+  rules.href = "/rules";
+  options.append(rules);
   menu.append(summary, options);
   const wrap = el("span", "flag");
   wrap.append(menu, status);

@@ -1,6 +1,7 @@
 // Shared page parts: the trending list, the "new private room" button, local hiding.
 import { postWithWork } from "../js/api.js";
 import { makeKeyCheck, newRoomSecret, roomKey } from "./crypto.js";
+import { myRooms, roomHref } from "./keep.js";
 
 export function renderTrending(items) {
   for (const list of document.querySelectorAll("[data-trending]")) {
@@ -80,4 +81,40 @@ export function wireShowHidden(container) {
   apply();
 }
 
+// "My rooms": the rooms this browser remembers (localStorage), each with Forget.
+export function renderMyRooms() {
+  const rows = myRooms.list();
+  for (const list of document.querySelectorAll("[data-my-rooms]")) {
+    const box = list.parentElement;
+    list.replaceChildren(...rows.map((entry, index) => {
+      const li = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = roomHref(entry);
+      link.textContent = `${entry.kind === "passphrase" ? "Passphrase room" : "Room"} ${entry.room.slice(0, 6)}`;
+      const forget = document.createElement("button");
+      forget.type = "button";
+      forget.className = "forget";
+      forget.textContent = "Forget";
+      forget.setAttribute("aria-label", `Forget room ${entry.room.slice(0, 6)} (${index + 1})`);
+      forget.addEventListener("click", () => myRooms.forget(entry.room));
+      li.append(link, forget);
+      return li;
+    }));
+    box.querySelector("[data-my-rooms-empty]").hidden = rows.length > 0;
+    box.querySelector("[data-my-rooms-tools]").hidden = rows.length === 0;
+  }
+}
+
+function wireMyRooms() {
+  for (const button of document.querySelectorAll("[data-forget-all]")) {
+    button.addEventListener("click", () => {
+      if (confirm("Forget every room remembered on this device? Keep an export if you will need them.")) myRooms.forgetAll();
+    });
+  }
+  window.addEventListener("nullboard:rooms", renderMyRooms);
+  window.addEventListener("storage", renderMyRooms); // another tab changed the list
+  renderMyRooms();
+}
+
 wireNewRoom();
+wireMyRooms();

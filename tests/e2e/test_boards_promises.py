@@ -202,10 +202,13 @@ def test_every_control_is_at_least_24_px(open_page, server, viewport):
         f"/r/{room[2]}#k={room[1]}",
         f"/post/{post['id']}",
         "/trending",
+        "/rooms",
+        "/rules",
+        "/moderation",
     ]
     for path in paths:
         page = open_page(path, viewport=viewport)
-        if path != "/trending":
+        if path not in ("/trending", "/rooms", "/rules", "/moderation"):
             wait_live(page)
         if page.locator(".flag-menu summary").count():
             page.locator(".flag-menu summary").first.click()

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.management.commands._item import add_item_arguments, item_from
+from moderation.management.commands._item import (
+    add_item_arguments,
+    item_from,
+    reason_from,
+)
 from moderation.services import item_remove
 
 
@@ -19,7 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         kind, item_id = item_from(options)
-        if not item_remove(kind=kind, item_id=item_id):
+        reason = reason_from(options)
+        if not item_remove(kind=kind, item_id=item_id, reason=reason):
             raise CommandError(f"No {kind} {item_id}: unknown, expired or already removed.")
         if options["verbosity"] >= 1:
             self.stdout.write(self.style.SUCCESS(f"Removed {kind} {item_id}."))

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.management.commands._item import add_item_arguments, item_from
+from moderation.management.commands._item import (
+    add_item_arguments,
+    item_from,
+    reason_from,
+)
 from moderation.services import item_restore
 
 
@@ -16,7 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         kind, item_id = item_from(options)
-        if not item_restore(kind=kind, item_id=item_id):
+        reason = reason_from(options)
+        if not item_restore(kind=kind, item_id=item_id, reason=reason):
             raise CommandError(f"No {kind} {item_id}: unknown or expired.")
         if options["verbosity"] >= 1:
             message = f"Restored {kind} {item_id}; its flags are cleared."
