@@ -11,7 +11,7 @@ import {
   topicKey,
 } from "./crypto.js";
 import { knownSecret, myRooms, passphraseSecret, tabRooms } from "./keep.js";
-import { LiveFeed } from "./live.js";
+import { catchUpRunner, LiveFeed } from "./live.js";
 import { bumpCommentCount, insertSorted, keepScroll, renderPost, wireComposer } from "./render.js";
 import { renderTrending, wireShowHidden } from "./sidebar.js";
 
@@ -19,7 +19,6 @@ import { renderTrending, wireShowHidden } from "./sidebar.js";
 // before the newest post held, and let the ids drop what we already have.
 const CLOCK_SKEW_GRACE = 5 * 1000 * 1000; // 5 s in cursor units (ms * 1000)
 const MAX_CATCH_UP_PAGES = 25;
-const CATCH_UP_RETRY_MS = 2000;
 
 const root = document.getElementById("board");
 const { topic, room } = root.dataset;
@@ -120,30 +119,7 @@ async function fetchMissed() {
   await showAll(found.filter((post) => !find(post.id)));
 }
 
-// One catch-up at a time; a request during one runs once more after it.
-let catching = null;
-let again = false;
-function catchUp() {
-  if (catching) {
-    again = true;
-    return catching;
-  }
-  catching = (async () => {
-    await loaded?.catch(() => {});
-    do {
-      again = false;
-      try {
-        await fetchMissed();
-      } catch {
-        // The store may still be coming back: try again shortly while the socket lives.
-        setTimeout(() => live?.socket && catchUp(), CATCH_UP_RETRY_MS);
-      }
-    } while (again);
-  })().finally(() => {
-    catching = null;
-  });
-  return catching;
-}
+const catchUp = catchUpRunner(fetchMissed, { ready: () => loaded, alive: () => live?.socket });
 
 function onEvent(event, payload) {
   if (event === "post:new" || event === "post:restored") {

@@ -3,12 +3,11 @@
 import { getJSON, postWithWork } from "../js/api.js";
 import { charactersLeft, decrypt, encrypt, keyOpens, roomKey, topicKey } from "./crypto.js";
 import { knownSecret } from "./keep.js";
-import { LiveFeed } from "./live.js";
+import { catchUpRunner, LiveFeed } from "./live.js";
 import { insertSorted, keepScroll, renderComment, renderPost, wireComposer } from "./render.js";
 import { renderTrending, wireShowHidden } from "./sidebar.js";
 
 const CLOCK_SKEW_GRACE = 5 * 1000 * 1000; // see board.js
-const CATCH_UP_RETRY_MS = 2000;
 
 const root = document.getElementById("board");
 const { post: postId, topic, room } = root.dataset;
@@ -124,33 +123,12 @@ async function fetchMissed() {
   await showComments(items.filter((comment) => !find(comment.id)));
 }
 
-let catching = null;
-let again = false;
-function catchUp() {
-  if (catching) {
-    again = true;
-    return catching;
-  }
-  catching = (async () => {
-    await loaded?.catch(() => {});
-    do {
-      again = false;
-      if (ended) return;
-      try {
-        await fetchMissed();
-      } catch (error) {
-        try {
-          failed(error);
-        } catch {
-          setTimeout(() => live?.socket && catchUp(), CATCH_UP_RETRY_MS);
-        }
-      }
-    } while (again);
-  })().finally(() => {
-    catching = null;
-  });
-  return catching;
-}
+const catchUp = catchUpRunner(fetchMissed, {
+  ready: () => loaded,
+  alive: () => live?.socket,
+  stopped: () => ended,
+  failed,
+});
 
 function keyProblem(wrong) {
   const box = root.querySelector("[data-missing-key]");
