@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 
-from nullboard import store
+from nullboard import redis_utils
 from nullboard.api import ApiError, field, on_server_failure, request_data
 from nullboard.identity import identity_peek
 
 CHALLENGE_KEY = "pow:{challenge}"
 SPENT_KEY = "pow:{challenge}:spent"  # a spent challenge, until its TTL (refundable)
 RATE_BUCKET_KEY = "pow:rate:{bucket}"
-_consume = store.lua(__file__, "pow_consume.lua")
-_refund = store.lua(__file__, "pow_refund.lua")
+_consume = redis_utils.lua(__file__, "pow_consume.lua")
+_refund = redis_utils.lua(__file__, "pow_refund.lua")
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ def write_rate(now: float | None = None) -> int:
     width = settings.POW_RATE_BUCKET_SECONDS
     current = _bucket(now)
     names = [
-        store.key(RATE_BUCKET_KEY.format(bucket=current - i))
+        redis_utils.key(RATE_BUCKET_KEY.format(bucket=current - i))
         for i in range(settings.POW_RATE_WINDOW_SECONDS // width)
     ]
-    return sum(int(v) for v in store.client().mget(names) if v is not None)
+    return sum(int(v) for v in redis_utils.client().mget(names) if v is not None)
 
 
 def difficulty_for_rate(rate: int) -> int:
@@ -68,8 +68,8 @@ def challenge_issue(*, sid: str) -> Challenge:
     """Issue a fresh challenge bound to the session ``sid``."""
     challenge = secrets.token_hex(16)
     difficulty = current_difficulty()
-    store.client().set(
-        store.key(CHALLENGE_KEY.format(challenge=challenge)),
+    redis_utils.client().set(
+        redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
         f"{sid}|{difficulty}",
         ex=settings.POW_TTL_SECONDS,
     )
@@ -85,8 +85,8 @@ _REJECTIONS = {
 
 def _keys(challenge: str, bucket: str) -> list[str]:
     return [
-        store.key(CHALLENGE_KEY.format(challenge=challenge)),
-        store.key(SPENT_KEY.format(challenge=challenge)),
+        redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
+        redis_utils.key(SPENT_KEY.format(challenge=challenge)),
         bucket,
     ]
 
@@ -100,7 +100,7 @@ def challenge_consume(*, sid: str, challenge: str, nonce: str) -> Callable[[], b
     if not all(c in "0123456789abcdef" for c in challenge) or len(challenge) != 32:
         raise ApiError(403, "pow_expired", _REJECTIONS[0][1])
     zeros = leading_zeros(challenge, nonce)
-    bucket = store.key(RATE_BUCKET_KEY.format(bucket=_bucket(time.time())))
+    bucket = redis_utils.key(RATE_BUCKET_KEY.format(bucket=_bucket(time.time())))
     live, spent, _ = _keys(challenge, bucket)
     result = _consume(
         [live, bucket, spent],

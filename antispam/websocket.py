@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from antispam.ratelimit import key_for_address, scope_address
-from nullboard import store
+from nullboard import redis_utils
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ CLOSE_TOO_MANY = 4429  # application close code: over the per-client cap
 CLOSE_TRY_LATER = 4013  # the store is unreachable (daphne sends only 1000, 3000-4999)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-_release = store.lua(__file__, "ws_release.lua")
+_release = redis_utils.lua(__file__, "ws_release.lua")
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -94,11 +94,11 @@ class ConnectionCapMiddleware:
             return await self._deny(receive, send)
         client = key_for_address(scope_address(scope))
         # Named once: a socket open across midnight gives back the day it took.
-        name = store.key(CONNECTIONS_KEY.format(client=client))
+        name = redis_utils.key(CONNECTIONS_KEY.format(client=client))
         try:
-            async with store.aclient().pipeline(transaction=True) as pipe:
+            async with redis_utils.aclient().pipeline(transaction=True) as pipe:
                 count, _ = await pipe.incr(name).expire(name, CONNECTIONS_TTL_SECONDS).execute()
-        except store.OUTAGE_ERRORS:
+        except redis_utils.OUTAGE_ERRORS:
             logger.warning("Redis unreachable: closing a new WebSocket")
             return await refuse(
                 receive, send, CLOSE_TRY_LATER, "unavailable", "The store is unreachable."
@@ -121,7 +121,7 @@ class ConnectionCapMiddleware:
     async def _give_back(name: str) -> None:
         try:
             await _release.acall([name], [])
-        except store.OUTAGE_ERRORS:
+        except redis_utils.OUTAGE_ERRORS:
             logger.warning("Redis unreachable: a socket count is left to its TTL")
 
     @staticmethod

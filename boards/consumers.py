@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from antispam.websocket import CLOSE_TRY_LATER
 from boards import events, fanout, keys
 from boards.validation import is_room, is_topic
-from nullboard import store
+from nullboard import redis_utils
 from nullboard.identity import name_from_scope
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         try:
             await fanout.hub().join(events.TRENDING_GROUP, self)
             username = await sync_to_async(_username)(self.scope)
-        except store.OUTAGE_ERRORS:
+        except redis_utils.OUTAGE_ERRORS:
             logger.warning("Redis unreachable: closing a new live socket")
             await self.send_error("unavailable", "The store is unreachable; try again shortly.")
             return await self.close(code=CLOSE_TRY_LATER, reason="store unreachable; retry soon")
@@ -132,7 +132,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
             await handler(payload)
         except FrameError as error:
             await self.send_error(error.code, error.detail)
-        except store.OUTAGE_ERRORS:
+        except redis_utils.OUTAGE_ERRORS:
             # No middleware out here: a Redis blip must not kill the socket.
             await self.send_error("unavailable", "The store is unreachable; try again shortly.")
         except Exception:
@@ -169,7 +169,9 @@ class FeedConsumer(AsyncWebsocketConsumer):
         if group not in self.subscriptions:
             if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
                 return await self.send_error("too_many", "Too many subscriptions on one socket.")
-            if "room" in named and not await store.aclient().exists(keys.room_key(named["room"])):
+            if "room" in named and not await redis_utils.aclient().exists(
+                keys.room_key(named["room"])
+            ):
                 return await self.send_error("no_room", "No such room; it may have expired.")
             # Noted before the join: a socket cancelled mid-join still leaves it.
             self.subscriptions[group] = named

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nullboard import store
+from nullboard import redis_utils
 
 POST_KEY = "post:{post}"
 POST_COMMENTS_KEY = "post:{post}:comments"  # zset of live comment ids by score
@@ -20,45 +20,45 @@ MODLOG_KEY = "modlog"  # zset: the public moderation log (moderation.log)
 
 
 def post_key(post_id: str) -> str:
-    return store.key(POST_KEY.format(post=post_id))
+    return redis_utils.key(POST_KEY.format(post=post_id))
 
 
 def post_comments_key(post_id: str) -> str:
-    return store.key(POST_COMMENTS_KEY.format(post=post_id))
+    return redis_utils.key(POST_COMMENTS_KEY.format(post=post_id))
 
 
 def post_hidden_comments_key(post_id: str) -> str:
-    return store.key(POST_HIDDEN_COMMENTS_KEY.format(post=post_id))
+    return redis_utils.key(POST_HIDDEN_COMMENTS_KEY.format(post=post_id))
 
 
 def comment_key(comment_id: str) -> str:
-    return store.key(COMMENT_KEY.format(comment=comment_id))
+    return redis_utils.key(COMMENT_KEY.format(comment=comment_id))
 
 
 def feed_key(*, topic: str | None = None, room: str | None = None) -> str:
     """The feed of a topic, a room, or (neither) the home feed."""
     if room:
-        return store.key(FEED_ROOM_KEY.format(room=room))
+        return redis_utils.key(FEED_ROOM_KEY.format(room=room))
     if topic:
-        return store.key(FEED_TOPIC_KEY.format(topic=topic))
-    return store.key(FEED_HOME_KEY)
+        return redis_utils.key(FEED_TOPIC_KEY.format(topic=topic))
+    return redis_utils.key(FEED_HOME_KEY)
 
 
 def room_key(room: str) -> str:
-    return store.key(ROOM_KEY.format(room=room))
+    return redis_utils.key(ROOM_KEY.format(room=room))
 
 
 def modlog_key() -> str:
-    return store.key(MODLOG_KEY)
+    return redis_utils.key(MODLOG_KEY)
 
 
 def trending_throttle_key(topic: str) -> str:
-    return store.key(TRENDING_THROTTLE_KEY.format(topic=topic))
+    return redis_utils.key(TRENDING_THROTTLE_KEY.format(topic=topic))
 
 
 # Prefixes handed to Lua, which builds per-id keys while it walks a set.
-POST_PREFIX = store.key("post:")
-COMMENT_PREFIX = store.key("comment:")
+POST_PREFIX = redis_utils.key("post:")
+COMMENT_PREFIX = redis_utils.key("comment:")
 COMMENTS_SUFFIX = ":comments"
 
 

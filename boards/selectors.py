@@ -16,14 +16,14 @@ from django.conf import settings
 
 from boards import keys
 from boards.room_kdf import room_parse
-from nullboard import store
+from nullboard import redis_utils
 
 PAGE_SIZE = 20
 MAX_COMMENTS = 500  # one post's comment list; rate limits keep it far below
 TRENDING_SIZE = 10
 
-_feed_page = store.lua(__file__, "feed_page.lua")
-_comments_list = store.lua(__file__, "comments_list.lua")
+_feed_page = redis_utils.lua(__file__, "feed_page.lua")
+_comments_list = redis_utils.lua(__file__, "comments_list.lua")
 
 
 class ItemHidden(Exception):
@@ -167,7 +167,7 @@ def post_find(*, post_id: str) -> dict[str, Any] | None:
     Raises ItemHidden while moderation hides it (the hash stays until its TTL).
     """
     now = time.time()
-    pipe = store.client().pipeline(transaction=False)
+    pipe = redis_utils.client().pipeline(transaction=False)
     pipe.hmget(
         keys.post_key(post_id),
         "id",
@@ -229,7 +229,7 @@ def comments_find(*, post_id: str, after: str | None = None) -> list[dict[str, A
 
 def comment_get(*, comment_id: str) -> dict[str, Any] | None:
     """A live, visible comment, or None."""
-    fields = store.client().hmget(
+    fields = redis_utils.client().hmget(
         keys.comment_key(comment_id),
         "post",
         "author",
@@ -254,9 +254,9 @@ def comment_get(*, comment_id: str) -> dict[str, Any] | None:
 
 def trending_list(*, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
     """Topics by time-decayed activity, hottest first, scores as of now."""
-    pipe = store.client().pipeline(transaction=False)
-    pipe.get(store.key(keys.TRENDING_EPOCH_KEY))
-    pipe.zrevrange(store.key(keys.TRENDING_KEY), 0, limit - 1, withscores=True)
+    pipe = redis_utils.client().pipeline(transaction=False)
+    pipe.get(redis_utils.key(keys.TRENDING_EPOCH_KEY))
+    pipe.zrevrange(redis_utils.key(keys.TRENDING_KEY), 0, limit - 1, withscores=True)
     epoch, rows = pipe.execute()
     if epoch is None:
         return []
@@ -283,15 +283,15 @@ def room_key_check(*, room: str) -> str | None:
 def room_get(*, room: str) -> dict[str, Any] | None:
     """``{key_check, kdf}`` of a live room (kdf: a passphrase room's public
     derivation parameters, else None), or None when the room is gone."""
-    value = store.client().get(keys.room_key(room))
+    value = redis_utils.client().get(keys.room_key(room))
     return None if value is None else room_parse(_text(value))
 
 
 def room_exists(*, room: str) -> bool:
     """True while the room is alive (activity keeps it so)."""
-    return bool(store.client().exists(keys.room_key(room)))
+    return bool(redis_utils.client().exists(keys.room_key(room)))
 
 
 async def room_exists_async(*, room: str) -> bool:
     """:func:`room_exists` on the event loop."""
-    return bool(await store.aclient().exists(keys.room_key(room)))
+    return bool(await redis_utils.aclient().exists(keys.room_key(room)))

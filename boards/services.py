@@ -15,21 +15,21 @@ from boards import events, keys, selectors
 from boards.room_kdf import RoomKdf, room_value
 from boards.validation import is_item_id, is_room, is_topic
 from moderation.log import modlog_entry
-from nullboard import store
+from nullboard import redis_utils
 
 POST_WEIGHT = 3  # a post moves a topic three times as much as a comment
 COMMENT_WEIGHT = 1
 TRENDING_THROTTLE_SECONDS = 5  # at most one topics:trending per topic per 5 s
 
 # Both writes bump trending: the shared function goes first in each script.
-_post_create = store.lua(__file__, "trending_bump.lua", "post_create.lua")
-_comment_create = store.lua(__file__, "trending_bump.lua", "comment_create.lua")
-_post_hide = store.lua(__file__, "modlog.lua", "post_hide.lua")
-_post_remove = store.lua(__file__, "modlog.lua", "post_remove.lua")
-_comment_hide = store.lua(__file__, "modlog.lua", "comment_hide.lua")
-_comment_remove = store.lua(__file__, "modlog.lua", "comment_remove.lua")
-_post_unhide = store.lua(__file__, "modlog.lua", "post_unhide.lua")
-_comment_unhide = store.lua(__file__, "modlog.lua", "comment_unhide.lua")
+_post_create = redis_utils.lua(__file__, "trending_bump.lua", "post_create.lua")
+_comment_create = redis_utils.lua(__file__, "trending_bump.lua", "comment_create.lua")
+_post_hide = redis_utils.lua(__file__, "modlog.lua", "post_hide.lua")
+_post_remove = redis_utils.lua(__file__, "modlog.lua", "post_remove.lua")
+_comment_hide = redis_utils.lua(__file__, "modlog.lua", "comment_hide.lua")
+_comment_remove = redis_utils.lua(__file__, "modlog.lua", "comment_remove.lua")
+_post_unhide = redis_utils.lua(__file__, "modlog.lua", "post_unhide.lua")
+_comment_unhide = redis_utils.lua(__file__, "modlog.lua", "comment_unhide.lua")
 
 
 class BoardsError(Exception):
@@ -66,7 +66,7 @@ def room_create(*, key_check: str = "", kdf: RoomKdf | None = None) -> dict[str,
     """
     room = secrets.token_urlsafe(16)
     value = room_value(key_check=key_check, kdf=kdf)
-    store.client().set(keys.room_key(room), value, ex=settings.ROOM_TTL_SECONDS)
+    redis_utils.client().set(keys.room_key(room), value, ex=settings.ROOM_TTL_SECONDS)
     return {"room": room, "url": f"/r/{room}"}
 
 
@@ -89,11 +89,11 @@ def post_create(
         score, publish_trending = _post_create(
             [
                 keys.post_key(post_id),
-                store.key(keys.SEQ_KEY),
+                redis_utils.key(keys.SEQ_KEY),
                 keys.feed_key(topic=topic, room=room),
                 second,
-                store.key(keys.TRENDING_KEY),
-                store.key(keys.TRENDING_EPOCH_KEY),
+                redis_utils.key(keys.TRENDING_KEY),
+                redis_utils.key(keys.TRENDING_EPOCH_KEY),
                 keys.trending_throttle_key(topic or "-"),
             ],
             [
@@ -147,10 +147,10 @@ def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
                 keys.post_key(post_id),
                 keys.comment_key(comment_id),
                 keys.post_comments_key(post_id),
-                store.key(keys.SEQ_KEY),
+                redis_utils.key(keys.SEQ_KEY),
                 keys.room_key(room or "-"),
-                store.key(keys.TRENDING_KEY),
-                store.key(keys.TRENDING_EPOCH_KEY),
+                redis_utils.key(keys.TRENDING_KEY),
+                redis_utils.key(keys.TRENDING_EPOCH_KEY),
                 keys.trending_throttle_key(topic or "-"),
             ],
             [
@@ -210,7 +210,7 @@ def _log(action: str, kind: str, reason: str) -> tuple[str, list[str | int]]:
 
 def _post_keys(post_id: str) -> tuple[dict[str, str], list[str]] | None:
     """The post's placement and its feed keys, or None if it is gone."""
-    raw = store.client().hmget(keys.post_key(post_id), "topic", "room")
+    raw = redis_utils.client().hmget(keys.post_key(post_id), "topic", "room")
     topic, room = (value.decode() if value else None for value in raw)
     if not topic and not room:
         return None
@@ -276,7 +276,7 @@ def post_remove(*, post_id: str, reason: str = "") -> bool:
 
 def _comment_place(comment_id: str) -> tuple[str, dict[str, str]] | None:
     """The comment's post id and that post's topic or room, or None."""
-    post_id = store.client().hget(keys.comment_key(comment_id), "post")
+    post_id = redis_utils.client().hget(keys.comment_key(comment_id), "post")
     if post_id is None:
         return None
     post_id = post_id.decode()

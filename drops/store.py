@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nullboard import store
+from nullboard import redis_utils
 
 DROP_KEY = "drop:{id}"  # hash: sealed drop, key HMACs, wrapped data keys, used marks
 RECEIPT_KEY = "drop:{id}:receipt"  # hash: receipt token HMAC, used times, burn time
@@ -27,15 +27,15 @@ RECEIPT_GRACE_SECONDS = 600
 # Index and counters live past the longest drop; the sweeper refreshes them.
 INDEX_TTL_SECONDS = 7 * 86400
 
-_reserve = store.lua(__file__, "drop_reserve.lua")
-_save = store.lua(__file__, "drop_save.lua")
-_open = store.lua(__file__, "drop_open.lua")
-_burn = store.lua(__file__, "drop_burn.lua")
-_unlock = store.lua(__file__, "sweep_unlock.lua")
+_reserve = redis_utils.lua(__file__, "drop_reserve.lua")
+_save = redis_utils.lua(__file__, "drop_save.lua")
+_open = redis_utils.lua(__file__, "drop_open.lua")
+_burn = redis_utils.lua(__file__, "drop_burn.lua")
+_unlock = redis_utils.lua(__file__, "sweep_unlock.lua")
 
 
 def _k(fmt: str, **parts: str) -> str:
-    return store.key(fmt.format(**parts))
+    return redis_utils.key(fmt.format(**parts))
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Quota:
 
 def drop_reserve(*, drop_id: str, ttl: int) -> bool:
     """Claim a new id before its files exist; False if the id is taken."""
-    keys = [_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id), store.key(EXPIRY_KEY)]
+    keys = [_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id), redis_utils.key(EXPIRY_KEY)]
     return int(_reserve(keys, [drop_id, ttl])) == 1
 
 
@@ -100,8 +100,8 @@ def drop_save(
     keys = [
         _k(DROP_KEY, id=drop_id),
         _k(RECEIPT_KEY, id=drop_id),
-        store.key(EXPIRY_KEY),
-        store.key(MEDIA_BYTES_KEY),
+        redis_utils.key(EXPIRY_KEY),
+        redis_utils.key(MEDIA_BYTES_KEY),
         _k(QUOTA_KEY, network=quota.network),
         _k(QUOTA_BYTES_KEY, network=quota.network),
     ]
@@ -142,7 +142,7 @@ def drop_open(
     keys = [
         _k(DROP_KEY, id=drop_id),
         _k(RECEIPT_KEY, id=drop_id),
-        store.key(EXPIRY_KEY),
+        redis_utils.key(EXPIRY_KEY),
         _k(FAILS_PAIR_KEY, id=drop_id, client=client),
         _k(FAILS_DROP_KEY, id=drop_id),
         _k(FAILS_CLIENT_KEY, client=client),
@@ -159,7 +159,7 @@ def drop_open(
         limits.window,
         ticket_mode,
         ticket_key,
-        store.PREFIX,
+        redis_utils.PREFIX,
     ]
     result = _open(keys, args)
     if int(result[0]) != 1:
@@ -182,12 +182,12 @@ def drop_open(
 def drop_burn(*, drop_id: str, token_hash: str, now: int) -> int:
     """Burn now if the receipt matches: 1 burned, 0 already gone, -1 wrong receipt."""
     keys = [_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id)]
-    return int(_burn(keys, [token_hash, now, drop_id, store.PREFIX]))
+    return int(_burn(keys, [token_hash, now, drop_id, redis_utils.PREFIX]))
 
 
 def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | None:
     """Some fields of a live drop, or None when it does not exist."""
-    values = store.client().hmget(_k(DROP_KEY, id=drop_id), names)
+    values = redis_utils.client().hmget(_k(DROP_KEY, id=drop_id), names)
     if all(value is None for value in values):
         return None
     return dict(zip(names, values, strict=True))
@@ -195,30 +195,32 @@ def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | 
 
 def receipt_fields(*, drop_id: str) -> dict[str, str]:
     """The receipt hash, decoded (empty when gone)."""
-    raw = store.client().hgetall(_k(RECEIPT_KEY, id=drop_id))
+    raw = redis_utils.client().hgetall(_k(RECEIPT_KEY, id=drop_id))
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
 def ticket_read(*, ticket_hash: str) -> dict[str, bytes]:
     """A ticket's fields (empty when spent or expired); reading does not spend it."""
-    raw = store.client().hgetall(_k(TICKET_KEY, hash=ticket_hash))
+    raw = redis_utils.client().hgetall(_k(TICKET_KEY, hash=ticket_hash))
     return {k.decode(): v for k, v in raw.items()}
 
 
 def ticket_spend(*, ticket_hash: str) -> bool:
     """Spend a ticket once its answer is ready; False if another request spent it."""
-    return bool(store.client().delete(_k(TICKET_KEY, hash=ticket_hash)))
+    return bool(redis_utils.client().delete(_k(TICKET_KEY, hash=ticket_hash)))
 
 
 def expiry_forget(*, drop_ids: list[str]) -> None:
     """Drop ids whose files are gone leave the index."""
     if drop_ids:
-        store.client().zrem(store.key(EXPIRY_KEY), *drop_ids)
+        redis_utils.client().zrem(redis_utils.key(EXPIRY_KEY), *drop_ids)
 
 
 def expiry_due(*, now: float, limit: int = 1000) -> list[str]:
     """Drop ids whose files may go now, oldest first."""
-    found = store.client().zrangebyscore(store.key(EXPIRY_KEY), "-inf", now, start=0, num=limit)
+    found = redis_utils.client().zrangebyscore(
+        redis_utils.key(EXPIRY_KEY), "-inf", now, start=0, num=limit
+    )
     return [item.decode() for item in found]
 
 
@@ -226,7 +228,7 @@ def expiry_pending(*, drop_ids: list[str]) -> set[str]:
     """Which of these ids still wait in the index (their files are spoken for)."""
     if not drop_ids:
         return set()
-    scores = store.client().zmscore(store.key(EXPIRY_KEY), drop_ids)
+    scores = redis_utils.client().zmscore(redis_utils.key(EXPIRY_KEY), drop_ids)
     return {drop_id for drop_id, score in zip(drop_ids, scores, strict=True) if score}
 
 
@@ -234,7 +236,7 @@ def drops_live(*, drop_ids: list[str], now: float) -> set[str]:
     """Which of these drops are still live at ``now``, in one round trip."""
     if not drop_ids:
         return set()
-    with store.client().pipeline(transaction=False) as pipe:
+    with redis_utils.client().pipeline(transaction=False) as pipe:
         for drop_id in drop_ids:
             pipe.hget(_k(DROP_KEY, id=drop_id), "exp")
         found = pipe.execute()
@@ -243,44 +245,44 @@ def drops_live(*, drop_ids: list[str], now: float) -> set[str]:
 
 def media_bytes() -> int:
     """Bytes of media on disk, as last counted."""
-    return int(store.client().get(store.key(MEDIA_BYTES_KEY)) or 0)
+    return int(redis_utils.client().get(redis_utils.key(MEDIA_BYTES_KEY)) or 0)
 
 
 # Freeing bytes must work when Redis is full (a burned drop's files are deleted then
 # too): a script flagged allow-oom may write past maxmemory. The embedded store has
 # no memory limit and no script flags.
 _MEDIA_SUB = "return redis.call('DECRBY', KEYS[1], ARGV[1])"
-_media_sub_oom = store.LuaScript("#!lua flags=allow-oom\n" + _MEDIA_SUB)
-_media_sub_plain = store.LuaScript(_MEDIA_SUB)
+_media_sub_oom = redis_utils.LuaScript("#!lua flags=allow-oom\n" + _MEDIA_SUB)
+_media_sub_plain = redis_utils.LuaScript(_MEDIA_SUB)
 
 
 def media_bytes_sub(*, amount: int) -> None:
     """Take ``amount`` freed bytes off the media count, even at the memory edge."""
-    script = _media_sub_plain if store.is_embedded() else _media_sub_oom
-    script([store.key(MEDIA_BYTES_KEY)], [amount])
+    script = _media_sub_plain if redis_utils.is_embedded() else _media_sub_oom
+    script([redis_utils.key(MEDIA_BYTES_KEY)], [amount])
 
 
 def media_bytes_add(*, amount: int) -> None:
     """Adjust the media byte count by ``amount`` (negative on delete)."""
-    with store.client().pipeline(transaction=True) as pipe:
-        pipe.incrby(store.key(MEDIA_BYTES_KEY), amount)
-        pipe.expire(store.key(MEDIA_BYTES_KEY), INDEX_TTL_SECONDS)
+    with redis_utils.client().pipeline(transaction=True) as pipe:
+        pipe.incrby(redis_utils.key(MEDIA_BYTES_KEY), amount)
+        pipe.expire(redis_utils.key(MEDIA_BYTES_KEY), INDEX_TTL_SECONDS)
         pipe.execute()
 
 
 def media_bytes_set(*, amount: int) -> None:
     """Set the media byte count (the sweeper's fresh tally)."""
-    store.client().set(store.key(MEDIA_BYTES_KEY), amount, ex=INDEX_TTL_SECONDS)
+    redis_utils.client().set(redis_utils.key(MEDIA_BYTES_KEY), amount, ex=INDEX_TTL_SECONDS)
 
 
 def sweep_lock(*, token: str, ttl: int) -> bool:
     """Take the sweep lock for ``ttl`` seconds; False if another holds it."""
-    return bool(store.client().set(store.key(SWEEP_LOCK_KEY), token, nx=True, ex=ttl))
+    return bool(redis_utils.client().set(redis_utils.key(SWEEP_LOCK_KEY), token, nx=True, ex=ttl))
 
 
 def sweep_unlock(*, token: str) -> None:
     """Release the sweep lock if we still hold it."""
-    _unlock([store.key(SWEEP_LOCK_KEY)], [token])
+    _unlock([redis_utils.key(SWEEP_LOCK_KEY)], [token])
 
 
 def keys_of(*, drop_id: str) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boards import keys
-from nullboard import store
+from nullboard import redis_utils
 
 ACTIONS = ("hidden", "restored", "removed")
 KINDS = ("post", "comment")
@@ -53,7 +53,7 @@ def log_days(*, now: int | None = None) -> list[dict[str, Any]]:
     kind, and each public reason with how often it was given."""
     now = int(time.time()) if now is None else now
     days: dict[str, dict[str, Any]] = {}
-    for raw in store.client().zrangebyscore(keys.modlog_key(), now, "+inf"):
+    for raw in redis_utils.client().zrangebyscore(keys.modlog_key(), now, "+inf"):
         day, action, kind, _nonce, reason = raw.decode().split("|", 4)
         row = days.setdefault(day, {"day": day, "counts": {}, "reasons": {}})
         name = f"{kind}s_{action}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from nullboard import store
+from nullboard import redis_utils
 
 # One pattern per counted thing, applied with fullmatch (``$`` would also match
 # before a final newline); a key is counted by the first that matches.
@@ -30,13 +30,13 @@ def media_bytes() -> tuple[int, int]:
 
 def site_keys(conn=None, batch: int = 1000):
     """Every key of the site, by SCAN (never KEYS, which blocks Redis)."""
-    conn = conn or store.client()
-    yield from conn.scan_iter(match=store.PREFIX + "*", count=batch)
+    conn = conn or redis_utils.client()
+    yield from conn.scan_iter(match=redis_utils.PREFIX + "*", count=batch)
 
 
 def stats_collect() -> dict[str, int]:
     """Counts of live things, hidden items, media and Redis memory."""
-    conn = store.client()
+    conn = redis_utils.client()
     counts = dict.fromkeys(_KINDS, 0)
     counts["keys"] = 0
     items: list[bytes] = []

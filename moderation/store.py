@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from boards import keys as board_keys
-from nullboard import store
+from nullboard import redis_utils
 
 FLAG_KEY = "flag:{kind}:{item}"  # hash: count, reason:<r>, first_at, last_at
 FLAG_VOTERS_KEY = "flag:{kind}:{item}:voters"  # set of HMACs of (network, item)
@@ -18,7 +18,7 @@ REPORTS_KEY = "reports"  # zset "kind:id" -> last flag time
 KINDS = ("post", "comment")
 REASONS = ("spam", "harassment", "illegal", "doxxing", "malware", "other")
 
-_flag = store.lua(__file__, "flag.lua")
+_flag = redis_utils.lua(__file__, "flag.lua")
 
 
 def item_key(kind: str, item_id: str) -> str:
@@ -28,20 +28,20 @@ def item_key(kind: str, item_id: str) -> str:
 
 
 def flag_key(kind: str, item_id: str) -> str:
-    return store.key(FLAG_KEY.format(kind=kind, item=item_id))
+    return redis_utils.key(FLAG_KEY.format(kind=kind, item=item_id))
 
 
 def voters_key(kind: str, item_id: str) -> str:
-    return store.key(FLAG_VOTERS_KEY.format(kind=kind, item=item_id))
+    return redis_utils.key(FLAG_VOTERS_KEY.format(kind=kind, item=item_id))
 
 
 def reports_key() -> str:
-    return store.key(REPORTS_KEY)
+    return redis_utils.key(REPORTS_KEY)
 
 
 def quota_key(network: str) -> str:
     """``network`` is already an HMAC (antispam.ratelimit.client_network_key)."""
-    return store.key(FLAG_QUOTA_KEY.format(network=network))
+    return redis_utils.key(FLAG_QUOTA_KEY.format(network=network))
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _thread_of(kind: str, item_id: str) -> str | None:
     """The post whose comments are the item's audience (a comment's is its post's)."""
     if kind == "post":
         return item_id
-    post_id = store.client().hget(item_key(kind, item_id), "post")
+    post_id = redis_utils.client().hget(item_key(kind, item_id), "post")
     return post_id.decode() if post_id is not None else None
 
 
@@ -110,7 +110,7 @@ def flag_record(*, kind: str, item_id: str, voter: str, network: str, reason: st
 def quota_retry_after(network: str) -> int:
     """Seconds until ``network`` may flag again (0: it may now). A read only, so an
     exhausted network is refused before it spends a proof of work."""
-    pipe = store.client().pipeline(transaction=False)
+    pipe = redis_utils.client().pipeline(transaction=False)
     pipe.get(quota_key(network))
     pipe.pttl(quota_key(network))
     used, left_ms = pipe.execute()
@@ -121,7 +121,7 @@ def quota_retry_after(network: str) -> int:
 
 def flags_clear(*, kind: str, item_id: str) -> None:
     """Forget every flag on an item (after removal or restore)."""
-    pipe = store.client().pipeline(transaction=True)
+    pipe = redis_utils.client().pipeline(transaction=True)
     pipe.delete(flag_key(kind, item_id), voters_key(kind, item_id))
     pipe.zrem(reports_key(), f"{kind}:{item_id}")
     pipe.execute()
@@ -148,7 +148,7 @@ def _text(value: bytes | None) -> str | None:
 
 def reports_list(*, limit: int = 200) -> list[Report]:
     """Flagged items, most recently flagged first; pruned of expired ones."""
-    conn = store.client()
+    conn = redis_utils.client()
     members = [m.decode() for m in conn.zrevrange(reports_key(), 0, limit - 1)]
     pipe = conn.pipeline(transaction=False)
     for member in members:
@@ -192,7 +192,7 @@ def _fill_comment_places(reports: list[Report]) -> None:
     comments = [r for r in reports if r.kind == "comment" and r.post_id]
     if not comments:
         return
-    pipe = store.client().pipeline(transaction=False)
+    pipe = redis_utils.client().pipeline(transaction=False)
     for report in comments:
         pipe.hmget(board_keys.post_key(report.post_id), "topic", "room")
     for report, (topic, room) in zip(comments, pipe.execute(), strict=True):

@@ -17,8 +17,8 @@ from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from antispam.websocket import ConnectionCapMiddleware  # noqa: E402
 from nullboard.limits import BodyLimitMiddleware, lifespan  # noqa: E402
+from nullboard.redis_utils import is_embedded  # noqa: E402
 from nullboard.routing import websocket_urlpatterns  # noqa: E402
-from nullboard.store import is_embedded  # noqa: E402
 
 if is_embedded():
     print(

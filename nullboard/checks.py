@@ -50,7 +50,7 @@ SAFE_EVICTION_POLICIES = frozenset({"noeviction"})
 def redis_eviction_problems(conn) -> list:
     """W002 when ``conn``'s maxmemory-policy may evict keys (INFO, not CONFIG, so
     it also works on managed Redis that hides CONFIG); nothing when unreachable."""
-    from nullboard.store import OUTAGE_ERRORS
+    from nullboard.redis_utils import OUTAGE_ERRORS
 
     try:
         policy = conn.info("memory").get("maxmemory_policy")
@@ -79,6 +79,6 @@ def check_redis_eviction(app_configs, **kwargs):
     """Warn when Redis may evict keys (any maxmemory-policy but noeviction)."""
     if settings.REDIS_URL is None:
         return []
-    from nullboard.store import client
+    from nullboard.redis_utils import client
 
     return redis_eviction_problems(client())

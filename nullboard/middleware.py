@@ -29,7 +29,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware as _WhiteNoiseMiddleware
 
 from nullboard.api import ApiError, is_api_path, json_error, run_failure_hooks
 from nullboard.identity import name_cookie_set
-from nullboard.store import OUTAGE_ERRORS
+from nullboard.redis_utils import OUTAGE_ERRORS
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
 
-from nullboard.store import OUTAGE_ERRORS
+from nullboard.redis_utils import OUTAGE_ERRORS
 
 
 class SessionStore(CacheSessionStore):

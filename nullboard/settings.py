@@ -108,7 +108,7 @@ _redis_options: dict = {
     },
 }
 if REDIS_URL is None:
-    from nullboard.store import embedded_connection_kwargs
+    from nullboard.redis_utils import embedded_connection_kwargs
 
     _redis_options["CONNECTION_POOL_KWARGS"] = {
         **embedded_connection_kwargs(),
@@ -141,7 +141,7 @@ CACHES = {
 CHANNEL_REDIS_URLS = envlist("CHANNEL_REDIS_URLS", [REDIS_URL] if REDIS_URL else [])
 if REDIS_SENTINELS and envstr("CHANNEL_REDIS_URLS") is None:
     # The layer follows the data's master through the same sentinels.
-    from nullboard.store import sentinel_master
+    from nullboard.redis_utils import sentinel_master
 
     _master = sentinel_master(REDIS_URL)  # type: ignore[arg-type]
     CHANNEL_REDIS_HOSTS: list = [

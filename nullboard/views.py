@@ -15,7 +15,7 @@ from antispam.ratelimit import write_limit
 from nullboard.api import api, is_api_path, json_error, run_failure_hooks
 from nullboard.identity import identity_ensure
 from nullboard.middleware import outage_response
-from nullboard.store import OUTAGE_ERRORS
+from nullboard.redis_utils import OUTAGE_ERRORS
 
 
 @api(methods=["POST"])

@@ -18,7 +18,7 @@ import redis
 from django.conf import settings
 
 from antispam.pow import solve
-from nullboard import store
+from nullboard import redis_utils
 from tests.privacy import LOG_BOOK, SERVER_PORTS, TEST_CLIENT_ADDRESS, addresses_in_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,11 +38,11 @@ def pytest_report_header(config):
 def _flush_store():
     """Every test starts with an empty store (its own Redis db, see tests/settings.py),
     and leaves no client address in it (tests/privacy.py)."""
-    store.client().flushdb()
+    redis_utils.client().flushdb()
     yield
     try:
         found = addresses_in_store()
-    except store.OUTAGE_ERRORS:
+    except redis_utils.OUTAGE_ERRORS:
         return  # a test that stopped the store has its own checks
     assert not found, f"client addresses left in the store: {found}"
 
@@ -87,11 +87,11 @@ def async_client():
 @pytest.fixture
 def real_redis():
     """Skip outside CI when only the embedded store is available; fail in CI."""
-    if store.is_embedded():
+    if redis_utils.is_embedded():
         if IN_CI:
             pytest.fail("CI must run the real-Redis tests")
         pytest.skip("no real Redis answered")
-    return store.client()
+    return redis_utils.client()
 
 
 def start_session(client) -> dict:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from nullboard import store
+from nullboard import redis_utils
 
 TEST_CLIENT_ADDRESS = "198.51.100.7"  # TEST-NET-2: nothing else in the suite uses it
 # The ranges kept for documentation (RFC 5737, RFC 3849): only test clients use them.
@@ -59,7 +59,7 @@ def capabilities_in_text(text: str) -> list[str]:
 
 def everything_in_redis() -> bytes:
     """Every key and every value, decoded as far as Redis types allow."""
-    conn = store.client()
+    conn = redis_utils.client()
     out = []
     for name in conn.scan_iter(count=1000):
         out.append(name)

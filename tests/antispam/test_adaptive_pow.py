@@ -4,7 +4,7 @@ import pytest
 import time_machine
 
 from antispam.pow import challenge_consume, challenge_issue, difficulty_for_rate, solve, write_rate
-from nullboard import store
+from nullboard import redis_utils
 
 
 @pytest.fixture
@@ -57,5 +57,5 @@ def test_the_session_endpoint_reports_the_current_difficulty(client, levels):
 
 def test_rate_buckets_expire(levels):
     write()
-    for name in store.client().keys("nb:pow:rate:*"):
-        assert 0 < store.client().ttl(name) <= 70
+    for name in redis_utils.client().keys("nb:pow:rate:*"):
+        assert 0 < redis_utils.client().ttl(name) <= 70

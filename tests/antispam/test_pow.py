@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import include, path
 
 from antispam.pow import challenge_consume, challenge_issue, leading_zeros, pow_required, solve
-from nullboard import store
+from nullboard import redis_utils
 from nullboard.api import ApiError, api
 from tests.conftest import start_session
 
@@ -72,11 +72,11 @@ def test_another_sessions_challenge_is_refused(client):
 def test_an_expired_challenge_is_refused(client, settings):
     with time_machine.travel(0, tick=False) as traveller:
         fields = solved(start_session(client))
-        key = store.key("pow", fields["pow_challenge"])
-        assert store.client().ttl(key) == settings.POW_TTL_SECONDS
+        key = redis_utils.key("pow", fields["pow_challenge"])
+        assert redis_utils.client().ttl(key) == settings.POW_TTL_SECONDS
         # Redis expires by its own clock; stand in for the wait by expiring the key.
         traveller.shift(settings.POW_TTL_SECONDS + 1)
-        store.client().pexpire(key, 1)
+        redis_utils.client().pexpire(key, 1)
     import time
 
     time.sleep(0.01)

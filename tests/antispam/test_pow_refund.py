@@ -11,7 +11,7 @@ from django.conf import settings
 
 from antispam import pow as pow_module
 from boards import services as boards
-from nullboard import store
+from nullboard import redis_utils
 from tests.conftest import pow_fields, start_session
 from tests.reliability.conftest import blob
 
@@ -110,21 +110,23 @@ def test_a_refund_after_the_challenge_expired_gives_nothing_back(client):
     refund = pow_module.challenge_consume(
         sid=sid, challenge=fields["pow_challenge"], nonce=fields["pow_nonce"]
     )
-    store.client().delete(store.key(pow_module.SPENT_KEY.format(challenge=fields["pow_challenge"])))
+    redis_utils.client().delete(
+        redis_utils.key(pow_module.SPENT_KEY.format(challenge=fields["pow_challenge"]))
+    )
     assert refund() is False
-    assert not store.client().exists(
-        store.key(pow_module.CHALLENGE_KEY.format(challenge=fields["pow_challenge"]))
+    assert not redis_utils.client().exists(
+        redis_utils.key(pow_module.CHALLENGE_KEY.format(challenge=fields["pow_challenge"]))
     )
 
 
 def test_a_spent_challenge_keeps_its_expiry(client):
     fields = pow_fields(client)
     sid = client.post("/api/session").json()["sid"]
-    live = store.key(pow_module.CHALLENGE_KEY.format(challenge=fields["pow_challenge"]))
-    ttl = store.client().ttl(live)
+    live = redis_utils.key(pow_module.CHALLENGE_KEY.format(challenge=fields["pow_challenge"]))
+    ttl = redis_utils.client().ttl(live)
     pow_module.challenge_consume(
         sid=sid, challenge=fields["pow_challenge"], nonce=fields["pow_nonce"]
     )
-    spent = store.key(pow_module.SPENT_KEY.format(challenge=fields["pow_challenge"]))
-    assert not store.client().exists(live)
-    assert 0 < store.client().ttl(spent) <= ttl
+    spent = redis_utils.key(pow_module.SPENT_KEY.format(challenge=fields["pow_challenge"]))
+    assert not redis_utils.client().exists(live)
+    assert 0 < redis_utils.client().ttl(spent) <= ttl

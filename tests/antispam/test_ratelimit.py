@@ -4,7 +4,7 @@ from django.test import Client
 
 from antispam import ratelimit
 from antispam.ratelimit import client_address, client_key, network_of
-from nullboard import store
+from nullboard import redis_utils
 
 
 def test_over_the_limit_is_a_json_429_with_retry_after(client, settings):
@@ -20,7 +20,7 @@ def test_no_raw_address_reaches_redis(client, settings):
     settings.RATE_LIMIT_MAX_REQUESTS = 2
     for _ in range(3):
         client.post("/api/session", REMOTE_ADDR="203.0.113.77")
-    conn = store.client()
+    conn = redis_utils.client()
     for name in conn.keys("*"):
         assert b"203.0.113" not in name
         if conn.type(name) == b"string":
@@ -68,7 +68,7 @@ def test_the_key_is_an_hmac_under_a_daily_key_that_is_never_stored(rf):
     request = rf.post("/", REMOTE_ADDR="192.0.2.10")
     key = client_key(None, request)
     assert "192.0.2.10" not in key and len(key) == 32
-    assert not store.client().keys("*secret*")
+    assert not redis_utils.client().keys("*secret*")
     assert ratelimit.daily_secret("20991231") != ratelimit.daily_secret()
     assert ratelimit.daily_secret("20991231") == ratelimit.daily_secret("20991231")
 
@@ -102,7 +102,7 @@ def test_a_redis_dump_alone_gives_back_no_address(client):
             f"/api/drops/{drop['id']}/open", {"key": "0" * 28}, content_type="application/json"
         )
         assert answer.status_code == 403
-    conn = store.client()
+    conn = redis_utils.client()
     dump = {}
     for name in conn.keys("*"):
         kind = conn.type(name)

@@ -2,7 +2,7 @@
 
 from channels.testing import WebsocketCommunicator
 
-from nullboard import store
+from nullboard import redis_utils
 from nullboard.asgi import application
 
 
@@ -50,7 +50,7 @@ async def test_counts_are_keyed_by_hmac_and_expire(settings):
     settings.TRUSTED_PROXY_COUNT = 1
     live = socket("198.51.100.7")
     assert (await live.connect())[0]
-    conn = store.aclient()
+    conn = redis_utils.aclient()
     names = await conn.keys("nb:ws:conn:*")
     assert len(names) == 1
     assert b"198.51.100" not in names[0]
@@ -64,7 +64,7 @@ async def test_a_count_that_expired_while_its_socket_was_open_is_not_driven_nega
     settings.TRUSTED_PROXY_COUNT = 1
     live = socket("198.51.100.7")
     assert (await live.connect())[0]
-    conn = store.aclient()
+    conn = redis_utils.aclient()
     (name,) = await conn.keys("nb:ws:conn:*")
     await conn.delete(name)  # as its TTL would, under a socket open for hours
     await live.disconnect()

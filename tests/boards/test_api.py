@@ -7,7 +7,7 @@ from django.conf import settings
 
 from antispam.pow import leading_zeros
 from boards import keys, services
-from nullboard import store
+from nullboard import redis_utils
 from tests.conftest import pow_fields, start_session
 
 from .helpers import blob, make_comment, make_post
@@ -27,7 +27,7 @@ BOARD_KEYS = (b"nb:post", b"nb:comment", b"nb:feed", b"nb:room", b"nb:trending",
 
 def state():
     """The boards keys and their contents (rate-limit counters may move)."""
-    conn = store.client()
+    conn = redis_utils.client()
     return sorted((k, conn.dump(k)) for k in conn.keys("nb:*") if k.startswith(BOARD_KEYS))
 
 
@@ -96,7 +96,7 @@ def test_it_creates_a_topic_post(client):
     assert post["blob"] == data
     assert post["comment_count"] == 0
     assert post["expires_at"] - post["created_at"] == settings.POST_TTL_SECONDS
-    assert store.client().zscore(keys.feed_key(topic="news"), post["id"]) is not None
+    assert redis_utils.client().zscore(keys.feed_key(topic="news"), post["id"]) is not None
     assert client.get(f"/api/posts/{post['id']}").json() == post
 
 
@@ -159,7 +159,7 @@ def test_it_rejects_a_post_without_work(client):
     response = post_json(client, "/api/posts", {"topic": "news", "blob": blob()})
     assert response.status_code == 400
     assert response.json()["error"] == "missing_field"
-    assert store.client().keys("nb:post:*") == []
+    assert redis_utils.client().keys("nb:post:*") == []
 
 
 def test_it_rejects_a_post_without_a_session(client):
@@ -169,7 +169,7 @@ def test_it_rejects_a_post_without_a_session(client):
         {"topic": "news", "blob": blob(), "pow_challenge": "a" * 32, "pow_nonce": "1"},
     )
     assert response.status_code == 403
-    assert store.client().keys("nb:post:*") == []
+    assert redis_utils.client().keys("nb:post:*") == []
 
 
 def test_a_challenge_buys_one_post(client):
@@ -256,7 +256,7 @@ def test_it_answers_404_when_commenting_on_a_missing_post(client):
         response = post_json(client, f"/api/posts/{post_id}/comments", body)
         assert response.status_code == 404
         assert client.get(f"/api/posts/{post_id}/comments").status_code == 404
-    assert store.client().keys("nb:comment:*") == []
+    assert redis_utils.client().keys("nb:comment:*") == []
 
 
 # --- trending and rooms -----------------------------------------------------------
@@ -280,7 +280,7 @@ def test_it_creates_a_room_for_proof_of_work(client):
     data = response.json()
     assert data["url"] == f"/r/{data['room']}"
     assert len(data["room"]) >= 22  # 128 bits
-    ttl = store.client().ttl(keys.room_key(data["room"]))
+    ttl = redis_utils.client().ttl(keys.room_key(data["room"]))
     assert settings.ROOM_TTL_SECONDS - 2 <= ttl <= settings.ROOM_TTL_SECONDS
 
 
@@ -288,7 +288,7 @@ def test_it_refuses_a_room_without_work(client):
     start_session(client)
     response = post_json(client, "/api/rooms", {})
     assert response.status_code == 400
-    assert store.client().keys("nb:room:*") == []
+    assert redis_utils.client().keys("nb:room:*") == []
 
 
 def test_room_ids_are_unguessable(client):
@@ -298,9 +298,9 @@ def test_room_ids_are_unguessable(client):
 
 def test_a_room_post_refreshes_the_room(client):
     room = services.room_create()["room"]
-    store.client().expire(keys.room_key(room), 30)
+    redis_utils.client().expire(keys.room_key(room), 30)
     assert create_post(client, topic=None, room=room).status_code == 201
-    assert store.client().ttl(keys.room_key(room)) > 30
+    assert redis_utils.client().ttl(keys.room_key(room)) > 30
 
 
 def test_writes_are_rate_limited(client, settings):
@@ -311,7 +311,7 @@ def test_writes_are_rate_limited(client, settings):
         for w in works
     ]
     assert statuses == [201, 201, 429]
-    assert len(store.client().keys("nb:post:*")) == 2
+    assert len(redis_utils.client().keys("nb:post:*")) == 2
 
 
 def test_a_feed_request_costs_one_redis_command(client, monkeypatch):
@@ -320,7 +320,7 @@ def test_a_feed_request_costs_one_redis_command(client, monkeypatch):
     for _ in range(25):
         make_post(topic="news")
     client.get("/api/posts", {"topic": "news"})  # the script is loaded once per server
-    conn = store.client()
+    conn = redis_utils.client()
     calls = []
     original = conn.execute_command
     original_async = redis.asyncio.Redis.execute_command

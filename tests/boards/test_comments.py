@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 
 from boards import keys, selectors, services
-from nullboard import store
+from nullboard import redis_utils
 
 from .helpers import blob, make_comment, make_post
 
@@ -35,7 +35,7 @@ def test_it_counts_comments_on_the_post_and_in_feeds():
 def test_a_comment_lives_comment_ttl_when_the_post_has_longer():
     post = make_post()
     comment = make_comment(post["id"])
-    ttl = store.client().ttl(keys.comment_key(comment["id"]))
+    ttl = redis_utils.client().ttl(keys.comment_key(comment["id"]))
     assert settings.COMMENT_TTL_SECONDS - 2 <= ttl <= settings.COMMENT_TTL_SECONDS
     assert comment["expires_at"] - comment["created_at"] == settings.COMMENT_TTL_SECONDS
 
@@ -45,11 +45,11 @@ def test_a_comment_never_outlives_its_post(time_machine):
     post = make_post()
     # 100 s before the post expires, a comment gets 100 s at most.
     time_machine.move_to(1_900_000_000 + settings.POST_TTL_SECONDS - 100, tick=False)
-    store.client().expire(keys.post_key(post["id"]), 100)  # Redis's clock agrees
+    redis_utils.client().expire(keys.post_key(post["id"]), 100)  # Redis's clock agrees
     comment = make_comment(post["id"])
     assert post["expires_at"] - 2 <= comment["expires_at"] <= post["expires_at"]
-    assert store.client().ttl(keys.comment_key(comment["id"])) <= 100
-    assert store.client().ttl(keys.post_comments_key(post["id"])) <= 100
+    assert redis_utils.client().ttl(keys.comment_key(comment["id"])) <= 100
+    assert redis_utils.client().ttl(keys.post_comments_key(post["id"])) <= 100
 
 
 def test_expired_comments_drop_out_of_the_list_and_count(time_machine):
@@ -61,13 +61,13 @@ def test_expired_comments_drop_out_of_the_list_and_count(time_machine):
     time_machine.move_to(1_900_000_000 + settings.COMMENT_TTL_SECONDS + 1, tick=False)
     assert selectors.comments_list(post_id=post["id"]) == [fresh]
     assert selectors.post_get(post_id=post["id"])["comment_count"] == 1
-    assert store.client().zscore(keys.post_comments_key(post["id"]), old["id"]) is None
+    assert redis_utils.client().zscore(keys.post_comments_key(post["id"]), old["id"]) is None
 
 
 def test_it_refuses_a_comment_on_a_missing_post():
     with pytest.raises(services.BoardsError):
         services.comment_create(post_id="0" * 16, blob=blob(), author="x")
-    assert store.client().keys("nb:comment:*") == []
+    assert redis_utils.client().keys("nb:comment:*") == []
 
 
 def test_listing_a_missing_post_gives_none():
@@ -77,9 +77,9 @@ def test_listing_a_missing_post_gives_none():
 def test_a_room_comment_refreshes_the_room():
     room = services.room_create()["room"]
     post = make_post(room=room)
-    store.client().expire(keys.room_key(room), 30)
+    redis_utils.client().expire(keys.room_key(room), 30)
     make_comment(post["id"])
-    assert store.client().ttl(keys.room_key(room)) > 30
+    assert redis_utils.client().ttl(keys.room_key(room)) > 30
     assert selectors.trending_list() == []
 
 

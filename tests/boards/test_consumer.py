@@ -201,7 +201,7 @@ async def test_subscriptions_per_socket_are_bounded():
 async def test_a_store_outage_during_a_join_is_an_error_frame(monkeypatch):
     import redis
 
-    from nullboard import store
+    from nullboard import redis_utils
 
     communicator = await connect()
 
@@ -209,7 +209,7 @@ async def test_a_store_outage_during_a_join_is_an_error_frame(monkeypatch):
         async def exists(self, *args):
             raise redis.exceptions.ConnectionError("down")
 
-    monkeypatch.setattr(store, "aclient", lambda: Down())
+    monkeypatch.setattr(redis_utils, "aclient", lambda: Down())
     frame = await send(communicator, "topic:join", {"room": "A" * 22})
     assert frame["payload"]["code"] == "unavailable"
     monkeypatch.undo()

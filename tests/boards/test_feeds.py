@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from boards import keys, selectors, services
-from nullboard import store
+from nullboard import redis_utils
 
 from .helpers import make_comment, make_post
 
@@ -91,21 +91,21 @@ def test_it_never_returns_an_expired_post(time_machine):
     assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [fresh["id"]]
     assert selectors.post_get(post_id=old["id"]) is None
     # pruned on read: the id is gone from the sorted sets too
-    assert store.client().zscore(keys.feed_key(topic="news"), old["id"]) is None
+    assert redis_utils.client().zscore(keys.feed_key(topic="news"), old["id"]) is None
 
 
 def test_it_prunes_ids_whose_post_vanished():
     post = make_post(topic="news")
     kept = make_post(topic="news")
-    store.client().delete(keys.post_key(post["id"]))  # as if Redis expired it
+    redis_utils.client().delete(keys.post_key(post["id"]))  # as if Redis expired it
     assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [kept["id"]]
-    assert store.client().zcard(keys.feed_key(topic="news")) == 1
+    assert redis_utils.client().zcard(keys.feed_key(topic="news")) == 1
 
 
 def test_a_page_stays_full_when_dead_ids_are_skipped():
     ids = [make_post(topic="news")["id"] for _ in range(30)]
     for post_id in ids[-5:]:
-        store.client().delete(keys.post_key(post_id))
+        redis_utils.client().delete(keys.post_key(post_id))
     page = selectors.feed_page(topic="news")
     assert len(page["items"]) == selectors.PAGE_SIZE
     assert [p["id"] for p in page["items"]] == ids[-6::-1][: selectors.PAGE_SIZE]
@@ -116,14 +116,14 @@ def test_it_prunes_expired_entries_on_write(time_machine):
     old = make_post(topic="news")
     time_machine.move_to(1_900_000_000 + settings.POST_TTL_SECONDS + 1, tick=False)
     make_post(topic="news")
-    assert store.client().zscore(keys.feed_key(topic="news"), old["id"]) is None
-    assert store.client().zscore(keys.feed_key(), old["id"]) is None
+    assert redis_utils.client().zscore(keys.feed_key(topic="news"), old["id"]) is None
+    assert redis_utils.client().zscore(keys.feed_key(), old["id"]) is None
 
 
 def test_feed_sets_carry_the_post_ttl():
     make_post(topic="news")
     for name in (keys.feed_key(topic="news"), keys.feed_key()):
-        assert settings.POST_TTL_SECONDS - 2 <= store.client().ttl(name)
+        assert settings.POST_TTL_SECONDS - 2 <= redis_utils.client().ttl(name)
 
 
 def test_a_feed_read_is_one_redis_call(monkeypatch):
@@ -131,7 +131,7 @@ def test_a_feed_read_is_one_redis_call(monkeypatch):
         make_post(topic="news")
     selectors.feed_page(topic="news")  # the script is loaded once per server
     calls = []
-    conn = store.client()
+    conn = redis_utils.client()
     original = conn.execute_command
 
     def counting(*args, **kwargs):

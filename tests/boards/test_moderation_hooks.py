@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from boards import events, keys, selectors, services
-from nullboard import store
+from nullboard import redis_utils
 
 from .helpers import make_comment, make_post
 
@@ -46,7 +46,7 @@ def test_removing_a_post_takes_its_comments(published):
     hidden = make_comment(post["id"])
     services.comment_hide(comment_id=hidden["id"])
     assert services.post_remove(post_id=post["id"]) is True
-    conn = store.client()
+    conn = redis_utils.client()
     assert conn.exists(keys.post_key(post["id"])) == 0
     assert conn.exists(keys.comment_key(visible["id"])) == 0
     assert conn.exists(keys.comment_key(hidden["id"])) == 0
@@ -67,7 +67,7 @@ def test_hiding_a_comment_takes_it_off_the_list(published):
         "comment:hidden",
         {"id": gone["id"], "post": post["id"], "topic": "news"},
     )
-    assert store.client().ttl(keys.post_hidden_comments_key(post["id"])) > 0
+    assert redis_utils.client().ttl(keys.post_hidden_comments_key(post["id"])) > 0
 
 
 def test_removing_a_comment_deletes_it(published):
@@ -75,7 +75,7 @@ def test_removing_a_comment_deletes_it(published):
     post = make_post(room=room)
     comment = make_comment(post["id"])
     assert services.comment_remove(comment_id=comment["id"]) is True
-    assert store.client().exists(keys.comment_key(comment["id"])) == 0
+    assert redis_utils.client().exists(keys.comment_key(comment["id"])) == 0
     assert selectors.comments_list(post_id=post["id"]) == []
     assert published[-1] == (
         [f"room.{room}"],

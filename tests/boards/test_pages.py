@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 
 from boards import keys, selectors, services
-from nullboard import store
+from nullboard import redis_utils
 from tests.conftest import pow_fields
 
 from .helpers import blob, make_post
@@ -123,7 +123,7 @@ def test_a_room_page_shows_nothing_of_the_room_until_its_key_is_checked(client):
     assert re.search(r"<div[^>]*data-invite hidden>", body)
     assert "Ask the person who invited you" in body
     key_check = re.search(r'data-key-check="([^"]*)"', body).group(1)
-    assert key_check == store.client().get(keys.room_key(room)).decode()
+    assert key_check == redis_utils.client().get(keys.room_key(room)).decode()
 
 
 def test_a_room_keeps_the_key_check_its_creator_sends(client):
@@ -145,7 +145,7 @@ def test_a_bad_key_check_is_refused_before_the_work_is_spent(client):
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_blob"
-    assert store.client().keys(keys.room_key("*")) == []
+    assert redis_utils.client().keys(keys.room_key("*")) == []
     again = client.post("/api/rooms", fields, content_type="application/json")
     assert again.status_code == 201  # the same challenge still works
 

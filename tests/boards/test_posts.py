@@ -6,14 +6,14 @@ import pytest
 from django.conf import settings
 
 from boards import keys, selectors, services
-from nullboard import store
+from nullboard import redis_utils
 
 from .helpers import blob, make_post
 
 
 def test_it_stores_the_post_with_its_ttl():
     post = make_post(topic="news")
-    conn = store.client()
+    conn = redis_utils.client()
     assert conn.hget(keys.post_key(post["id"]), "topic") == b"news"
     ttl = conn.ttl(keys.post_key(post["id"]))
     assert settings.POST_TTL_SECONDS - 2 <= ttl <= settings.POST_TTL_SECONDS
@@ -37,16 +37,16 @@ def test_it_returns_the_contract_shape():
 
 def test_it_puts_a_topic_post_on_the_topic_and_home_feeds():
     post = make_post(topic="science")
-    conn = store.client()
+    conn = redis_utils.client()
     assert conn.zscore(keys.feed_key(topic="science"), post["id"]) is not None
     assert conn.zscore(keys.feed_key(), post["id"]) is not None
-    assert conn.zscore(store.key(keys.TRENDING_KEY), "science") > 0
+    assert conn.zscore(redis_utils.key(keys.TRENDING_KEY), "science") > 0
 
 
 def test_it_keeps_room_posts_off_home_and_trending():
     room = services.room_create()["room"]
     post = make_post(room=room)
-    conn = store.client()
+    conn = redis_utils.client()
     assert conn.zscore(keys.feed_key(room=room), post["id"]) is not None
     assert conn.zcard(keys.feed_key()) == 0
     assert selectors.trending_list() == []
@@ -58,7 +58,7 @@ def test_every_key_it_writes_carries_a_ttl():
     post = make_post(topic="news")
     make_post(room=room)
     services.comment_create(post_id=post["id"], blob=blob(), author="a-b-1000")
-    conn = store.client()
+    conn = redis_utils.client()
     names = conn.keys("*")
     assert len(names) > 8
     for name in names:
@@ -69,7 +69,7 @@ def test_every_key_it_writes_carries_a_ttl():
 def test_it_refuses_a_post_to_an_expired_room():
     with pytest.raises(services.BoardsError):
         services.post_create(room="A" * 22, blob=blob(), author="a-b-1000")
-    assert store.client().keys("*") == []
+    assert redis_utils.client().keys("*") == []
 
 
 def test_it_refuses_a_post_with_both_or_neither_place():
@@ -84,7 +84,7 @@ def test_concurrent_posts_get_unique_ordered_scores():
 
     with ThreadPoolExecutor(8) as pool:
         posts = list(pool.map(lambda _: make_post(topic="news"), range(40)))
-    conn = store.client()
+    conn = redis_utils.client()
     scores = conn.zrange(keys.feed_key(topic="news"), 0, -1, withscores=True)
     assert len(scores) == 40
     assert len({score for _, score in scores}) == 40

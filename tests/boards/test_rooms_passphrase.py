@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from boards import keys, selectors, services
-from nullboard import store
+from nullboard import redis_utils
 from tests.conftest import pow_fields, start_session
 
 from .helpers import blob, make_post
@@ -43,7 +43,7 @@ def test_it_keeps_the_salt_and_iterations_with_the_room(client):
     room = response.json()["room"]
     found = selectors.room_get(room=room)
     assert found is not None and found["kdf"] == params
-    ttl = store.client().ttl(keys.room_key(room))
+    ttl = redis_utils.client().ttl(keys.room_key(room))
     assert settings.ROOM_TTL_SECONDS - 2 <= ttl <= settings.ROOM_TTL_SECONDS
 
 
@@ -73,9 +73,9 @@ def test_a_post_page_in_a_passphrase_room_carries_the_parameters(client):
 def test_a_room_post_keeps_the_parameters_alive(client):
     params = kdf()
     room = services.room_create(key_check=blob(60), kdf=params)["room"]
-    store.client().expire(keys.room_key(room), 30)
+    redis_utils.client().expire(keys.room_key(room), 30)
     make_post(room=room)
-    assert store.client().ttl(keys.room_key(room)) > 30
+    assert redis_utils.client().ttl(keys.room_key(room)) > 30
     assert selectors.room_get(room=room)["kdf"] == params  # type: ignore[index]
 
 
@@ -106,7 +106,7 @@ def test_it_refuses_bad_parameters_and_keeps_the_work(client, bad):
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_kdf"
-    assert store.client().keys("nb:room:*") == []
+    assert redis_utils.client().keys("nb:room:*") == []
     # The challenge was not spent: the same work still opens a plain room.
     again = client.post("/api/rooms", fields, content_type="application/json")
     assert again.status_code == 201
@@ -117,14 +117,14 @@ def test_a_passphrase_room_needs_a_key_check(client):
     response = create(client, kdf=kdf())
     assert response.status_code == 400
     assert response.json()["error"] == "missing_field"
-    assert store.client().keys("nb:room:*") == []
+    assert redis_utils.client().keys("nb:room:*") == []
 
 
 def test_the_store_never_holds_more_than_the_public_parameters(client):
     params = kdf()
     check = blob(60)
     room = create(client, key_check=check, kdf=params).json()["room"]
-    value = json.loads(store.client().get(keys.room_key(room)))
+    value = json.loads(redis_utils.client().get(keys.room_key(room)))
     assert value == {"check": check, "kdf": params}
 
 

@@ -17,7 +17,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from boards import events, fanout
-from nullboard import store
+from nullboard import redis_utils
 from nullboard.asgi import application
 from tests.conftest import ROOT, DaphneServer, RedisServer, wait_for_http
 
@@ -304,7 +304,7 @@ async def test_a_cancelled_socket_task_leaves_its_groups():
     assert not hub_holds(events.topic_group("one"))
     assert not hub_holds(events.topic_group("two"))
     assert not hub_holds(events.TRENDING_GROUP)
-    assert await store.aclient().keys("nb:ws:conn:*") == []
+    assert await redis_utils.aclient().keys("nb:ws:conn:*") == []
 
 
 async def test_a_socket_closed_by_the_server_in_an_outage_gives_everything_back(monkeypatch):
@@ -328,7 +328,7 @@ async def test_a_socket_closed_by_the_server_in_an_outage_gives_everything_back(
     assert (closed["type"], closed["code"]) == ("websocket.close", 4013)
     await communicator.disconnect()
     assert not hub_holds(events.TRENDING_GROUP)
-    assert await sync_to_async(store.client().keys)("nb:ws:conn:*") == []
+    assert await sync_to_async(redis_utils.client().keys)("nb:ws:conn:*") == []
 
 
 # --- The same refusal under Hypercorn, which (unlike daphne) sends close reasons ----

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
 from drops import sealing, services
-from nullboard import store
+from nullboard import redis_utils
 from tests.conftest import pow_fields
 from tests.drops import samples
 from tests.drops.helpers import create_text, open_drop
@@ -88,7 +88,7 @@ def test_a_browser_sealed_text_is_stored_and_opened_by_verifier(client):
     made = response.json()
     assert made["id"] == browser.drop_id and made["sealed"] == "browser"
     assert "keys" not in made  # the server never had them
-    stored = store.client().hgetall(f"nb:drop:{browser.drop_id}")
+    stored = redis_utils.client().hgetall(f"nb:drop:{browser.drop_id}")
     assert stored[b"by"] == b"browser" and stored[b"ct"] == browser.sealed.ciphertext
     opened = browser.open(client, 1)
     assert opened.status_code == 200
@@ -152,7 +152,7 @@ def test_a_wrong_passphrase_spends_no_view_and_is_counted(client):
     assert browser.create(client, max_views=1).status_code == 201
     wrong = browser.open(client, 0, passphrase="correct hose")
     assert wrong.status_code == 403 and wrong.json()["error"] == "wrong_key"
-    fails = store.client().get(f"nb:drop:{browser.drop_id}:fails")
+    fails = redis_utils.client().get(f"nb:drop:{browser.drop_id}:fails")
     assert fails == b"1"
     right = browser.open(client, 0, passphrase="correct horse")
     assert right.status_code == 200 and right.json()["views_left"] == 0
@@ -242,7 +242,7 @@ def test_a_malformed_seal_is_refused_and_changes_nothing(client, change, needle)
     response = client.post("/api/drops", body | pow_fields(client), content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_seal" and needle in response.json()["detail"]
-    assert store.client().keys("nb:drop:*") == []
+    assert redis_utils.client().keys("nb:drop:*") == []
 
 
 @override_settings(DROP_NETWORK_MAX_DROPS=2)
@@ -275,7 +275,7 @@ def test_one_network_gets_only_its_share_of_media(client, settings):
     assert response.status_code == 429
     assert "share of voice storage" in response.json()["detail"]
     assert not (settings.MEDIA_ROOT / "voice" / f"{second.drop_id}.sealed").exists()
-    assert store.client().exists(f"nb:drop:{second.drop_id}") == 0
+    assert redis_utils.client().exists(f"nb:drop:{second.drop_id}") == 0
 
 
 def test_proof_of_work_comes_before_any_audio_parsing(client):

@@ -7,7 +7,7 @@ import re
 from django.conf import settings
 
 from drops import media
-from nullboard import store
+from nullboard import redis_utils
 from tests.conftest import pow_fields, start_session
 from tests.drops.helpers import SECRET_TEXT, create_text
 
@@ -25,14 +25,14 @@ def test_it_answers_with_the_contract_fields(client):
 
 def test_it_stores_the_drop_with_its_ttl(client):
     data = create_text(client)
-    ttl = store.client().ttl(f"nb:drop:{data['id']}")
+    ttl = redis_utils.client().ttl(f"nb:drop:{data['id']}")
     assert settings.DROP_TTL_SECONDS - 2 <= ttl <= settings.DROP_TTL_SECONDS
 
 
 def test_it_accepts_a_longer_life_and_fewer_views(client):
     data = create_text(client, ttl_seconds=3600, max_views=1)
     assert data["max_views"] == 1
-    assert 3590 <= store.client().ttl(f"nb:drop:{data['id']}") <= 3600
+    assert 3590 <= redis_utils.client().ttl(f"nb:drop:{data['id']}") <= 3600
 
 
 def test_it_refuses_a_life_or_views_out_of_bounds(client):
@@ -47,7 +47,7 @@ def test_it_refuses_a_life_or_views_out_of_bounds(client):
         response = client.post("/api/drops", body, content_type="application/json")
         assert response.status_code == 400, extra
         assert response.json()["error"] == "invalid_field"
-    assert store.client().keys("nb:drop:*") == []
+    assert redis_utils.client().keys("nb:drop:*") == []
 
 
 def test_it_refuses_empty_and_overlong_text(client):
@@ -55,7 +55,7 @@ def test_it_refuses_empty_and_overlong_text(client):
         body = {"text": text, **pow_fields(client)}
         response = client.post("/api/drops", body, content_type="application/json")
         assert response.status_code == 400
-    assert store.client().keys("nb:drop:*") == []
+    assert redis_utils.client().keys("nb:drop:*") == []
 
 
 def test_it_takes_ten_thousand_characters(client):
@@ -119,9 +119,9 @@ def test_the_no_js_form_makes_a_drop_and_shows_its_keys(client):
     keys = re.findall(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){6}", body)
     assert len(set(keys)) == 3
     assert "no-store" in response["Cache-Control"]
-    drops = store.client().keys("nb:drop:*")
+    drops = redis_utils.client().keys("nb:drop:*")
     drop_key = next(k for k in drops if k.count(b":") == 2)
-    assert store.client().hget(drop_key, "max_views") == b"2"
+    assert redis_utils.client().hget(drop_key, "max_views") == b"2"
 
 
 def test_the_no_js_form_shows_errors(client):

@@ -13,7 +13,7 @@ import redis
 from django.conf import settings
 
 from drops import media, sealing, services, store
-from nullboard import store as nb_store
+from nullboard import redis_utils as nb_store
 from tests.conftest import DaphneServer, HttpClient, RedisServer, solve
 from tests.drops import samples
 

@@ -6,13 +6,13 @@ import re
 
 from django.conf import settings
 
-from nullboard import store
+from nullboard import redis_utils
 from tests.drops import samples
 from tests.drops.helpers import SECRET_TEXT, create_text, create_voice
 
 
 def _dump_everything() -> bytes:
-    conn = store.client()
+    conn = redis_utils.client()
     out = []
     for name in conn.keys("nb:*"):
         out.append(name)
@@ -76,7 +76,7 @@ def test_every_key_the_drops_write_has_a_ttl(client):
     open_drop(client, text["id"], "0000-0000-0000-0000-0000-0000-0000")
     open_drop(client, text["id"], text["keys"][0])
     open_drop(client, voice["id"], voice["keys"][0])
-    conn = store.client()
+    conn = redis_utils.client()
     names = conn.keys("nb:drop*")
     assert len(names) >= 7  # drops, receipts, fails, ticket, index, media counter
     assert all(conn.ttl(name) > 0 for name in names), [(n, conn.ttl(n)) for n in names]

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from drops import media, store
-from nullboard import store as nb_store
+from nullboard import redis_utils as nb_store
 from tests.drops import samples
 from tests.drops.helpers import create_text, create_voice
 

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client, override_settings
 
 from drops import services
-from nullboard import store
+from nullboard import redis_utils
 from tests.drops.helpers import create_text, open_drop
 
 WRONG = "0000-0000-0000-0000-0000-0000-0000"
@@ -133,7 +133,7 @@ print(n)
 """
 
 
-@pytest.mark.skipif(store.is_embedded(), reason="two processes need a shared Redis")
+@pytest.mark.skipif(redis_utils.is_embedded(), reason="two processes need a shared Redis")
 def test_counting_is_atomic_across_two_processes(client, settings):
     drop = create_text(client)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "nullboard.settings", "DEBUG": "true"}

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from drops import media, sealing
 from drops.audio import AudioRejected, audio_inspect
-from nullboard import store
+from nullboard import redis_utils
 from tests.drops import samples
 from tests.drops.helpers import create_voice, open_drop, post_voice
 
@@ -24,14 +24,14 @@ from tests.drops.helpers import create_voice, open_drop, post_voice
 def test_it_accepts_webm_ogg_and_mp4(client, data, mime, name):
     drop = create_voice(client, data)
     assert drop["kind"] == "voice"
-    assert store.client().hget(f"nb:drop:{drop['id']}", "mime") == mime.encode()
+    assert redis_utils.client().hget(f"nb:drop:{drop['id']}", "mime") == mime.encode()
 
 
 def test_it_refuses_other_bytes_whatever_the_name(client):
     response = post_voice(client, b"ID3\x04" + b"\x00" * 500, name="voice.webm")
     assert response.status_code == 400
     assert response.json()["error"] == "bad_audio"
-    assert store.client().keys("nb:drop:*") == []
+    assert redis_utils.client().keys("nb:drop:*") == []
 
 
 def test_it_refuses_webm_that_is_not_opus(client):
@@ -61,7 +61,7 @@ def test_it_refuses_a_recording_just_over_the_limit(client):
     data += b"\x00" * (settings.VOICE_MAX_BYTES + 1 - len(data))
     response = post_voice(client, data)
     assert response.status_code == 413
-    assert store.client().keys("nb:drop:*") == []
+    assert redis_utils.client().keys("nb:drop:*") == []
 
 
 def test_it_refuses_text_and_audio_together(client):
@@ -74,7 +74,7 @@ def test_new_voice_drops_get_503_past_the_media_cap(client):
         response = post_voice(client, samples.webm(3))
     assert response.status_code == 503
     assert response.json()["error"] == "media_full"
-    assert store.client().keys("nb:drop:*") == []
+    assert redis_utils.client().keys("nb:drop:*") == []
 
 
 def test_the_voice_file_is_sealed_on_disk(client):
@@ -103,9 +103,9 @@ def test_opening_gives_a_single_use_audio_url(client):
 def test_the_audio_url_expires_within_a_minute(client):
     drop = create_voice(client, samples.webm(3))
     open_drop(client, drop["id"], drop["keys"][0])
-    tickets = store.client().keys("nb:drops:ticket:*")
+    tickets = redis_utils.client().keys("nb:drops:ticket:*")
     assert len(tickets) == 1
-    assert 0 < store.client().ttl(tickets[0]) <= 60
+    assert 0 < redis_utils.client().ttl(tickets[0]) <= 60
 
 
 def test_a_forged_audio_url_is_gone(client):
@@ -122,16 +122,16 @@ def test_the_last_view_removes_the_voice_file_once_streamed(client):
     assert path.exists()  # it still has to play once
     assert client.get(data["audio_url"]).status_code == 200
     assert not path.exists()
-    assert store.client().zscore("nb:drops:expiry", drop["id"]) is None
+    assert redis_utils.client().zscore("nb:drops:expiry", drop["id"]) is None
 
 
 def test_the_media_counter_follows_the_files(client):
     drop = create_voice(client, samples.webm(3), max_views=1)
     on_disk = sum(p.stat().st_size for p in settings.MEDIA_ROOT.rglob("*") if p.is_file())
-    assert int(store.client().get("nb:drops:media-bytes")) == on_disk
+    assert int(redis_utils.client().get("nb:drops:media-bytes")) == on_disk
     data = open_drop(client, drop["id"], drop["keys"][0]).json()
     client.get(data["audio_url"])
-    assert int(store.client().get("nb:drops:media-bytes")) == 0
+    assert int(redis_utils.client().get("nb:drops:media-bytes")) == 0
 
 
 def test_the_sniffer_reads_stated_and_implied_durations():

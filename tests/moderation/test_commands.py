@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.core.management import CommandError, call_command
 
 from boards import selectors
-from nullboard import store
+from nullboard import redis_utils
 from nullboard.asgi import application
 from tests.moderation.conftest import flag, visitor
 
@@ -49,8 +49,8 @@ def test_remove_takes_a_post_and_its_comments(post, comment):
     flag(visitor(), "post", post["id"])
     assert f"Removed post {post['id']}" in run("moderation_remove", "post", post["id"])
     assert selectors.post_get(post_id=post["id"]) is None
-    assert not store.client().exists(f"nb:comment:{comment['id']}")
-    assert store.client().keys("nb:flag:*") == []
+    assert not redis_utils.client().exists(f"nb:comment:{comment['id']}")
+    assert redis_utils.client().keys("nb:flag:*") == []
     assert json.loads(run("moderation_queue", "--json")) == []
 
 
@@ -85,7 +85,7 @@ def test_restore_clears_flags_and_shows_the_post_again(post, settings):
     assert selectors.feed_page(topic="news")["items"] == []
     assert "Restored post" in run("moderation_restore", "post", post["id"])
     assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [post["id"]]
-    assert store.client().keys("nb:flag:*") == []
+    assert redis_utils.client().keys("nb:flag:*") == []
 
 
 def test_restore_shows_a_hidden_comment_again(post, comment, settings):
@@ -104,18 +104,18 @@ def test_restore_of_an_unknown_id_fails():
 def test_purge_refuses_without_yes(post):
     with pytest.raises(CommandError, match="--yes"):
         run("purge")
-    assert store.client().exists(f"nb:post:{post['id']}")
+    assert redis_utils.client().exists(f"nb:post:{post['id']}")
 
 
 def test_purge_burns_every_key_and_media_file(post, settings):
     media = Path(settings.MEDIA_ROOT)
     (media / "voice").mkdir(parents=True, exist_ok=True)
     (media / "voice" / "x.bin").write_bytes(b"sealed")
-    store.client().set("unrelated:key", "stays", ex=60)  # not ours: left alone
+    redis_utils.client().set("unrelated:key", "stays", ex=60)  # not ours: left alone
     out = run("purge", "--yes")
     assert "Purged" in out and "1 media files (6 bytes)" in out
-    assert store.client().keys("nb:*") == []
-    assert store.client().get("unrelated:key") == b"stays"
+    assert redis_utils.client().keys("nb:*") == []
+    assert redis_utils.client().get("unrelated:key") == b"stays"
     assert list(media.rglob("*")) == []
 
 
@@ -142,8 +142,8 @@ def test_verbosity_zero_is_quiet(post):
 
 def test_stats_patterns_match_whole_keys(post):
     """A key with a trailing newline is not a post (``$`` would have let it count)."""
-    store.client().set(f"nb:post:{post['id']}\n", "x", ex=60)
-    store.client().set(f"nb:flag:post:{post['id']}\n", "x", ex=60)
+    redis_utils.client().set(f"nb:post:{post['id']}\n", "x", ex=60)
+    redis_utils.client().set(f"nb:flag:post:{post['id']}\n", "x", ex=60)
     counts = json.loads(run("stats", "--json"))
     assert (counts["posts"], counts["flags"]) == (1, 0)
 

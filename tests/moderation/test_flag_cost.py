@@ -9,13 +9,13 @@ import pytest
 
 from boards import selectors, services
 from moderation.store import flag_key, voters_key
-from nullboard import store
+from nullboard import redis_utils
 from tests.conftest import pow_fields
 from tests.moderation.conftest import blob, flag, visitor
 
 
 def hidden(post) -> bool:
-    return store.client().hexists(f"nb:post:{post['id']}", "hidden")
+    return redis_utils.client().hexists(f"nb:post:{post['id']}", "hidden")
 
 
 def test_a_flag_without_a_proof_of_work_is_refused_and_counts_nothing(post):
@@ -30,7 +30,7 @@ def test_a_flag_without_a_proof_of_work_is_refused_and_counts_nothing(post):
         content_type="application/json",
     )
     assert response.status_code == 403
-    assert not store.client().exists(flag_key("post", post["id"]))
+    assert not redis_utils.client().exists(flag_key("post", post["id"]))
 
 
 def test_a_solution_is_spent_once(post):
@@ -55,7 +55,7 @@ def test_one_network_counts_once_however_many_sessions_and_addresses(post, addre
     settings.FLAG_HIDE_THRESHOLD = 2
     answers = [flag(visitor(address), "post", post["id"]) for address in addresses]
     assert [a.status_code for a in answers] == [202] * len(addresses)
-    assert store.client().hget(flag_key("post", post["id"]), "count") == b"1"
+    assert redis_utils.client().hget(flag_key("post", post["id"]), "count") == b"1"
     assert not hidden(post)
     assert not any(a.json()["hidden"] for a in answers)
 
@@ -95,8 +95,8 @@ def test_voters_are_kept_as_hmacs_of_network_and_item(post, comment):
     address = "2001:db8:77:5::3"
     flag(visitor(address), "post", post["id"])
     flag(visitor(address), "comment", comment["id"])
-    (on_post,) = store.client().smembers(voters_key("post", post["id"]))
-    (on_comment,) = store.client().smembers(voters_key("comment", comment["id"]))
+    (on_post,) = redis_utils.client().smembers(voters_key("post", post["id"]))
+    (on_comment,) = redis_utils.client().smembers(voters_key("comment", comment["id"]))
     assert on_post != on_comment  # not linkable from one item to another
     for voter in (on_post, on_comment):
         assert b"2001" not in voter and b"db8" not in voter and len(voter) == 32
@@ -115,7 +115,7 @@ def test_the_network_quota_is_a_429_whose_retry_after_is_honest(post, settings):
     assert refused.json()["error"] == "flag_quota"
     wait = int(refused["Retry-After"])
     assert 1 <= wait <= 2
-    assert not store.client().exists(flag_key("post", posts[2]["id"]))
+    assert not redis_utils.client().exists(flag_key("post", posts[2]["id"]))
     time.sleep(wait)
     assert flag(first, "post", posts[2]["id"]).status_code == 202
 

@@ -4,21 +4,21 @@ import pytest
 
 from boards import selectors
 from moderation.store import flag_key, reports_key, voters_key
-from nullboard import store
+from nullboard import redis_utils
 from tests.moderation.conftest import flag, visitor
 
 
 def test_a_flag_is_accepted_with_202(post):
     response = flag(visitor(), "post", post["id"])
     assert response.status_code == 202
-    assert store.client().hget(flag_key("post", post["id"]), "count") == b"1"
+    assert redis_utils.client().hget(flag_key("post", post["id"]), "count") == b"1"
 
 
 def test_one_visitors_flags_count_once(post):
     client = visitor()
     for reason in ("spam", "spam", "other"):
         assert flag(client, "post", post["id"], reason).status_code == 202
-    assert store.client().hget(flag_key("post", post["id"]), "count") == b"1"
+    assert redis_utils.client().hget(flag_key("post", post["id"]), "count") == b"1"
 
 
 def test_the_threshold_hides_a_post_from_every_feed(post, settings):
@@ -29,7 +29,7 @@ def test_the_threshold_hides_a_post_from_every_feed(post, settings):
     flag(visitor(), "post", post["id"])
     assert selectors.feed_page(topic="news")["items"] == []
     assert selectors.feed_page()["items"] == []
-    assert store.client().hget(f"nb:post:{post['id']}", "hidden") == b"1"
+    assert redis_utils.client().hget(f"nb:post:{post['id']}", "hidden") == b"1"
 
 
 def test_the_threshold_hides_a_comment_from_its_list(post, comment, settings):
@@ -41,9 +41,9 @@ def test_the_threshold_hides_a_comment_from_its_list(post, comment, settings):
 
 def test_flags_expire_with_the_item(post):
     flag(visitor(), "post", post["id"])
-    item_ttl = store.client().ttl(f"nb:post:{post['id']}")
+    item_ttl = redis_utils.client().ttl(f"nb:post:{post['id']}")
     for name in (flag_key("post", post["id"]), voters_key("post", post["id"]), reports_key()):
-        assert 0 < store.client().ttl(name) <= item_ttl + 1
+        assert 0 < redis_utils.client().ttl(name) <= item_ttl + 1
 
 
 @pytest.mark.parametrize(
@@ -67,13 +67,13 @@ def test_bad_input_is_a_400_that_changes_nothing(body, code):
 
 def data_keys() -> list[bytes]:
     """Every key but the rate-limit counters (which count bad requests too)."""
-    return sorted(k for k in store.client().keys("*") if b":rl:" not in k)
+    return sorted(k for k in redis_utils.client().keys("*") if b":rl:" not in k)
 
 
 def test_an_unknown_item_is_a_404():
     response = flag(visitor(), "post", "0123456789abcdef")
     assert response.status_code == 404
-    assert store.client().keys("nb:flag:*") == []
+    assert redis_utils.client().keys("nb:flag:*") == []
 
 
 def test_a_flag_needs_a_session(post, client):

@@ -13,7 +13,7 @@ from django.test import Client
 
 from boards import keys, services
 from moderation.log import REASON_MAX_CHARS, log_days
-from nullboard import store
+from nullboard import redis_utils
 from tests.moderation.conftest import flag, visitor
 
 
@@ -83,13 +83,13 @@ def test_a_reason_with_control_characters_is_refused(post):
 
 def test_entries_name_no_item_and_expire_with_the_content(post, settings):
     services.post_remove(post_id=post["id"], reason="Spam ring.")
-    raw = store.client().zrange(keys.modlog_key(), 0, -1, withscores=True)
+    raw = redis_utils.client().zrange(keys.modlog_key(), 0, -1, withscores=True)
     assert len(raw) == 1
     entry, until = raw[0][0].decode(), int(raw[0][1])
     assert post["id"] not in entry and "test-author" not in entry
     longest = max(settings.POST_TTL_SECONDS, settings.COMMENT_TTL_SECONDS)
     assert abs(until - (time.time() + longest)) < 5
-    assert 0 < store.client().ttl(keys.modlog_key()) <= longest
+    assert 0 < redis_utils.client().ttl(keys.modlog_key()) <= longest
     # Once the longest life has passed, the count is gone from the page.
     assert log_days(now=until + 1) == []
 
@@ -102,7 +102,7 @@ def test_old_entries_are_dropped_when_the_next_action_is_counted(settings):
     with time_machine.travel(1_900_000_000 + 3601, tick=False):
         second = services.post_create(topic="news", blob=_blob(), author="a-b-2")
         services.post_remove(post_id=second["id"])
-        assert store.client().zcard(keys.modlog_key()) == 1
+        assert redis_utils.client().zcard(keys.modlog_key()) == 1
 
 
 def test_days_are_utc_days_newest_first(settings):

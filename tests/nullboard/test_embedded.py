@@ -53,9 +53,9 @@ def test_settings_pick_the_in_memory_channel_layer_without_redis():
     env.update(NB_TEST_EMBEDDED="1", DJANGO_SETTINGS_MODULE="tests.settings")
     code = (
         "import django; django.setup(); from django.conf import settings as s;"
-        "from nullboard import store;"
+        "from nullboard import redis_utils;"
         "print(s.CHANNEL_LAYERS['default']['BACKEND']);"
-        "print(type(store.client().connection_pool.get_connection()).__module__)"
+        "print(type(redis_utils.client().connection_pool.get_connection()).__module__)"
     )
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     lines = result.stdout.split()

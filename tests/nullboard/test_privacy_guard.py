@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from nullboard import store
+from nullboard import redis_utils
 from nullboard.logging import StripClientAddress
 from tests.privacy import SERVER_PORTS, LogBook, addresses_in_store, addresses_in_text
 
@@ -48,9 +48,9 @@ def test_the_log_book_keeps_what_a_handler_writes_after_its_filters():
 
 def test_an_address_anywhere_in_the_store_is_found():
     assert addresses_in_store() == []
-    store.client().hset("nb:probe", "who", "x-198.51.100.7-y")
+    redis_utils.client().hset("nb:probe", "who", "x-198.51.100.7-y")
     assert addresses_in_store() == ["198.51.100."]
-    store.client().delete("nb:probe")
-    store.client().zadd("nb:probe:z", {"127.0.0.1": 1})
+    redis_utils.client().delete("nb:probe")
+    redis_utils.client().zadd("nb:probe:z", {"127.0.0.1": 1})
     assert addresses_in_store() == ["127.0.0.1"]
-    store.client().delete("nb:probe:z")
+    redis_utils.client().delete("nb:probe:z")

@@ -4,7 +4,7 @@ import re
 
 from django.conf import settings
 
-from nullboard import store
+from nullboard import redis_utils
 from nullboard.identity import username_generate
 from nullboard.words import ADJECTIVES, NOUNS
 
@@ -39,9 +39,9 @@ def test_each_visitor_gets_another_name():
 
 def test_the_session_lives_in_redis_with_its_ttl(client):
     client.post("/api/session")
-    keys = [k.decode() for k in store.client().keys("nb:*session*")]
+    keys = [k.decode() for k in redis_utils.client().keys("nb:*session*")]
     assert len(keys) == 1
-    ttl = store.client().ttl(keys[0])
+    ttl = redis_utils.client().ttl(keys[0])
     assert settings.SESSION_TTL_SECONDS - 5 <= ttl <= settings.SESSION_TTL_SECONDS
 
 
@@ -61,7 +61,7 @@ def test_it_rejects_get_with_json_405(client):
 
 def test_every_key_carries_a_ttl(client):
     client.post("/api/session")
-    conn = store.client()
+    conn = redis_utils.client()
     keys = conn.keys("*")
     assert keys
     for name in keys:

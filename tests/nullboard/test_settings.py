@@ -62,7 +62,7 @@ def test_envaddresses_refuses_what_is_not_host_and_port(monkeypatch, bad):
 
 
 def test_the_sentinel_master_url_keeps_the_names_case_and_decodes_the_password():
-    from nullboard.store import sentinel_master
+    from nullboard.redis_utils import sentinel_master
 
     assert sentinel_master("redis://us%40r:p%40ss%3Aw@NbMaster/3") == {
         "service_name": "NbMaster",

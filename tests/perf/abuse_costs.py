@@ -25,7 +25,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from nullboard import store  # noqa: E402
+from nullboard import redis_utils  # noqa: E402
 from tests.conftest import DaphneServer as WebServer  # noqa: E402
 from tests.conftest import HttpClient, free_port, wait_for_http  # noqa: E402
 from tests.nullboard.test_server_limits import memory, multipart_body, post_streamed  # noqa: E402
@@ -49,7 +49,7 @@ class DaphneLine(WebServer):
 
 
 def main() -> None:
-    conn = store.client()
+    conn = redis_utils.client()
     conn.flushdb()
     server = (DaphneLine if DAPHNE else WebServer)(port=free_port()).start()
     try:

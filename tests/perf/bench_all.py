@@ -49,7 +49,7 @@ from boards import keys as board_keys  # noqa: E402
 from boards import services as board_services  # noqa: E402
 from drops import services as drop_services  # noqa: E402
 from drops import store as drop_store  # noqa: E402
-from nullboard import store  # noqa: E402
+from nullboard import redis_utils  # noqa: E402
 
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 ROUNDS = 2 if QUICK else 6
@@ -260,9 +260,9 @@ class Monitor:
     def count(self, action) -> int:
         """Top-level commands our db saw while ``action()`` ran."""
         marker = secrets.token_hex(8)
-        store.client().echo(f"start-{marker}")
+        redis_utils.client().echo(f"start-{marker}")
         action()
-        store.client().echo(f"end-{marker}")
+        redis_utils.client().echo(f"end-{marker}")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not any(f"end-{marker}" in x for x in self.lines):
             time.sleep(0.02)
@@ -458,7 +458,7 @@ def fanouts() -> list[tuple]:
 
 # --- bytes in Redis ------------------------------------------------------------------------
 def memory(name: str) -> int:
-    return store.client().memory_usage(name, samples=0) or 0
+    return redis_utils.client().memory_usage(name, samples=0) or 0
 
 
 def listpack_what_if(names: list[str]) -> int | None:
@@ -485,7 +485,7 @@ def listpack_what_if(names: list[str]) -> int | None:
                 time.sleep(0.05)
         total = 0
         for name in names:
-            other.restore(name, 0, store.client().dump(name), replace=True)
+            other.restore(name, 0, redis_utils.client().dump(name), replace=True)
             total += other.memory_usage(name, samples=0) or 0
         return total
     finally:
@@ -494,7 +494,7 @@ def listpack_what_if(names: list[str]) -> int | None:
 
 
 def bytes_per_item() -> list[tuple]:
-    conn = store.client()
+    conn = redis_utils.client()
     feeds = [board_keys.feed_key(topic="mem"), board_keys.feed_key()]
     before = sum(memory(f) for f in feeds)
     payload = blob(300)
@@ -508,7 +508,7 @@ def bytes_per_item() -> list[tuple]:
     per_post = hashes + feed_share
     listpack = listpack_what_if(post_keys[:50])
 
-    index = store.key(drop_store.EXPIRY_KEY)
+    index = redis_utils.key(drop_store.EXPIRY_KEY)
     index_before = memory(index)
     text = "y" * DROP_TEXT_BYTES
     drops = [
@@ -594,7 +594,7 @@ def print_table(rows: list[tuple]) -> None:
 
 
 def main() -> None:
-    conn = store.client()
+    conn = redis_utils.client()
     conn.flushdb()
     rows: list[tuple] = [
         ("machine", f"{os.cpu_count()} cores", f"redis {settings.REDIS_URL}"),

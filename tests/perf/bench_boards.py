@@ -27,7 +27,7 @@ django.setup()
 from asgiref.sync import sync_to_async  # noqa: E402
 
 from boards import keys, selectors, services  # noqa: E402
-from nullboard import store  # noqa: E402
+from nullboard import redis_utils  # noqa: E402
 
 POSTS = int(os.environ.get("BENCH_POSTS", "2000"))
 READS = int(os.environ.get("BENCH_READS", "500"))
@@ -55,7 +55,7 @@ def timed(fn, count: int) -> tuple[float, list]:
 
 
 def commands_per_read() -> int:
-    conn = store.client()
+    conn = redis_utils.client()
     original, calls = conn.execute_command, []
 
     def counting(*args, **kwargs):
@@ -71,7 +71,7 @@ def commands_per_read() -> int:
 
 
 def main() -> None:
-    conn = store.client()
+    conn = redis_utils.client()
     conn.flushdb()
     try:
         post_rate, posts = timed(

@@ -34,7 +34,7 @@ from django.test.utils import override_settings  # noqa: E402
 from drops import media, sealing, services  # noqa: E402
 from drops import store as drop_store  # noqa: E402
 from drops.sweep import media_sweep  # noqa: E402
-from nullboard import store  # noqa: E402
+from nullboard import redis_utils  # noqa: E402
 
 LINK = "https://nullboard.example/d/"
 DROPS = int(os.environ.get("BENCH_DROPS", "500"))
@@ -198,7 +198,7 @@ def redis_bytes(text: str) -> int:
     drop = services.drop_create(
         link_base=LINK, network="bench", ttl_seconds=600, max_views=3, text=text
     )
-    conn = store.client()
+    conn = redis_utils.client()
     return sum(
         conn.memory_usage(name, samples=0) or 0 for name in drop_store.keys_of(drop_id=drop.id)
     )
@@ -206,7 +206,7 @@ def redis_bytes(text: str) -> int:
 
 def bench_sweep() -> tuple[float, float]:
     """Seconds to sweep 10,000 files of expired drops, and 10,000 orphans."""
-    conn = store.client()
+    conn = redis_utils.client()
     for folder in ("voice", "qr"):
         (settings.MEDIA_ROOT / folder).mkdir(parents=True, exist_ok=True)
     blob = secrets.token_bytes(2048)
@@ -220,7 +220,7 @@ def bench_sweep() -> tuple[float, float]:
                 path.write_bytes(blob)
                 os.utime(path, (past, past))
         if indexed:
-            conn.zadd(store.key(drop_store.EXPIRY_KEY), {i: past for i in ids})
+            conn.zadd(redis_utils.key(drop_store.EXPIRY_KEY), {i: past for i in ids})
 
     timings = []
     for indexed in (True, False):
@@ -233,7 +233,7 @@ def bench_sweep() -> tuple[float, float]:
 
 
 def main() -> None:
-    conn = store.client()
+    conn = redis_utils.client()
     conn.flushdb()
     try:
         text = "x" * 200

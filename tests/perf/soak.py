@@ -299,12 +299,12 @@ def soak(
     django.setup()
     from django.conf import settings
 
-    from nullboard import store
+    from nullboard import redis_utils
     from tests.conftest import DaphneServer
 
-    if store.is_embedded():
+    if redis_utils.is_embedded():
         raise SystemExit("the soak needs a real Redis: set REDIS_URL")
-    store.client().flushdb()
+    redis_utils.client().flushdb()
     web = DaphneServer(
         env={
             "REDIS_URL": settings.REDIS_URL,
@@ -353,7 +353,7 @@ def soak(
         while time.monotonic() - started < seconds:
             time.sleep(min(5.0, max(seconds / 12, 0.5)))
             rss.append((time.monotonic() - started, rss_kib(web.proc.pid)))
-            clients_seen.append(store.client().info("clients")["connected_clients"])
+            clients_seen.append(redis_utils.client().info("clients")["connected_clients"])
             threads_seen.append(proc_status(web.proc.pid, "Threads"))
         writes_end = time.monotonic()
         stop.set()  # HTTP clients stop; subscribers listen on for stragglers

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from antispam.pow import solve
-from nullboard import store
+from nullboard import redis_utils
 from tests.conftest import DaphneServer, HttpClient, RedisServer
 
 # Counters that any request may bump: rate limits and their daily secret, the
@@ -29,7 +29,7 @@ def blob(size: int = 40) -> str:
 
 def redis_snapshot() -> dict[bytes, bytes]:
     """Every key in the store with a dump of its value, minus volatile counters."""
-    conn = store.client()
+    conn = redis_utils.client()
     found = {}
     for name in conn.scan_iter(count=1000):
         if any(marker.encode() in name for marker in VOLATILE_MARKERS):

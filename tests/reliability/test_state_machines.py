@@ -33,7 +33,7 @@ from boards import services as board_services
 from drops import selectors as drop_selectors
 from drops import services as drop_services
 from moderation import services as moderation
-from nullboard import store
+from nullboard import redis_utils
 from tests.reliability.conftest import blob
 
 pytestmark = pytest.mark.redis
@@ -93,7 +93,7 @@ class DropsMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        store.client().flushdb()
+        redis_utils.client().flushdb()
         self.clock = Clock()
         self.models: list[DropModel] = []
         self.fails_pair: dict[tuple[str, str], int] = {}
@@ -232,7 +232,7 @@ class DropsMachine(RuleBasedStateMachine):
         if reap:  # Redis has reaped what is overdue (its TTLs run on the real clock)
             for model in self.models:
                 if model.present and self.clock.now() >= model.exp:
-                    store.client().delete(store.key(f"drop:{model.id}"))
+                    redis_utils.client().delete(redis_utils.key(f"drop:{model.id}"))
                     model.present = False
 
     @rule(model=drops)
@@ -297,7 +297,7 @@ class BoardsMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        store.client().flushdb()
+        redis_utils.client().flushdb()
         self.clock = Clock()
         self.models: list[PostModel] = []
         self.room = board_services.room_create()["room"]

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from moderation.stats import site_keys
-from nullboard import store
+from nullboard import redis_utils
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not options["yes"]:
             raise CommandError("This deletes everything. Run again with --yes to purge.")
-        conn = store.client()
+        conn = redis_utils.client()
         deleted = 0
         batch: list[bytes] = []
         for name in site_keys(conn):
