@@ -21,6 +21,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.middleware.clickjacking import XFrameOptionsMiddleware as _XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware as _CommonMiddleware
 from django.middleware.csrf import CsrfViewMiddleware as _CsrfViewMiddleware
+from django.middleware.locale import LocaleMiddleware as _LocaleMiddleware
 from django.middleware.security import SecurityMiddleware as _SecurityMiddleware
 from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
@@ -178,6 +179,7 @@ SecurityMiddleware = _inline(_SecurityMiddleware, "Django's, with its hooks run 
 CommonMiddleware = _inline(_CommonMiddleware, "Django's, with its hooks run inline.")
 CsrfViewMiddleware = _inline(_CsrfViewMiddleware, "Django's, with its hooks run inline.")
 XFrameOptionsMiddleware = _inline(_XFrameOptionsMiddleware, "Django's, hooks inline.")
+LocaleMiddleware = _inline(_LocaleMiddleware, "Django's, hooks inline (headers, cookie).")
 
 
 # Response attributes through which django-csp's decorators change one response's policy.
@@ -281,6 +283,7 @@ TWINS: dict[str, type] = {
     "django.middleware.common.CommonMiddleware": CommonMiddleware,
     "django.middleware.csrf.CsrfViewMiddleware": CsrfViewMiddleware,
     "django.middleware.clickjacking.XFrameOptionsMiddleware": XFrameOptionsMiddleware,
+    "django.middleware.locale.LocaleMiddleware": LocaleMiddleware,
 }
 
 

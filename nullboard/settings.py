@@ -47,6 +47,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "nullboard.middleware.IdentityCookieMiddleware",  # page views store no session
+    # Accept-Language, then the language cookie set_language writes (no URL prefix,
+    # no session): after sessions, before CommonMiddleware, as Django asks.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "nullboard.middleware.SameOriginFormMiddleware",  # before CSRF: no-JS forms
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -64,6 +67,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
                 "nullboard.context_processors.site",
             ],
@@ -356,9 +360,28 @@ LOGGING = {
     },
 }
 
+# --- Languages ------------------------------------------------------------------
+# Chosen from Accept-Language or the language menu (Django's language cookie, kept a
+# year, readable by no script); the menu shows each name in its own language
+# (Django's LANG_INFO). The catalogs in locale/ are compiled and committed.
 LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("fa", "Persian"),
+    ("ar", "Arabic"),
+    ("ru", "Russian"),
+    ("uk", "Ukrainian"),
+    ("zh-hans", "Simplified Chinese"),
+    ("es", "Spanish"),
+    ("tr", "Turkish"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 86400
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = HTTPS
 TIME_ZONE = "UTC"
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 SITE_NAME = "Nullboard"

@@ -2,11 +2,14 @@
 
 from django.urls import include, path
 
-from nullboard import views
+from nullboard import i18n, views
 
 urlpatterns = [
     path("about", views.about_view, name="about"),
     path("api/session", views.session_view, name="api-session"),
+    # The language menu posts to Django's set_language (it sets the language cookie).
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/<str:lang>.js", i18n.javascript_catalog, name="javascript-catalog"),
     path("", include("boards.urls")),
     path("", include("drops.urls")),
     path("", include("moderation.urls")),
