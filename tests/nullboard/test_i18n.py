@@ -13,6 +13,7 @@ from django.utils import translation
 
 from boards import services as boards
 from tests.boards.helpers import make_post
+from tests.conftest import ROOT
 from tests.drops.helpers import create_text
 from tests.nullboard.test_i18n_catalogs import english_msgids
 
@@ -223,3 +224,16 @@ def test_pages_load_the_catalog_of_their_language_before_their_modules(persian):
     body = persian.get("/").content.decode()
     catalog = body.index('<script src="/jsi18n/fa.js"></script>')
     assert catalog < body.index('<script type="module"')
+
+
+def test_stylesheets_mirror_by_logical_properties_only():
+    """One stylesheet per area serves both directions: no physical side remains."""
+    physical = re.compile(
+        r"(?<![\w-])(left|right|(margin|padding|border)-(left|right)\w*|float|clear)\s*:"
+        r"|text-align:\s*(left|right)|translateX\("
+    )
+    sheets = [*ROOT.glob("static/css/*.css"), *ROOT.glob("static/*/*.css")]
+    assert len(sheets) >= 3
+    for sheet in sheets:
+        found = physical.findall(sheet.read_text())
+        assert not found, f"{sheet.name}: {found}"
