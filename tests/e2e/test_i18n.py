@@ -107,5 +107,24 @@ def test_the_menu_switches_language_without_javascript(context_for):
 def test_scripts_find_the_catalog_of_the_page_language(context_for):
     page = _open(context_for("fa-IR", PHONE), "/")
     assert page.evaluate("typeof django.gettext") == "function"
-    assert page.evaluate("django.pluralidx(2)") in (1, True)
+    helpers = page.evaluate(
+        """async () => {
+            const i18n = await import('/static/js/i18n.js');
+            return {
+                lang: i18n.lang,
+                text: i18n.t('Probe %(n)s', { n: 2 }),
+                plural: i18n.nt('%(count)s probe', '%(count)s probes', 1234),
+                clock: i18n.formatClock(65),
+                number: i18n.formatNumber(1234),
+                relative: i18n.formatRelative(1000 + 300, 1000),
+            };
+        }"""
+    )
+    # Numbers and times in the reader's locale: Persian digits, Persian words.
+    assert helpers["lang"] == "fa"
+    assert helpers["text"] == "Probe ۲"  # no such msgid: English, Persian digits
+    assert helpers["plural"] == "۱٬۲۳۴ probes"
+    assert helpers["clock"] == "۱:۰۵"
+    assert helpers["number"] == "۱٬۲۳۴"
+    assert "۵" in helpers["relative"] and "دقیقه" in helpers["relative"]
     assert page.errors == []
