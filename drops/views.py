@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
@@ -422,7 +422,7 @@ def new_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _page(request, "drops/new.html", _new_context())
     if getattr(request, "limited", False):
-        detail = (
+        detail = gettext(
             "You have made several drops from this form in the last few minutes. "
             "Wait ten minutes and try again (with JavaScript on, the limit is higher)."
         )

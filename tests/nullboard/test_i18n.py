@@ -237,3 +237,12 @@ def test_stylesheets_mirror_by_logical_properties_only():
     for sheet in sheets:
         found = physical.findall(sheet.read_text())
         assert not found, f"{sheet.name}: {found}"
+
+
+def test_the_no_js_form_says_slow_down_in_persian(persian):
+    for _ in range(6):
+        response = persian.post("/drops/new", {"text": "hello", "ttl_seconds": "30"})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "چند پیام محو با این فرم" in html
+    assert not english_left(html)
