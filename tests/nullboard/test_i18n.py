@@ -78,16 +78,26 @@ def page_urls(client: Client) -> dict[str, tuple[str, str, dict | None]]:
     post = make_post(topic="news")
     boards.comment_create(post_id=post["id"], blob=post["blob"], author="loud-cat-4321")
     room = boards.room_create()["room"]
+    kdf = {
+        "v": 1,
+        "alg": "PBKDF2-SHA256",
+        "iterations": 600_000,
+        "salt": "A" * 22 + "==",
+        "link": False,
+    }
+    passphrase_room = boards.room_create(key_check="1", kdf=kdf)["room"]
     room_post = make_post(room=room)
     hidden = make_post(topic="culture")
     boards.post_hide(post_id=hidden["id"], reason="spam")
     drop = create_text(client)
     burned = create_text(client)
     last = create_text(client, max_views=1)
+    guarded = create_text(client, passphrase="correct horse battery staple")
     return {
         "home": ("get", "/", None),
         "topic": ("get", "/topic/news", None),
         "room": ("get", f"/r/{room}", None),
+        "passphrase room": ("get", f"/r/{passphrase_room}", None),
         "post": ("get", f"/post/{post['id']}", None),
         "room post": ("get", f"/post/{room_post['id']}", None),
         "hidden post": ("get", f"/post/{hidden['id']}", None),
@@ -97,6 +107,7 @@ def page_urls(client: Client) -> dict[str, tuple[str, str, dict | None]]:
         "share (no JS)": ("post", "/drops/new", {"text": "hello", "ttl_seconds": "3600"}),
         "key form": ("get", f"/d/{drop['id']}", None),
         "wrong key": ("post", f"/d/{drop['id']}", {"key": "AAAA-AAAA"}),
+        "key form, passphrase": ("get", f"/d/{guarded['id']}", None),
         "opened": ("post", f"/d/{drop['id']}", {"key": drop["keys"][0]}),
         "opened, last view": ("post", f"/d/{last['id']}", {"key": last["keys"][0]}),
         "gone": ("get", "/d/AAAAAAAAAAAAAAAA", None),
