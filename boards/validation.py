@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BeforeValidator, PlainValidator, model_validator
 
 from boards.room_kdf import RoomKdf, kdf_clean
+from nullboard import errors
 from nullboard.specs import Spec, refuse
 
 TOPIC_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,31}")
@@ -31,7 +32,6 @@ TAG_BYTES = 16
 MIN_BLOB_BYTES = 1 + IV_BYTES + TAG_BYTES  # version || IV || empty ciphertext + tag
 KEY_CHECK_MAX_BYTES = 200  # a short constant sealed with the room key
 
-BLOB_REQUIRED = _("'blob' is required.")
 BLOB_NOT_STRING = _("'blob' must be a base64 string.")
 BLOB_TOO_LARGE = _("'blob' is over %(max)s bytes.")
 BLOB_NOT_BASE64 = _("'blob' is not valid base64.")
@@ -98,7 +98,7 @@ def blob_check(value: Any, *, max_bytes: int) -> str:
     """A base64 ``version || 12-byte IV || ciphertext+tag`` within ``max_bytes``
     (measured on the base64 text, which is what we store)."""
     if value in (None, ""):
-        raise refuse("missing_field", BLOB_REQUIRED)
+        raise refuse("missing_field", errors.REQUIRED % {"name": "blob"})
     if not isinstance(value, str):
         raise refuse("invalid_blob", BLOB_NOT_STRING)
     if len(value) > max_bytes:
