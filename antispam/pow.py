@@ -128,9 +128,9 @@ class PowProof(Spec):
 
 
 def pow_verify(request: HttpRequest) -> None:
-    """Spend the request's solved challenge; call it after validating the input
-    so a rejected write leaves the challenge usable. If the request then ends in
-    a server failure (5xx, an outage), the challenge is refunded."""
+    """Spend the request's solved challenge (``pow_write`` calls it once the input is
+    valid, so a rejected write leaves the challenge usable). If the request then
+    ends in a server failure (5xx, an outage), the challenge is refunded."""
     proof = spec_parse(PowProof, request_data(request))
     identity = identity_peek(request)
     if identity is None:
