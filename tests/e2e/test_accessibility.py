@@ -102,11 +102,14 @@ def posts_shown(page: Page) -> None:
     expect(page.locator(".post .body").first).to_be_visible(timeout=20000)
 
 
-def unavailable_page() -> str:
-    """The 503 page exactly as the middleware renders it during a store outage."""
+def unavailable_page(lang: str) -> str:
+    """The 503 page as the middleware renders it during a store outage (no request
+    to read, so in the language active for the request that failed)."""
     from django.template.loader import render_to_string
+    from django.utils import translation
 
-    return render_to_string("nullboard/503.html", request=None)
+    with translation.override(lang):
+        return render_to_string("nullboard/503.html", request=None)
 
 
 def share(page: Page) -> dict:
@@ -170,7 +173,7 @@ def test_every_page_and_state_has_no_axe_violation(
         page.route(
             "**/__unavailable__",
             lambda route: route.fulfill(
-                status=503, content_type="text/html; charset=utf-8", body=unavailable_page()
+                status=503, content_type="text/html; charset=utf-8", body=unavailable_page(lang)
             ),
         )
         visit.go("/__unavailable__", "unavailable")
