@@ -6,12 +6,13 @@ never take the focus; the recorder shows a level meter and says the elapsed time
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_boards_catch_up import Writer
+from tests.e2e.test_boards_catch_up import Writer, topic_key
 from tests.e2e.test_drops_sealed import _api_drop
 
 pytestmark = pytest.mark.browser
@@ -86,6 +87,26 @@ def test_writing_a_post_with_the_keyboard_and_hearing_a_live_one(keyboard_page, 
     assert announced.get_attribute("aria-live") == "polite"
     assert page.evaluate("document.activeElement.id") == "composer-text"
     assert page.input_value("#composer-text") == "half a thou"
+    assert page.problems == []
+
+
+def test_a_live_comment_is_announced_without_moving_the_focus(keyboard_page, live_server_url):
+    page = keyboard_page
+    writer = Writer(live_server_url)
+    made = writer.post("a thread", topic="news")
+    page.goto(f"/post/{made['id']}")
+    expect(page.locator("[data-live-status]")).to_have_text("Live", timeout=30000)
+    tab_to(page, "#composer-text")
+    page.keyboard.type("my answer is")
+    writer.comment(made, "first!", topic_key("news"))
+    writer.comment(made, "second!", topic_key("news"))
+    expect(page.locator(".comment .body")).to_have_text(["first!", "second!"], timeout=20000)
+    # Said once for a burst (the two may land in one announcement or in two).
+    expect(page.locator("[data-live-announce]")).to_have_text(
+        re.compile(r"^(A new comment|2 new comments) arrived\.$")
+    )
+    assert page.evaluate("document.activeElement.id") == "composer-text"
+    assert page.input_value("#composer-text") == "my answer is"
     assert page.problems == []
 
 
