@@ -8,13 +8,16 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from nullboard import redis_utils
-from nullboard.api import ApiError, field, on_server_failure, request_data
+from nullboard import errors, redis_utils
+from nullboard.api import on_server_failure, request_data, spec_parse
 from nullboard.identity import identity_peek
+from nullboard.specs import Spec, text
 
 CHALLENGE_KEY = "pow:{challenge}"
 SPENT_KEY = "pow:{challenge}:spent"  # a spent challenge, until its TTL (refundable)
@@ -77,9 +80,9 @@ def challenge_issue(*, sid: str) -> Challenge:
 
 
 _REJECTIONS = {
-    0: ("pow_expired", "The challenge is unknown, used or expired; ask for a new one."),
-    -1: ("pow_wrong_session", "The challenge belongs to another session."),
-    -2: ("pow_insufficient", "The nonce does not solve the challenge."),
+    0: ("pow_expired", _("The challenge is unknown, used or expired; ask for a new one.")),
+    -1: ("pow_wrong_session", _("The challenge belongs to another session.")),
+    -2: ("pow_insufficient", _("The nonce does not solve the challenge.")),
 }
 
 
@@ -92,13 +95,13 @@ def _keys(challenge: str, bucket: str) -> list[str]:
 
 
 def challenge_consume(*, sid: str, challenge: str, nonce: str) -> Callable[[], bool]:
-    """Check and spend a solution in one atomic step; raise ApiError(403) if bad.
+    """Check and spend a solution in one atomic step; raise errors.Forbidden if bad.
 
     Returns the refund: calling it makes the challenge usable again (until its
     original expiry), for a write that then failed on the server.
     """
     if not all(c in "0123456789abcdef" for c in challenge) or len(challenge) != 32:
-        raise ApiError(403, "pow_expired", _REJECTIONS[0][1])
+        raise errors.Forbidden(_REJECTIONS[0][1], code="pow_expired")
     zeros = leading_zeros(challenge, nonce)
     bucket = redis_utils.key(RATE_BUCKET_KEY.format(bucket=_bucket(time.time())))
     live, spent, _ = _keys(challenge, bucket)
@@ -108,7 +111,7 @@ def challenge_consume(*, sid: str, challenge: str, nonce: str) -> Callable[[], b
     )
     if result != 1:
         code, detail = _REJECTIONS[int(result)]
-        raise ApiError(403, code, detail)
+        raise errors.Forbidden(detail, code=code)
     return functools.partial(challenge_refund, challenge=challenge, bucket=bucket)
 
 
@@ -117,30 +120,50 @@ def challenge_refund(*, challenge: str, bucket: str) -> bool:
     return _refund(_keys(challenge, bucket), []) == 1
 
 
+class PowProof(Spec):
+    """The proof of work every write carries (checked last, just before it is spent)."""
+
+    pow_challenge: Annotated[str, text(max_length=64)] = ""
+    pow_nonce: Annotated[str, text(max_length=64)] = ""
+
+
 def pow_verify(request: HttpRequest) -> None:
-    """Spend the request's solved challenge; call it after validating the input
-    so a rejected write leaves the challenge usable. If the request then ends in
-    a server failure (5xx, an outage), the challenge is refunded."""
-    data = request_data(request)
-    challenge = field(data, "pow_challenge", max_length=64)
-    nonce = field(data, "pow_nonce", max_length=64)
+    """Spend the request's solved challenge (``pow_write`` calls it once the input is
+    valid, so a rejected write leaves the challenge usable). If the request then
+    ends in a server failure (5xx, an outage), the challenge is refunded."""
+    proof = spec_parse(PowProof, request_data(request))
     identity = identity_peek(request)
     if identity is None:
-        raise ApiError(403, "no_session", "Call POST /api/session first.")
-    refund = challenge_consume(sid=identity.sid, challenge=challenge, nonce=nonce)
+        raise errors.Forbidden(errors.NO_SESSION, code="no_session")
+    refund = challenge_consume(
+        sid=identity.sid, challenge=proof.pow_challenge, nonce=proof.pow_nonce
+    )
     # Spent only on success: a server failure after this point gives it back.
     on_server_failure(request, refund)
 
 
-def pow_required(view: Callable) -> Callable:
-    """Decorator form of :func:`pow_verify` for writes with no other input."""
+def pow_write(spec: type[Spec] = Spec, *, check: Callable[..., None] | None = None) -> Callable:
+    """The one decorator for writes that cost a proof of work.
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        pow_verify(request)
-        return view(request, *args, **kwargs)
+    In this order: validate the body against ``spec`` (a bad body is refused
+    before anything is spent); run ``check(request, body, *args, **kwargs)``, the
+    write's domain preconditions (the room exists, the quota allows it); spend
+    the proof of work (refunded if the answer is a server failure); then call
+    ``view(request, body, *args, **kwargs)`` with the validated body.
+    """
 
-    return wrapper
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
+            body = spec_parse(spec, request_data(request), request=request)
+            if check is not None:
+                check(request, body, *args, **kwargs)
+            pow_verify(request)
+            return view(request, body, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def solve(challenge: str, difficulty: int) -> str:

@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from antispam.websocket import CLOSE_TRY_LATER
 from boards import events, fanout, keys
 from boards.validation import is_room, is_topic
-from nullboard import redis_utils
+from nullboard import errors, redis_utils
 from nullboard.identity import name_from_scope
 
 logger = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
             if "room" in named and not await redis_utils.aclient().exists(
                 keys.room_key(named["room"])
             ):
-                return await self.send_error("no_room", "No such room; it may have expired.")
+                return await self.send_error("no_room", str(errors.NO_SUCH_ROOM))
             # Noted before the join: a socket cancelled mid-join still leaves it.
             self.subscriptions[group] = named
             try:

@@ -11,7 +11,9 @@ import json
 import re
 from typing import Any, TypedDict
 
-from nullboard.api import ApiError
+from django.utils.translation import gettext_lazy as _
+
+from nullboard.specs import refuse
 
 KDF_VERSION = 1
 KDF_ALGORITHM = "PBKDF2-SHA256"
@@ -31,25 +33,25 @@ class RoomKdf(TypedDict):
 
 
 def kdf_clean(value: object) -> RoomKdf:
-    """Check a room's ``kdf`` object from the API; refuse anything else with a 400."""
+    """Check a room's ``kdf`` object (a RoomCreate spec field); refuse anything else."""
     if not isinstance(value, dict) or set(value) != {"v", "alg", "iterations", "salt", "link"}:
-        raise ApiError(
-            400, "invalid_kdf", "'kdf' must be {v, alg, iterations, salt, link} and nothing else."
+        raise refuse(
+            "invalid_kdf", _("'kdf' must be {v, alg, iterations, salt, link} and nothing else.")
         )
     if value["v"] != KDF_VERSION or value["alg"] != KDF_ALGORITHM:
-        raise ApiError(400, "invalid_kdf", f"'kdf' must be version 1, {KDF_ALGORITHM}.")
+        raise refuse("invalid_kdf", _("'kdf' must be version 1, %(alg)s.") % {"alg": KDF_ALGORITHM})
     iterations = value["iterations"]
     # JSON has one number type: 600000.0 is the integer JSON Schema says it is; store an int.
     if type(iterations) is float and iterations.is_integer():
         iterations = int(iterations)
     if type(iterations) is not int or not KDF_ITERATIONS <= iterations <= KDF_MAX_ITERATIONS:
         bounds = f"{KDF_ITERATIONS} to {KDF_MAX_ITERATIONS}"
-        raise ApiError(400, "invalid_kdf", f"'kdf.iterations' must be {bounds}.")
+        raise refuse("invalid_kdf", _("'kdf.iterations' must be %(bounds)s.") % {"bounds": bounds})
     salt = value["salt"]
     if not isinstance(salt, str) or not SALT_RE.fullmatch(salt):
-        raise ApiError(400, "invalid_kdf", "'kdf.salt' must be base64 of 16 random bytes.")
+        raise refuse("invalid_kdf", _("'kdf.salt' must be base64 of 16 random bytes."))
     if type(value["link"]) is not bool:
-        raise ApiError(400, "invalid_kdf", "'kdf.link' must be true or false.")
+        raise refuse("invalid_kdf", _("'kdf.link' must be true or false."))
     link = value["link"]
     return RoomKdf(v=KDF_VERSION, alg=KDF_ALGORITHM, iterations=iterations, salt=salt, link=link)
 

@@ -10,21 +10,21 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from antispam.pow import pow_verify
+from antispam.pow import pow_write
 from antispam.ratelimit import write_limit
 from boards import selectors, services
-from boards.room_kdf import kdf_clean
 from boards.validation import (
-    blob_clean,
-    cursor_clean,
+    CommentCreate,
+    CommentsQuery,
+    FeedQuery,
+    PostCreate,
+    RoomCreate,
     is_item_id,
     is_room,
     is_topic,
-    pubkey_clean,
-    room_clean,
-    topic_clean,
 )
-from nullboard.api import ApiError, api, request_data
+from nullboard import errors
+from nullboard.api import api, spec_parse
 from nullboard.identity import identity_ensure, identity_peek
 
 # --- Pages ------------------------------------------------------------------------
@@ -135,11 +135,16 @@ def my_rooms_view(request: HttpRequest) -> HttpResponse:
 # --- API ----------------------------------------------------------------------------
 
 
-HIDDEN_DETAIL = "Hidden by community flags until a moderator reviews it."
+# Refusals a store script gives (``redis.error_reply``), as domain errors.
+_STORE_REFUSALS = {"no_room": errors.NO_SUCH_ROOM, "no_post": errors.NO_SUCH_POST}
+
+
+def _not_found(exc: services.BoardsError) -> errors.NotFound:
+    return errors.NotFound(_STORE_REFUSALS[exc.code])
 
 
 @api(methods=["GET", "POST"])
-async def posts_view(request: HttpRequest) -> JsonResponse:
+async def posts_view(request: HttpRequest) -> HttpResponse:
     """GET a feed page (home, ``topic=`` or ``room=``, ``cursor=``, ``after=``);
     POST a post.
 
@@ -153,38 +158,28 @@ async def posts_view(request: HttpRequest) -> JsonResponse:
     """
     if request.method == "POST":
         return await sync_to_async(_post_create)(request)
-    topic, room = request.GET.get("topic"), request.GET.get("room")
-    if topic and room:
-        raise ApiError(400, "invalid_feed", "Ask for a topic or a room, not both.")
-    topic = topic_clean(topic) if topic else None
-    room = room_clean(room) if room else None
-    cursor = cursor_clean(request.GET.get("cursor"))
-    after = cursor_clean(request.GET.get("after"))
-    if room and not await selectors.room_exists_async(room=room):
-        raise ApiError(404, "not_found", "No such room; it may have expired.")
-    page = await selectors.feed_page_json(topic=topic, room=room, cursor=cursor, after=after)
+    query = spec_parse(FeedQuery, request.GET.dict())
+    if query.room and not await selectors.room_exists_async(room=query.room):
+        raise errors.NotFound(errors.NO_SUCH_ROOM)
+    page = await selectors.feed_page_json(
+        topic=query.topic, room=query.room, cursor=query.cursor, after=query.after
+    )
     return HttpResponse(page, content_type="application/json")
 
 
+def _room_exists(request: HttpRequest, body: PostCreate) -> None:
+    if body.room and not selectors.room_exists(room=body.room):
+        raise errors.NotFound(errors.NO_SUCH_ROOM)
+
+
 @write_limit("posts")
-def _post_create(request: HttpRequest) -> JsonResponse:
-    # Validate everything first: a rejected write must not spend the challenge.
-    data = request_data(request)
-    topic, room = data.get("topic"), data.get("room")
-    if bool(topic) == bool(room):
-        raise ApiError(400, "invalid_feed", "Give exactly one of 'topic' or 'room'.")
-    topic = topic_clean(topic) if topic else None
-    room = room_clean(room) if room else None
-    blob = blob_clean(data.get("blob"), max_bytes=settings.MAX_BLOB_BYTES)
-    pubkey_clean(data.get("author_pubkey"))
-    if room and not selectors.room_exists(room=room):
-        raise ApiError(404, "not_found", "No such room; it may have expired.")
-    pow_verify(request)
+@pow_write(PostCreate, check=_room_exists)
+def _post_create(request: HttpRequest, body: PostCreate) -> JsonResponse:
     author = identity_peek(request).username  # type: ignore[union-attr] - pow needs a session
     try:
-        post = services.post_create(topic=topic, room=room, blob=blob, author=author)
-    except services.BoardsError:
-        raise ApiError(404, "not_found", "No such room; it may have expired.") from None
+        post = services.post_create(topic=body.topic, room=body.room, blob=body.blob, author=author)
+    except services.BoardsError as exc:
+        raise _not_found(exc) from None
     return JsonResponse(post, status=201)
 
 
@@ -194,9 +189,9 @@ def post_detail_view(request: HttpRequest, post_id: str) -> JsonResponse:
     try:
         post = selectors.post_find(post_id=post_id) if is_item_id(post_id) else None
     except selectors.ItemHidden:
-        raise ApiError(410, "hidden", HIDDEN_DETAIL) from None
+        raise errors.Gone(errors.HIDDEN, code="hidden") from None
     if post is None:
-        raise ApiError(404, "not_found", "No such post; it may have expired.")
+        raise errors.NotFound(errors.NO_SUCH_POST)
     return JsonResponse(post)
 
 
@@ -205,32 +200,32 @@ def comments_view(request: HttpRequest, post_id: str) -> JsonResponse:
     """GET a post's comments, oldest first (``after=`` a cursor: only newer
     ones); POST a comment."""
     if not is_item_id(post_id):
-        raise ApiError(404, "not_found", "No such post; it may have expired.")
+        raise errors.NotFound(errors.NO_SUCH_POST)
     if request.method == "POST":
         return _comment_create(request, post_id)
-    after = cursor_clean(request.GET.get("after"))
+    query = spec_parse(CommentsQuery, request.GET.dict())
     try:
-        items = selectors.comments_find(post_id=post_id, after=after)
+        items = selectors.comments_find(post_id=post_id, after=query.after)
     except selectors.ItemHidden:
-        raise ApiError(410, "hidden", HIDDEN_DETAIL) from None
+        raise errors.Gone(errors.HIDDEN, code="hidden") from None
     if items is None:
-        raise ApiError(404, "not_found", "No such post; it may have expired.")
+        raise errors.NotFound(errors.NO_SUCH_POST)
     return JsonResponse({"items": items})
 
 
-@write_limit("comments")
-def _comment_create(request: HttpRequest, post_id: str) -> JsonResponse:
-    data = request_data(request)
-    blob = blob_clean(data.get("blob"), max_bytes=settings.MAX_COMMENT_BLOB_BYTES)
-    pubkey_clean(data.get("author_pubkey"))
+def _post_exists(request: HttpRequest, body: CommentCreate, post_id: str) -> None:
     if selectors.post_get(post_id=post_id) is None:
-        raise ApiError(404, "not_found", "No such post; it may have expired.")
-    pow_verify(request)
+        raise errors.NotFound(errors.NO_SUCH_POST)
+
+
+@write_limit("comments")
+@pow_write(CommentCreate, check=_post_exists)
+def _comment_create(request: HttpRequest, body: CommentCreate, post_id: str) -> JsonResponse:
     author = identity_peek(request).username  # type: ignore[union-attr] - pow needs a session
     try:
-        comment = services.comment_create(post_id=post_id, blob=blob, author=author)
-    except services.BoardsError:
-        raise ApiError(404, "not_found", "No such post; it may have expired.") from None
+        comment = services.comment_create(post_id=post_id, blob=body.blob, author=author)
+    except services.BoardsError as exc:
+        raise _not_found(exc) from None
     return JsonResponse(comment, status=201)
 
 
@@ -240,12 +235,10 @@ def trending_api_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"items": selectors.trending_list()})
 
 
-KEY_CHECK_MAX_BYTES = 200  # a short constant sealed with the room key
-
-
 @api(methods=["POST"])
 @write_limit("rooms")
-def rooms_view(request: HttpRequest) -> JsonResponse:
+@pow_write(RoomCreate)
+def rooms_view(request: HttpRequest, body: RoomCreate) -> JsonResponse:
     """Open a private room; its key is made in the browser and never sent here.
 
     An optional ``key_check`` (a known constant sealed with the room's key, in
@@ -254,11 +247,4 @@ def rooms_view(request: HttpRequest) -> JsonResponse:
     iteration count; it needs a key check, since a wrong passphrase must show
     nothing.
     """
-    data = request_data(request)
-    raw = data.get("key_check")
-    key_check = blob_clean(raw, max_bytes=KEY_CHECK_MAX_BYTES) if raw not in (None, "") else ""
-    kdf = kdf_clean(data["kdf"]) if data.get("kdf") is not None else None
-    if kdf is not None and not key_check:
-        raise ApiError(400, "missing_field", "A passphrase room needs its 'key_check'.")
-    pow_verify(request)
-    return JsonResponse(services.room_create(key_check=key_check, kdf=kdf), status=201)
+    return JsonResponse(services.room_create(key_check=body.key_check, kdf=body.kdf), status=201)

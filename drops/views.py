@@ -4,7 +4,6 @@ in drops.services and drops.selectors."""
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections.abc import Callable
 
@@ -16,18 +15,26 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
-from antispam.pow import pow_verify
+from antispam.pow import pow_write
 from antispam.ratelimit import client_key, client_network_key, write_limit
 from drops import media, sealing, selectors, services
 from drops.audio import AudioRejected, audio_inspect
-from nullboard.api import ApiError, api, field, request_data
+from drops.specs import (
+    DropForm,
+    OpenByKey,
+    OpenByVerifier,
+    PlainDropCreate,
+    SealedDropCreate,
+)
+from nullboard import errors
+from nullboard.api import api, request_data, spec_parse
 from nullboard.identity import identity_ensure
-from nullboard.middleware import STORE_FULL_DETAIL
 
 # Container durations round a little; the recorder stops at the limit itself.
 DURATION_SLACK_SECONDS = 0.5
@@ -35,54 +42,18 @@ DURATION_SLACK_SECONDS = 0.5
 FORM_RATE = "5/10m"  # 5 text drops per client per 10 minutes from the no-JS form
 FORM_WINDOW_SECONDS = 600
 
-GONE_DETAIL = "This drop is gone: it expired, was burned, or never existed."
-
 
 # --- input ---------------------------------------------------------------------
-def _int_field(data: dict, name: str, default: int, low: int, high: int) -> int:
-    """A whole number within bounds; JSON's 188.0 is the whole number 188."""
-    value = data.get(name)
-    if value in (None, ""):
-        return default
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool | float):
-        raise ApiError(400, "invalid_field", f"'{name}' must be a whole number.")
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ApiError(400, "invalid_field", f"'{name}' must be a whole number.") from None
-    if not low <= number <= high:
-        raise ApiError(400, "invalid_field", f"'{name}' must be between {low} and {high}.")
-    return number
-
-
-def _life_and_views(data: dict) -> tuple[int, int]:
-    ttl = _int_field(
-        data, "ttl_seconds", settings.DROP_TTL_SECONDS, 5, settings.DROP_MAX_TTL_SECONDS
-    )
-    views = _int_field(data, "max_views", settings.DROP_MAX_VIEWS, 1, settings.DROP_MAX_VIEWS)
-    return ttl, views
-
-
-def _text(data: dict) -> str:
-    text = field(data, "text", max_length=services.TEXT_MAX_CHARS)
-    if not text.strip():
-        raise ApiError(400, "missing_field", "'text' is required.")
-    return text
-
-
-def _passphrase(data: dict) -> str:
-    return field(data, "passphrase", max_length=sealing.PASSPHRASE_MAX_CHARS, required=False)
-
-
 def _upload(request: HttpRequest, name: str, *, sealed: bool) -> UploadedFile:
     """An uploaded recording within VOICE_MAX_BYTES (plus the seal's few bytes)."""
     upload = request.FILES[name]
     if upload.size > settings.VOICE_MAX_BYTES + (sealing.SEAL_OVERHEAD if sealed else 0):
-        limit = settings.VOICE_MAX_BYTES
-        raise ApiError(413, "too_large", f"A voice note may be at most {limit} bytes.")
+        raise _voice_too_large()
     return upload
+
+
+def _voice_too_large() -> errors.TooLarge:
+    return errors.TooLarge(errors.VOICE_TOO_LARGE % {"limit": settings.VOICE_MAX_BYTES})
 
 
 def _audio(upload: UploadedFile) -> tuple[bytes, str]:
@@ -91,46 +62,13 @@ def _audio(upload: UploadedFile) -> tuple[bytes, str]:
     try:
         info = audio_inspect(data)
     except AudioRejected as exc:
-        raise ApiError(400, "bad_audio", f"Not an accepted recording: {exc}.") from None
+        detail = _("Not an accepted recording: %(reason)s.") % {"reason": exc}
+        raise errors.Invalid(detail, code="bad_audio") from None
     limit = settings.VOICE_MAX_SECONDS
     if info.seconds is not None and info.seconds > limit + DURATION_SLACK_SECONDS:
-        raise ApiError(400, "too_long", f"A voice note may last at most {limit} seconds.")
+        detail = _("A voice note may last at most %(limit)s seconds.") % {"limit": limit}
+        raise errors.Invalid(detail, code="too_long")
     return data, info.mime
-
-
-def _bad_seal(detail: str) -> ApiError:
-    return ApiError(400, "invalid_seal", f"The 'seal' object is malformed: {detail}")
-
-
-def _seal_input(raw: object) -> services.SealInput:
-    """The browser's ``seal`` object, checked field by field (400 on anything off)."""
-    if isinstance(raw, str) and len(raw) <= 4096:
-        try:
-            raw = json.loads(raw)
-        except (ValueError, RecursionError):
-            raise _bad_seal("not JSON.") from None
-    if not isinstance(raw, dict):
-        raise _bad_seal("it must be an object.")
-    if raw.get("v") != sealing.VERSION or type(raw.get("v")) is not int:
-        raise _bad_seal(f"'v' must be {sealing.VERSION}.")
-    drop_id = raw.get("id")
-    if not isinstance(drop_id, str) or not services.DROP_ID.fullmatch(drop_id):
-        raise _bad_seal("'id' must be 16 URL-safe base64 characters.")
-    iterations = raw.get("iterations")
-    if iterations not in (0, sealing.PASSPHRASE_ITERATIONS) or type(iterations) is not int:
-        raise _bad_seal(f"'iterations' must be 0 or {sealing.PASSPHRASE_ITERATIONS}.")
-    keys = raw.get("keys")
-    if not isinstance(keys, list) or len(keys) != services.KEYS_PER_DROP:
-        raise _bad_seal(f"'keys' must list {services.KEYS_PER_DROP} keys.")
-    try:
-        salt = sealing.b64decode(raw.get("salt"), size=sealing.SALT_BYTES)
-        if not all(isinstance(k, dict) for k in keys):
-            raise ValueError("each key must be an object")
-        verifiers = [sealing.b64decode(k.get("verifier"), size=sealing.KEY_BYTES) for k in keys]
-        wrapped = [sealing.b64decode(k.get("wrapped"), size=sealing.WRAPPED_BYTES) for k in keys]
-    except ValueError as exc:
-        raise _bad_seal(f"{exc}.") from None
-    return services.SealInput(drop_id, salt, iterations, verifiers, wrapped)
 
 
 def _links(request: HttpRequest, created: services.CreatedDrop) -> dict[str, str]:
@@ -161,20 +99,19 @@ CREATE_REFUSALS = (
 )
 
 
-def _create_refusal(exc: Exception) -> ApiError:
+def _create_refusal(exc: Exception) -> errors.Error:
     """The answer when a sound drop cannot be stored (nothing was kept)."""
     if isinstance(exc, services.MediaFull):
-        return ApiError(
-            503,
-            "media_full",
-            "Voice storage is full for everyone right now; try again later.",
-            {"Retry-After": "60"},
-        )
+        return errors.Unavailable(MEDIA_FULL, retry_after=60, code="media_full")
     if isinstance(exc, services.QuotaExceeded):
-        return ApiError(429, "quota_exceeded", exc.detail, {"Retry-After": "60"})
+        return errors.Throttled(exc.detail, retry_after=60, code="quota_exceeded")
     if isinstance(exc, services.IdTaken):
-        return ApiError(409, "id_taken", "That drop id is taken; seal again with a new one.")
-    return ApiError(503, "store_full", STORE_FULL_DETAIL, {"Retry-After": "30"})
+        return errors.Conflict(ID_TAKEN, code="id_taken")
+    return errors.store_full()
+
+
+MEDIA_FULL = _("Voice storage is full for everyone right now; try again later.")
+ID_TAKEN = _("That drop id is taken; seal again with a new one.")
 
 
 def off_the_shared_thread(view: Callable) -> Callable:
@@ -198,21 +135,10 @@ def api_create(request: HttpRequest) -> JsonResponse:
     multipart for voice) or on the server (``text`` JSON or ``audio`` multipart)."""
     # Refuse an oversized upload before Django spools it to disk.
     if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        limit = settings.VOICE_MAX_BYTES
-        raise ApiError(413, "too_large", f"A voice note may be at most {limit} bytes.")
-    data = request_data(request)
-    ttl, views = _life_and_views(data)
-    store_args = {
-        "link_base": _link_base(request),
-        "network": client_network_key(None, request),
-        "ttl_seconds": ttl,
-        "max_views": views,
-    }
+        raise _voice_too_large()
+    create = _create_browser_sealed if "seal" in request_data(request) else _create_server_sealed
     try:
-        if "seal" in data:
-            created = _create_browser_sealed(request, data, store_args)
-        else:
-            created = _create_server_sealed(request, data, store_args)
+        created = create(request)
     except CREATE_REFUSALS as exc:
         raise _create_refusal(exc) from None
     body = {
@@ -228,46 +154,47 @@ def api_create(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=201)
 
 
-def _create_browser_sealed(
-    request: HttpRequest, data: dict, store_args: dict
-) -> services.CreatedDrop:
-    if "audio" in request.FILES or data.get("text"):
-        raise ApiError(400, "invalid_field", "Send a sealed drop or a plain one, not both.")
-    seal = _seal_input(data["seal"])
+def _store_args(request: HttpRequest, body: SealedDropCreate | PlainDropCreate) -> dict:
+    return {
+        "link_base": _link_base(request),
+        "network": client_network_key(None, request),
+        "ttl_seconds": body.ttl_seconds,
+        "max_views": body.max_views,
+    }
+
+
+def _sealed_upload_fits(request: HttpRequest, body: SealedDropCreate) -> None:
     if "ciphertext" in request.FILES:
-        mime = data.get("mime")
-        if mime not in services.VOICE_TYPES:
-            types = ", ".join(services.VOICE_TYPES)
-            raise ApiError(400, "invalid_field", f"'mime' must be one of {types}.")
-        upload = _upload(request, "ciphertext", sealed=True)
-        pow_verify(request)  # before the upload is even read
+        _upload(request, "ciphertext", sealed=True)  # before the upload is even read
+
+
+@pow_write(SealedDropCreate, check=_sealed_upload_fits)
+def _create_browser_sealed(request: HttpRequest, body: SealedDropCreate) -> services.CreatedDrop:
+    store_args = _store_args(request, body)
+    if "ciphertext" in request.FILES:
+        ciphertext = request.FILES["ciphertext"].read()
         return services.drop_store(
-            **store_args, kind="voice", seal=seal, ciphertext=upload.read(), mime=mime
+            **store_args, kind="voice", seal=body.seal, ciphertext=ciphertext, mime=body.mime
         )
-    try:
-        ciphertext = sealing.b64decode(data.get("ciphertext"), max_size=services.TEXT_MAX_SEALED)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_field", f"'ciphertext' must be base64: {exc}.") from None
-    if len(ciphertext) <= sealing.SEAL_OVERHEAD:
-        raise ApiError(400, "invalid_field", "'ciphertext' is too short to hold a message.")
-    pow_verify(request)
-    return services.drop_store(**store_args, kind="text", seal=seal, ciphertext=ciphertext)
+    return services.drop_store(
+        **store_args, kind="text", seal=body.seal, ciphertext=body.ciphertext
+    )
 
 
-def _create_server_sealed(
-    request: HttpRequest, data: dict, store_args: dict
-) -> services.CreatedDrop:
-    passphrase = _passphrase(data)
+def _plain_upload_fits(request: HttpRequest, body: PlainDropCreate) -> None:
     if "audio" in request.FILES:
-        if data.get("text"):
-            raise ApiError(400, "invalid_field", "Send text or audio, not both.")
-        upload = _upload(request, "audio", sealed=False)
-        pow_verify(request)  # proof of work and rate limits before any parsing of audio
-        audio, mime = _audio(upload)
+        _upload(request, "audio", sealed=False)
+
+
+@pow_write(PlainDropCreate, check=_plain_upload_fits)
+def _create_server_sealed(request: HttpRequest, body: PlainDropCreate) -> services.CreatedDrop:
+    store_args = _store_args(request, body)
+    passphrase = body.passphrase
+    if "audio" in request.FILES:
+        # Parsed only after the proof of work and rate limits: parsing costs work.
+        audio, mime = _audio(request.FILES["audio"])
         return services.drop_create(**store_args, audio=audio, mime=mime, passphrase=passphrase)
-    text = _text(data)
-    pow_verify(request)
-    return services.drop_create(**store_args, text=text, passphrase=passphrase)
+    return services.drop_create(**store_args, text=body.text, passphrase=passphrase)
 
 
 @api(methods=["GET"])
@@ -275,7 +202,7 @@ def api_peek(request: HttpRequest, drop_id: str) -> JsonResponse:
     """GET /api/drops/ID: what a reader needs before opening (never spends a view)."""
     peek = selectors.drop_peek(drop_id=drop_id)
     if peek is None:
-        raise ApiError(410, "gone", GONE_DETAIL)
+        raise errors.Gone(errors.DROP_GONE)
     response = JsonResponse(
         {
             "kind": peek.kind,
@@ -298,30 +225,30 @@ OPEN_REFUSALS = (
 )
 
 
-def _open_refusal(exc: Exception) -> ApiError:
+def _open_refusal(exc: Exception) -> errors.Error:
     """The answer when a key does not open (nothing was spent)."""
     if isinstance(exc, services.DropGone):
-        return ApiError(410, "gone", GONE_DETAIL)
+        return errors.Gone(errors.DROP_GONE)
     if isinstance(exc, services.Throttled):
-        return ApiError(
-            429,
-            "too_many_wrong_keys",
-            _wait_text(exc.retry_after),
-            {"Retry-After": str(exc.retry_after)},
-        )
+        detail = _wait_text(exc.retry_after)
+        return errors.Throttled(detail, retry_after=exc.retry_after, code="too_many_wrong_keys")
     if isinstance(exc, services.WrongKey) and exc.used:
-        return ApiError(403, "key_used", "This key has been used already.")
+        return errors.Forbidden(_("This key has been used already."), code="key_used")
     if isinstance(exc, services.WrongKey):
-        return ApiError(403, "wrong_key", "That key (or passphrase) does not open this drop.")
-    return ApiError(503, "store_full", STORE_FULL_DETAIL, {"Retry-After": "30"})
+        detail = _("That key (or passphrase) does not open this drop.")
+        return errors.Forbidden(detail, code="wrong_key")
+    return errors.store_full()
 
 
 def _wait_text(seconds: int) -> str:
     minutes = max(1, round(seconds / 60))
-    return (
-        f"Too many wrong keys lately; wait about {minutes} minute{'s' if minutes > 1 else ''} "
-        "before trying another. A right key still opens the drop."
-    )
+    return ngettext(
+        "Too many wrong keys lately; wait about %(n)d minute before trying another. "
+        "A right key still opens the drop.",
+        "Too many wrong keys lately; wait about %(n)d minutes before trying another. "
+        "A right key still opens the drop.",
+        minutes,
+    ) % {"n": minutes}
 
 
 @api(methods=["POST"])
@@ -335,15 +262,12 @@ def api_open(request: HttpRequest, drop_id: str) -> JsonResponse:
     by_verifier = "verifier" in data
     try:
         if by_verifier:
-            try:
-                verifier = sealing.b64decode(data["verifier"], size=sealing.KEY_BYTES)
-            except ValueError as exc:
-                raise ApiError(400, "invalid_field", f"'verifier': {exc}.") from None
+            verifier = spec_parse(OpenByVerifier, data).verifier
             opened = services.drop_open(drop_id=drop_id, verifier=verifier, client=client)
         else:
-            key = field(data, "key", max_length=100)
+            given = spec_parse(OpenByKey, data)
             opened = services.drop_open_with_key(
-                drop_id=drop_id, key=key, passphrase=_passphrase(data), client=client
+                drop_id=drop_id, key=given.key, passphrase=given.passphrase, client=client
             )
     except OPEN_REFUSALS as exc:
         raise _open_refusal(exc) from None
@@ -427,21 +351,18 @@ def new_page(request: HttpRequest) -> HttpResponse:
             "Wait ten minutes and try again (with JavaScript on, the limit is higher)."
         )
         return _new_refused(request, detail, 429, FORM_WINDOW_SECONDS)
-    data = request.POST
     try:
-        ttl, views = _life_and_views(data)
-        text = _text(data)
-        passphrase = _passphrase(data)
-    except ApiError as exc:
+        form = spec_parse(DropForm, request.POST.dict())
+    except errors.Invalid as exc:
         return _page(request, "drops/new.html", _new_context(error=exc.detail), status=400)
     try:
         created = services.drop_create(
             link_base=_link_base(request),
             network=client_network_key(None, request),
-            ttl_seconds=ttl,
-            max_views=views,
-            text=text,
-            passphrase=passphrase,
+            ttl_seconds=form.ttl_seconds,
+            max_views=form.max_views,
+            text=form.text,
+            passphrase=form.passphrase,
         )
     except CREATE_REFUSALS as exc:
         refusal = _create_refusal(exc)
@@ -507,9 +428,9 @@ def audio_stream(request: HttpRequest, drop_id: str, ticket: str) -> HttpRespons
     try:
         audio, mime = services.audio_take(drop_id=drop_id, ticket=ticket)
     except services.DropGone:
-        return HttpResponse(GONE_DETAIL, status=410, content_type="text/plain")
+        return HttpResponse(str(errors.DROP_GONE), status=410, content_type="text/plain")
     except services.BadAudio:
-        detail = "This voice note is not a recording we can play."
+        detail = _("This voice note is not a recording we can play.")
         return HttpResponse(detail, status=422, content_type="text/plain")
     response = HttpResponse(audio, content_type=mime)
     response["Cache-Control"] = "no-store"

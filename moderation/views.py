@@ -2,54 +2,72 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from pydantic import model_validator
 
-from antispam.pow import pow_verify
+from antispam.pow import pow_write
 from antispam.ratelimit import client_address, write_limit
 from boards.validation import is_item_id
 from moderation import services
 from moderation.log import log_days
 from moderation.store import KINDS, REASONS
-from nullboard.api import ApiError, api, field, request_data
+from nullboard import errors
+from nullboard.api import api
 from nullboard.identity import identity_ensure, identity_peek
+from nullboard.specs import Spec, refuse, text
+
+NOT_FOUND = {"post": errors.NO_SUCH_POST, "comment": errors.NO_SUCH_COMMENT}
+OVER_QUOTA = _("Your network has flagged a lot lately; try again in %(seconds)s s.")
 
 
-def _over_quota(retry_after: int) -> ApiError:
-    return ApiError(
-        429,
-        "flag_quota",
-        f"Your network has flagged a lot lately; try again in {retry_after} s.",
-        {"Retry-After": str(retry_after)},
-    )
+class FlagCreate(Spec):
+    """POST /api/flags: which item (``type`` and ``id``) and why (``reason``)."""
+
+    type: Annotated[str, text(max_length=10)] = ""
+    id: Annotated[str, text(max_length=64)] = ""
+    reason: Annotated[str, text(max_length=20)] = ""
+
+    @model_validator(mode="after")
+    def _known(self) -> FlagCreate:
+        if self.type not in KINDS:
+            raise refuse("invalid_type", _("'type' must be post or comment."))
+        if self.reason not in REASONS:
+            detail = _("'reason' must be one of: %(reasons)s.") % {"reasons": ", ".join(REASONS)}
+            raise refuse("invalid_reason", detail)
+        if not is_item_id(self.id):
+            raise refuse("invalid_id", _("'id' is not an item id."))
+        return self
+
+
+def _over_quota(retry_after: int) -> errors.Throttled:
+    detail = OVER_QUOTA % {"seconds": retry_after}
+    return errors.Throttled(detail, retry_after=retry_after, code="flag_quota")
+
+
+def _may_flag(request: HttpRequest, body: FlagCreate) -> None:
+    if identity_peek(request) is None:
+        raise errors.Forbidden(errors.NO_SESSION, code="no_session")
+    # Refused before the proof of work is spent; the script checks again atomically.
+    if retry_after := services.flag_retry_after(address=client_address(request)):
+        raise _over_quota(retry_after)
 
 
 @api(methods=["POST"])
 @write_limit("flags")
-def flags_view(request: HttpRequest) -> JsonResponse:
+@pow_write(FlagCreate, check=_may_flag)
+def flags_view(request: HttpRequest, body: FlagCreate) -> JsonResponse:
     """A flag costs a proof of work and counts once per client network (see
     moderation.services.flag_create); each network has a quota per window."""
-    data = request_data(request)
-    kind = field(data, "type", max_length=10)
-    item_id = field(data, "id", max_length=64)
-    reason = field(data, "reason", max_length=20)
-    if kind not in KINDS:
-        raise ApiError(400, "invalid_type", "'type' must be post or comment.")
-    if reason not in REASONS:
-        raise ApiError(400, "invalid_reason", f"'reason' must be one of: {', '.join(REASONS)}.")
-    if not is_item_id(item_id):
-        raise ApiError(400, "invalid_id", "'id' is not an item id.")
-    if identity_peek(request) is None:
-        raise ApiError(403, "no_session", "Call POST /api/session first.")
-    address = client_address(request)
-    # Refused before the proof of work is spent; the script checks again atomically.
-    if retry_after := services.flag_retry_after(address=address):
-        raise _over_quota(retry_after)
-    pow_verify(request)
-    flagged = services.flag_create(kind=kind, item_id=item_id, address=address, reason=reason)
+    flagged = services.flag_create(
+        kind=body.type, item_id=body.id, address=client_address(request), reason=body.reason
+    )
     if not flagged.result.found:
-        raise ApiError(404, "not_found", f"No such {kind}; it may have expired.")
+        raise errors.NotFound(NOT_FOUND[body.type])
     if flagged.result.over_quota:
         raise _over_quota(flagged.result.retry_after)
     return JsonResponse({"status": "received", "hidden": flagged.hidden}, status=202)

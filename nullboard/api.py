@@ -1,5 +1,6 @@
-"""JSON API plumbing: one error shape, body parsing, a method guard, and undoing
-what a request spent when its answer is a server failure."""
+"""JSON API plumbing: one error shape (and the one place domain errors become it),
+body parsing, input specs, a method guard, and undoing what a request spent when
+its answer is a server failure."""
 
 from __future__ import annotations
 
@@ -8,32 +9,56 @@ import json
 import logging
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.http import HttpRequest, JsonResponse
+from pydantic import BaseModel, ValidationError
+
+from nullboard import errors
 
 logger = logging.getLogger(__name__)
 
-
-class ApiError(Exception):
-    """An expected failure that becomes ``{"error": code, "detail": text}``."""
-
-    def __init__(self, status: int, code: str, detail: str, headers: dict | None = None):
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.headers = headers or {}
+SpecT = TypeVar("SpecT", bound=BaseModel)
 
 
-def json_error(status: int, code: str, detail: str, headers: dict | None = None) -> JsonResponse:
+def json_error(
+    status: int, code: str, detail: errors.Detail, headers: dict | None = None
+) -> JsonResponse:
     """The one error body every API path answers with."""
-    response = JsonResponse({"error": code, "detail": detail}, status=status)
+    response = JsonResponse({"error": code, "detail": str(detail)}, status=status)
     response["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def error_response(exc: errors.Error) -> JsonResponse:
+    """The one mapping from a domain exception to the JSON error shape."""
+    return json_error(exc.status, exc.code, exc.detail, exc.headers)
+
+
+def spec_parse(spec: type[SpecT], data: Any, **context: Any) -> SpecT:
+    """Validate ``data`` against an input spec, strictly; the first refusal (in
+    the spec's field order, so checks keep their precedence) becomes
+    :class:`errors.Invalid` with the spec's code and detail (see nullboard.specs)."""
+    try:
+        return spec.model_validate(data, strict=True, context=context or None)
+    except ValidationError as exc:
+        raise _refusal(exc.errors()[0]) from None
+
+
+def _refusal(error: Any) -> errors.Error:
+    ctx = error.get("ctx") or {}
+    if "detail" in ctx:  # a spec's own refusal (nullboard.specs.refuse)
+        refusal = errors.TooLarge if ctx.get("status") == 413 else errors.Invalid
+        return refusal(ctx["detail"], code=error["type"])
+    name = ".".join(str(part) for part in error["loc"]) or "body"
+    if error["type"] == "missing":
+        return errors.Invalid(errors.REQUIRED % {"name": name}, code="missing_field")
+    if error["type"] == "model_type":
+        return errors.Invalid(errors.BODY_NOT_OBJECT, code="invalid_json")
+    return errors.Invalid(errors.TOO_LONG_OR_MALFORMED % {"name": name})
 
 
 def is_api_path(path: str) -> bool:
@@ -52,23 +77,23 @@ JSON_MAX_INT_DIGITS = 64
 
 def _json_int(text: str) -> int:
     if len(text.lstrip("-")) > JSON_MAX_INT_DIGITS:
-        raise ApiError(400, "invalid_json", "A number in the body is out of range.")
+        raise errors.Invalid(errors.NUMBER_OUT_OF_RANGE, code="invalid_json")
     return int(text)
 
 
 def _json_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise ApiError(400, "invalid_json", "A number in the body is out of range.")
+        raise errors.Invalid(errors.NUMBER_OUT_OF_RANGE, code="invalid_json")
     return number
 
 
 def _json_constant(text: str) -> None:
-    raise ApiError(400, "invalid_json", f"{text} is not JSON.")
+    raise errors.Invalid(errors.NOT_JSON_CONSTANT % {"text": text}, code="invalid_json")
 
 
 def json_parse(raw: bytes) -> Any:
-    """Parse a JSON body within the number bounds above; any failure is ApiError(400)."""
+    """Parse a JSON body within the number bounds above; any failure is errors.Invalid."""
     try:
         return json.loads(
             raw,
@@ -78,7 +103,7 @@ def json_parse(raw: bytes) -> Any:
         )
     except (UnicodeDecodeError, ValueError, RecursionError):
         # JSONDecodeError is a ValueError; so is an int past Python's digit limit.
-        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+        raise errors.Invalid(errors.NOT_JSON, code="invalid_json") from None
 
 
 def request_data(request: HttpRequest) -> dict[str, Any]:
@@ -99,32 +124,9 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
     else:
         data = json_parse(request.body)
         if not isinstance(data, dict):
-            raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+            raise errors.Invalid(errors.BODY_NOT_OBJECT, code="invalid_json")
     setattr(request, _BODY_CACHE, data)
     return data
-
-
-def field(data: dict[str, Any], name: str, *, max_length: int = 200, required: bool = True) -> str:
-    """A string field, checked for type and length (400 otherwise)."""
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            raise ApiError(400, "missing_field", f"'{name}' is required.")
-        return ""
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid_field", f"'{name}' must be a string.")
-    if len(value) > max_length or "\x00" in value or not _encodable(value):
-        raise ApiError(400, "invalid_field", f"'{name}' is too long or malformed.")
-    return value
-
-
-def _encodable(value: str) -> bool:
-    """False for text JSON can carry but UTF-8 cannot (lone surrogates)."""
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 # --- Undo on failure ---------------------------------------------------------------
@@ -156,7 +158,7 @@ def has_failure_hooks(request: HttpRequest) -> bool:
 
 
 def api(methods: Iterable[str] = ("GET",)) -> Callable:
-    """Guard a view's methods with a JSON 405 and turn ApiError into JSON.
+    """Guard a view's methods with a JSON 405 and answer domain errors as JSON.
 
     Works on sync and async views alike (an async view stays a coroutine).
     """
@@ -181,8 +183,8 @@ def api(methods: Iterable[str] = ("GET",)) -> Callable:
                     return refused
                 try:
                     response = await view(request, *args, **kwargs)
-                except ApiError as exc:
-                    response = json_error(exc.status, exc.code, exc.detail, exc.headers)
+                except errors.Error as exc:
+                    response = error_response(exc)
                 # Other exceptions go on to ApiErrorMiddleware, which answers them and
                 # undoes the spending when its answer is a server failure.
                 if response.status_code >= 500 and has_failure_hooks(request):
@@ -197,8 +199,8 @@ def api(methods: Iterable[str] = ("GET",)) -> Callable:
                 return refused
             try:
                 response = view(request, *args, **kwargs)
-            except ApiError as exc:
-                response = json_error(exc.status, exc.code, exc.detail, exc.headers)
+            except errors.Error as exc:
+                response = error_response(exc)
             if response.status_code >= 500:
                 run_failure_hooks(request)
             return response

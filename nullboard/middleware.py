@@ -28,7 +28,8 @@ from django.utils.deprecation import MiddlewareMixin
 from django_ratelimit.exceptions import Ratelimited
 from whitenoise.middleware import WhiteNoiseMiddleware as _WhiteNoiseMiddleware
 
-from nullboard.api import ApiError, is_api_path, json_error, run_failure_hooks
+from nullboard import errors
+from nullboard.api import error_response, is_api_path, json_error, run_failure_hooks
 from nullboard.identity import name_cookie_set
 from nullboard.redis_utils import OUTAGE_ERRORS
 
@@ -40,7 +41,7 @@ PERMISSIONS_POLICY = (
 )
 
 
-STORE_FULL_DETAIL = "The store is full right now; nothing was spent. Try again shortly."
+STORE_FULL_DETAIL = errors.STORE_FULL
 
 
 def outage_response(request: HttpRequest, exc: BaseException | None = None) -> HttpResponse:
@@ -74,8 +75,8 @@ def _error_for_exception(request: HttpRequest, exc: BaseException) -> HttpRespon
         return outage_response(request, exc)
     if not is_api_path(request.path):
         return None
-    if isinstance(exc, ApiError):
-        return json_error(exc.status, exc.code, exc.detail, exc.headers)
+    if isinstance(exc, errors.Error):
+        return error_response(exc)
     if isinstance(exc, RequestDataTooBig):
         return json_error(413, "too_large", "The request body is too large.")
     if isinstance(exc, MultiPartParserError | UnreadablePostError | BadRequest):

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 # MiddlewareMixin would run every hook in a worker thread, about fifteen thread hops
 # per request. The names stay Django's so `check --deploy` still recognises them.
 MIDDLEWARE = [
+    "nullboard.metrics.RequestMetricsMiddleware",  # outermost: times what clients wait
     "antispam.middleware.TrafficShapingMiddleware",
     "nullboard.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -235,6 +236,9 @@ FLAG_HIDE_THRESHOLD_MAX = envint("FLAG_HIDE_THRESHOLD_MAX", 10, minimum=1)
 FLAG_QUOTA_PER_NETWORK = envint("FLAG_QUOTA_PER_NETWORK", 30, minimum=1)
 FLAG_QUOTA_WINDOW_SECONDS = envint("FLAG_QUOTA_WINDOW_SECONDS", 3600, minimum=1)
 # The /rules page: a template path operators may point at their own text.
+# /metrics answers only a request carrying this as a bearer token (404 when unset).
+METRICS_TOKEN = envstr("METRICS_TOKEN", "") or ""
+
 RULES_TEMPLATE = envstr("RULES_TEMPLATE", "moderation/rules.html")
 
 # --- Boards -------------------------------------------------------------------
@@ -310,6 +314,8 @@ REQUEST_BODY_TIMEOUT_SECONDS = envint("REQUEST_BODY_TIMEOUT_SECONDS", 60, minimu
 
 # --- Security -----------------------------------------------------------------
 SECURE_SSL_REDIRECT = HTTPS
+# A platform's health check calls the process directly, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 63072000 if HTTPS else 0  # two years

@@ -2,9 +2,12 @@
 
 from django.urls import include, path
 
-from nullboard import i18n, views
+from nullboard import health, i18n, views
 
 urlpatterns = [
+    path("healthz", health.healthz_view, name="healthz"),
+    path("readyz", health.readyz_view, name="readyz"),
+    path("metrics", health.metrics_view, name="metrics"),
     path("about", views.about_view, name="about"),
     path("api/session", views.session_view, name="api-session"),
     # The language menu posts to Django's set_language (it sets the language cookie).

@@ -1,6 +1,7 @@
 // Feed pages: home, a topic, or a private room. Loads, decrypts, posts, goes live,
 // and after any gap in the live feed fetches exactly the posts it missed.
 import { getJSON, postWithWork } from "../js/api.js";
+import { announceArrival } from "./announce.js";
 import {
   charactersLeft,
   decrypt,
@@ -123,6 +124,7 @@ const catchUp = catchUpRunner(fetchMissed, { ready: () => loaded, alive: () => l
 
 function onEvent(event, payload) {
   if (event === "post:new" || event === "post:restored") {
+    if (event === "post:new" && !find(payload.id)) announceArrival("post", payload.author);
     showAll([payload]);
   } else if (event === "comment:new" || event === "comment:restored") {
     const node = find(payload.post);

@@ -1,6 +1,7 @@
 // A post page: the post, its comments oldest first, a comment composer, live, and
 // after any gap in the live feed exactly the comments it missed.
 import { getJSON, postWithWork } from "../js/api.js";
+import { announceArrival } from "./announce.js";
 import { charactersLeft, decrypt, encrypt, keyOpens, roomKey, topicKey } from "./crypto.js";
 import { knownSecret } from "./keep.js";
 import { catchUpRunner, LiveFeed } from "./live.js";
@@ -89,6 +90,7 @@ function onEvent(event, payload) {
   if (ended) return;
   const newComment = event === "comment:new" || event === "comment:restored";
   if (newComment && payload.post === postId) {
+    if (event === "comment:new" && !find(payload.id)) announceArrival("comment", payload.author);
     showComments([payload]);
   } else if ((event === "comment:hidden" || event === "comment:removed") && payload.post === postId) {
     find(payload.id)?.remove();

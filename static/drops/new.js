@@ -14,11 +14,14 @@ const panes = { text: document.getElementById("text-pane"), voice: document.getE
 const recordButton = document.getElementById("record");
 const stopButton = document.getElementById("stop");
 const clock = document.getElementById("rec-clock");
+const level = document.getElementById("rec-level");
+const announcer = document.getElementById("rec-announce");
 const preview = document.getElementById("preview");
 const maxSeconds = Number(form.dataset.voiceMaxSeconds);
 const maxBytes = Number(form.dataset.voiceMaxBytes);
 const passphrase = document.getElementById("drop-passphrase");
 const TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
+const ANNOUNCE_EVERY = 10; // seconds: often enough to follow, rare enough not to chatter
 
 let kind = "text";
 let recording = null;
@@ -59,6 +62,36 @@ function showClock(seconds) {
   clock.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+const secondsText = (n) => `${n} second${n === 1 ? "" : "s"}`;
+
+// The level meter: an AnalyserNode on the microphone, its loudness (RMS) on each frame.
+// Returns a function that stops it.
+function meterFor(stream) {
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (!Context) return () => {};
+  const audio = new Context();
+  const analyser = audio.createAnalyser();
+  analyser.fftSize = 1024;
+  audio.createMediaStreamSource(stream).connect(analyser);
+  audio.resume();
+  const samples = new Float32Array(analyser.fftSize);
+  let frame = 0;
+  const draw = () => {
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const sample of samples) sum += sample * sample;
+    // Speech sits around 0.05-0.2 RMS; scale it so a normal voice fills half the meter.
+    level.value = Math.min(1, Math.sqrt(sum / samples.length) * 4);
+    frame = requestAnimationFrame(draw);
+  };
+  draw();
+  return () => {
+    cancelAnimationFrame(frame);
+    level.value = 0;
+    audio.close();
+  };
+}
+
 async function startRecording() {
   status.textContent = "";
   let stream;
@@ -72,12 +105,24 @@ async function startRecording() {
   const recorder = new MediaRecorder(stream, mimeType ? { mimeType } : undefined);
   const chunks = [];
   const started = performance.now();
-  const timer = setInterval(() => showClock((performance.now() - started) / 1000), 200);
+  let spoken = 0;
+  const timer = setInterval(() => {
+    const elapsed = Math.floor((performance.now() - started) / 1000);
+    showClock(elapsed);
+    if (elapsed >= spoken + ANNOUNCE_EVERY) {
+      spoken = elapsed - (elapsed % ANNOUNCE_EVERY);
+      announcer.textContent = `Recording: ${secondsText(spoken)} of ${maxSeconds}.`;
+    }
+  }, 200);
+  const stopMeter = meterFor(stream);
   const limit = setTimeout(() => recorder.state === "recording" && recorder.stop(), maxSeconds * 1000);
   recorder.addEventListener("dataavailable", (event) => event.data.size && chunks.push(event.data));
   recorder.addEventListener("stop", () => {
     clearInterval(timer);
     clearTimeout(limit);
+    stopMeter();
+    const took = Math.round((performance.now() - started) / 1000);
+    announcer.textContent = `Recorded ${secondsText(took)}. Listen to it, record again, or create the drop.`;
     for (const track of stream.getTracks()) track.stop();
     const blob = new Blob(chunks, { type: (recorder.mimeType || "audio/webm").split(";")[0] });
     if (preview.src) URL.revokeObjectURL(preview.src);
@@ -87,10 +132,14 @@ async function startRecording() {
     form.classList.remove("recording");
     recordButton.textContent = "Record again";
     recordButton.disabled = false;
+    // Stop is about to be disabled under the keyboard's focus: move it to the recording.
+    const hadFocus = document.activeElement === stopButton;
     stopButton.disabled = true;
+    if (hadFocus) preview.focus();
     status.textContent = blob.size > maxBytes ? "That recording is too large; record a shorter one." : "";
   });
   recorder.start(250);
+  announcer.textContent = `Recording. It stops by itself after ${maxSeconds} seconds.`;
   form.classList.add("recording");
   recordButton.disabled = true;
   stopButton.disabled = false;

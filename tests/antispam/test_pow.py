@@ -8,15 +8,16 @@ from django.http import JsonResponse
 from django.test import Client
 from django.urls import include, path
 
-from antispam.pow import challenge_consume, challenge_issue, leading_zeros, pow_required, solve
+from antispam.pow import challenge_consume, challenge_issue, leading_zeros, pow_write, solve
 from nullboard import redis_utils
-from nullboard.api import ApiError, api
+from nullboard.api import api
+from nullboard.errors import Error
 from tests.conftest import start_session
 
 
 @api(methods=["POST"])
-@pow_required
-def guarded(request):
+@pow_write()
+def guarded(request, body):
     return JsonResponse({"ok": True}, status=201)
 
 
@@ -95,7 +96,7 @@ def test_missing_fields_are_a_400_and_no_session_a_403(client):
 
 
 def test_garbage_challenges_never_reach_redis():
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Error) as caught:
         challenge_consume(sid="x", challenge="nb:../../*", nonce="1")
     assert caught.value.status == 403
 
@@ -110,7 +111,7 @@ def test_consumption_is_single_use_under_a_race(real_redis):
         try:
             challenge_consume(sid="racer", challenge=challenge.challenge, nonce=nonce)
             return True
-        except ApiError:
+        except Error:
             return False
 
     with ThreadPoolExecutor(16) as pool:

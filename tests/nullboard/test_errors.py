@@ -1,17 +1,23 @@
 """Every /api/ path answers the one JSON error shape, never HTML or a traceback."""
 
+from typing import Annotated
+
 import pytest
 from django.http import JsonResponse
 from django.test import Client
 from django.urls import include, path
 
-from nullboard.api import api, field, request_data
+from nullboard.api import api, request_data, spec_parse
+from nullboard.specs import Spec, text
+
+
+class Echo(Spec):
+    name: Annotated[str, text(max_length=10)] = ""
 
 
 @api(methods=["POST"])
 def echo(request):
-    data = request_data(request)
-    return JsonResponse({"name": field(data, "name", max_length=10)})
+    return JsonResponse({"name": spec_parse(Echo, request_data(request)).name})
 
 
 @api(methods=["GET"])
