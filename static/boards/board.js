@@ -1,15 +1,7 @@
 // Feed pages: home, a topic, or a private room. Loads, decrypts, posts, goes live,
 // and after any gap in the live feed fetches exactly the posts it missed.
 import { getJSON, postWithWork } from "../js/api.js";
-import {
-  charactersLeft,
-  decrypt,
-  encrypt,
-  keyOpens,
-  roomKey,
-  roomSecretFromLocation,
-  topicKey,
-} from "./crypto.js";
+import { charactersLeft, decrypt, encrypt, keyOpens, roomKey, roomSecretFromLocation, topicKey } from "./crypto.js";
 import { knownSecret, myRooms, passphraseSecret, tabRooms } from "./keep.js";
 import { catchUpRunner, LiveFeed } from "./live.js";
 import { bumpCommentCount, insertSorted, keepScroll, renderPost, wireComposer } from "./render.js";
@@ -177,7 +169,10 @@ function askPassphrase() {
   passForm.hidden = false;
   // Nothing of the room in the DOM until the key opens it; put back after.
   const invite = root.querySelector("[data-invite]");
-  const [bodyAt, inviteAt] = [[body.parentNode, body.nextSibling], [invite.parentNode, invite.nextSibling]];
+  const [bodyAt, inviteAt] = [
+    [body.parentNode, body.nextSibling],
+    [invite.parentNode, invite.nextSibling],
+  ];
   body.remove();
   invite.remove();
   input.focus();

@@ -114,7 +114,17 @@ const CATCH_UP_RETRY_MS = 2000;
 // One catch-up at a time: a request during one makes it run once more after it.
 // fetchMissed reads what the page missed; a failure that failed() does not settle
 // (it rethrows) is retried shortly while the socket lives: the store may be coming back.
-export function catchUpRunner(fetchMissed, { ready, alive, stopped = () => false, failed = (error) => { throw error; } }) {
+export function catchUpRunner(
+  fetchMissed,
+  {
+    ready,
+    alive,
+    stopped = () => false,
+    failed = (error) => {
+      throw error;
+    },
+  },
+) {
   let running = null;
   let again = false;
   const run = () => {

@@ -257,7 +257,7 @@ export function keepScroll(candidates, change) {
   const anchor = candidates().find(onScreen);
   const before = anchor ? anchor.getBoundingClientRect().top : 0;
   change();
-  if (anchor && anchor.isConnected) {
+  if (anchor?.isConnected) {
     const moved = anchor.getBoundingClientRect().top - before;
     if (moved) window.scrollBy(0, moved);
   }

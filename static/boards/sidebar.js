@@ -86,20 +86,22 @@ export function renderMyRooms() {
   const rows = myRooms.list();
   for (const list of document.querySelectorAll("[data-my-rooms]")) {
     const box = list.parentElement;
-    list.replaceChildren(...rows.map((entry, index) => {
-      const li = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = roomHref(entry);
-      link.textContent = `${entry.kind === "passphrase" ? "Passphrase room" : "Room"} ${entry.room.slice(0, 6)}`;
-      const forget = document.createElement("button");
-      forget.type = "button";
-      forget.className = "forget";
-      forget.textContent = "Forget";
-      forget.setAttribute("aria-label", `Forget room ${entry.room.slice(0, 6)} (${index + 1})`);
-      forget.addEventListener("click", () => myRooms.forget(entry.room));
-      li.append(link, forget);
-      return li;
-    }));
+    list.replaceChildren(
+      ...rows.map((entry, index) => {
+        const li = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = roomHref(entry);
+        link.textContent = `${entry.kind === "passphrase" ? "Passphrase room" : "Room"} ${entry.room.slice(0, 6)}`;
+        const forget = document.createElement("button");
+        forget.type = "button";
+        forget.className = "forget";
+        forget.textContent = "Forget";
+        forget.setAttribute("aria-label", `Forget room ${entry.room.slice(0, 6)} (${index + 1})`);
+        forget.addEventListener("click", () => myRooms.forget(entry.room));
+        li.append(link, forget);
+        return li;
+      }),
+    );
     box.querySelector("[data-my-rooms-empty]").hidden = rows.length > 0;
     box.querySelector("[data-my-rooms-tools]").hidden = rows.length === 0;
   }
@@ -108,7 +110,8 @@ export function renderMyRooms() {
 function wireMyRooms() {
   for (const button of document.querySelectorAll("[data-forget-all]")) {
     button.addEventListener("click", () => {
-      if (confirm("Forget every room remembered on this device? Keep an export if you will need them.")) myRooms.forgetAll();
+      if (confirm("Forget every room remembered on this device? Keep an export if you will need them."))
+        myRooms.forgetAll();
     });
   }
   window.addEventListener("nullboard:rooms", renderMyRooms);

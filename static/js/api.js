@@ -31,21 +31,25 @@ export async function getJSON(url) {
 }
 
 export async function postJSON(url, body) {
-  return parse(await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
-    body: JSON.stringify(body ?? {}),
-  }));
+  return parse(
+    await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      body: JSON.stringify(body ?? {}),
+    }),
+  );
 }
 
 export async function postForm(url, formData) {
-  return parse(await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-    body: formData,
-  }));
+  return parse(
+    await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      body: formData,
+    }),
+  );
 }
 
 export function startSession() {
