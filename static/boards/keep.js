@@ -7,6 +7,7 @@
 // room key is HKDF-SHA256 over (passphrase bits || link key).
 // A room key in this module is always "the secret": 43 base64url characters,
 // the same form as the invite link's #k=, so crypto.roomKey() takes either.
+import { url } from "../js/config.js";
 import { fromBase64, roomSecretFromLocation, toBase64 } from "./crypto.js";
 
 export const KDF = { v: 1, alg: "PBKDF2-SHA256", iterations: 600000 };
@@ -178,7 +179,7 @@ export function knownSecret(room, kdf) {
 // Where "My rooms" sends a visitor: a link room's own invite link (the key in
 // the fragment); a passphrase room's bare link (the key comes from this browser).
 export function roomHref(entry) {
-  const path = `/r/${encodeURIComponent(entry.room)}`;
+  const path = url("room", { room: entry.room });
   return entry.kind === "link" ? `${path}#k=${entry.secret}` : path;
 }
 

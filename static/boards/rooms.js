@@ -1,6 +1,7 @@
 // The rooms page: make a passphrase room, export and import the remembered rooms.
 // Only the new room's public parameters and key check are ever sent.
 import { postWithWork } from "../js/api.js";
+import { url } from "../js/config.js";
 import { makeKeyCheck, newRoomSecret, roomKey } from "./crypto.js";
 import {
   exportRooms,
@@ -61,7 +62,7 @@ function wireNewRoom() {
       const linkSecret = withLink ? newRoomSecret() : null;
       const secret = await passphraseSecret(input.value, kdf, linkSecret);
       const keyCheck = await makeKeyCheck(await roomKey(secret));
-      const room = await postWithWork("/api/rooms", { key_check: keyCheck, kdf });
+      const room = await postWithWork(url("api-rooms"), { key_check: keyCheck, kdf });
       tabRooms.set(room.room, secret);
       if (form.querySelector("[data-remember-new]").checked)
         myRooms.remember({ room: room.room, secret, kind: "passphrase" });

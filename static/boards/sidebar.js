@@ -1,5 +1,6 @@
 // Shared page parts: the trending list, the "new private room" button, local hiding.
 import { postWithWork } from "../js/api.js";
+import { url } from "../js/config.js";
 import { makeKeyCheck, newRoomSecret, roomKey } from "./crypto.js";
 import { myRooms, roomHref } from "./keep.js";
 
@@ -8,7 +9,7 @@ export function renderTrending(items) {
     const rows = items.map((item) => {
       const li = document.createElement("li");
       const link = document.createElement("a");
-      link.href = `/topic/${encodeURIComponent(item.topic)}`;
+      link.href = url("topic", { topic: item.topic });
       link.textContent = `#${item.topic}`;
       li.append(link);
       return li;
@@ -35,7 +36,7 @@ function wireNewRoom() {
         // keeps a constant sealed with it, so a wrong key can be told apart.
         const secret = newRoomSecret();
         const keyCheck = await makeKeyCheck(await roomKey(secret));
-        const room = await postWithWork("/api/rooms", { key_check: keyCheck });
+        const room = await postWithWork(url("api-rooms"), { key_check: keyCheck });
         location.assign(`${room.url}#k=${secret}`);
       } catch (error) {
         if (status) {

@@ -2,6 +2,7 @@
 // This page derives the key's verifier (with the passphrase), posts only that, then
 // unwraps the data key and decrypts here: the key and passphrase never leave the page.
 import { ApiError, postJSON } from "../js/api.js";
+import { url } from "../js/config.js";
 import { countdown } from "./countdown.js";
 import { activateOpened, holdUntil } from "./opened.js";
 import { accessKeyNormalize, dropOpen, fromBase64, keyDerive } from "./seal.js";
@@ -111,7 +112,7 @@ form.addEventListener("submit", async (event) => {
       iterations: Number(form.dataset.iterations),
       passphrase: passphrase ? passphrase.value : "",
     });
-    const data = await postJSON(`/api/drops/${encodeURIComponent(dropId)}/open`, { verifier });
+    const data = await postJSON(url("api-drop-open", { drop_id: dropId }), { verifier });
     await show(data, wrapKey);
     input.value = "";
     if (passphrase) passphrase.value = "";

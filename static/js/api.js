@@ -1,4 +1,5 @@
 // Small JSON API client: CSRF header, session, and writes with proof of work.
+import { url } from "./config.js";
 import { solve } from "./pow.js";
 
 export class ApiError extends Error {
@@ -53,7 +54,7 @@ export async function postForm(url, formData) {
 }
 
 export function startSession() {
-  return postJSON("/api/session");
+  return postJSON(url("api-session"));
 }
 
 // Fetch a fresh challenge, solve it in the worker, and return the pow fields.
