@@ -101,7 +101,9 @@ export class LiveFeed {
     });
     socket.addEventListener("close", (event) => {
       if (this.socket === socket) this.socket = null;
-      if (!this.stopped) this.retry(opened ? CLOSES[event.code] || LOST : UNREACHABLE);
+      // A code the server chose says it all; without one (1006), a socket that never
+      // opened was refused or could not reach the server.
+      if (!this.stopped) this.retry(CLOSES[event.code] || (opened ? LOST : UNREACHABLE));
     });
   }
 

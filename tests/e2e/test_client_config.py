@@ -4,37 +4,32 @@ the scripts follow it."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 
-def rewrite_config(page, path: str, change) -> None:
-    """Serve ``path`` with its client-config block passed through ``change``."""
-
-    def handler(route):
-        response = route.fetch()
-        html = response.text()
-        start = html.index('<script id="client-config" type="application/json">')
-        start = html.index(">", start) + 1
-        end = html.index("</script>", start)
-        config = change(json.loads(html[start:end]))
-        route.fulfill(response=response, body=html[:start] + json.dumps(config) + html[end:])
-
-    page.route(f"**{path}", handler)
+def rewrite_config(page, change: str) -> None:
+    """Run the JavaScript ``change`` on the page's config block (as ``config``) once
+    the page is parsed and before its module scripts run (they run after the
+    document turns "interactive"), as a server handing other values would."""
+    page.add_init_script(
+        """
+        document.addEventListener("readystatechange", () => {
+          if (document.readyState !== "interactive") return;
+          const block = document.getElementById("client-config");
+          const config = JSON.parse(block.textContent);
+          CHANGE;
+          block.textContent = JSON.stringify(config);
+        });
+        """.replace("CHANGE", change)
+    )
 
 
 def test_the_feed_reads_its_api_url_from_the_page(new_page):
     page = new_page(None)
-
-    def wrong_feed(config):
-        config["urls"]["api-posts"] = "/api/nowhere"
-        return config
-
-    rewrite_config(page, "/topic/news", wrong_feed)
+    rewrite_config(page, 'config.urls["api-posts"] = "/api/nowhere"')
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     page.goto("/topic/news")
@@ -49,12 +44,7 @@ def test_flag_reasons_are_the_servers_list(new_page, live_server_url):
 
     Writer(live_server_url).post("a post to flag", topic="science")
     page = new_page(None)
-
-    def one_reason(config):
-        config["flag_reasons"] = [{"reason": "spam", "label": "Only this reason"}]
-        return config
-
-    rewrite_config(page, "/topic/science", one_reason)
+    rewrite_config(page, 'config.flag_reasons = [{reason: "spam", label: "Only this reason"}]')
     page.goto("/topic/science")
     page.locator(".post .flag-menu summary").first.click()
     buttons = page.locator(".post .flag-options button")

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_boards_live import refuse_first
+from tests.e2e.test_client_config import rewrite_config
 
 pytestmark = pytest.mark.browser
 
@@ -52,20 +53,15 @@ def test_a_refusal_stops_and_says_to_reload(new_page):
     expect(status).to_contain_text("Reload the page")
 
 
-def test_a_socket_that_never_opens_says_it_could_not_connect(new_page, live_server_url):
+def test_a_socket_that_never_opens_says_it_could_not_connect(new_page):
     """A handshake refusal (another origin's, or no such route) reaches a page only
     as a close before open: the label says the server could not be reached, and the
     page keeps trying with its usual backoff."""
     page = new_page(None)
     attempts: list[float] = []
 
-    def no_route(route):
-        # The config block points the socket at a path with no WebSocket route.
-        response = route.fetch()
-        html = response.text().replace('"live": "/ws/feed/"', '"live": "/ws/nowhere/"')
-        route.fulfill(response=response, body=html)
-
-    page.route("**/topic/news", no_route)
+    # The config block points the socket at a path with no WebSocket route.
+    rewrite_config(page, 'config.live = "/ws/nowhere/"')
     page.on("websocket", lambda ws: attempts.append(time.monotonic()))
     page.goto("/topic/news")
     status = page.locator("[data-live-status]")
