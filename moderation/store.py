@@ -16,7 +16,16 @@ FLAG_QUOTA_KEY = "quota:flags:{network}"  # flags a client network made this win
 REPORTS_KEY = "reports"  # zset "kind:id" -> last flag time
 
 KINDS = ("post", "comment")
-REASONS = ("spam", "harassment", "illegal", "doxxing", "malware", "other")
+# Each reason a flag may give, with the label pages show for it (in this order).
+REASON_LABELS = {
+    "spam": "Spam",
+    "harassment": "Harassment",
+    "illegal": "Illegal content",
+    "doxxing": "Doxxing",
+    "malware": "Malware or phishing",
+    "other": "Something else",
+}
+REASONS = tuple(REASON_LABELS)
 
 _flag = redis_utils.lua(__file__, "flag.lua")
 

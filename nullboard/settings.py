@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "csp.context_processors.nonce",
                 "nullboard.context_processors.site",
+                "nullboard.context_processors.client_config",
             ],
         },
     },
