@@ -136,7 +136,7 @@ async def send_batch(
     for item in batch:
         for group in item.groups:
             texts.setdefault((item.layer, group), []).append(item.text)
-    pending = {
+    pending: dict[tuple[Any, str], dict[str, Any]] = {
         (layer, group): {
             "type": MESSAGE_TYPE,
             "group": group,
