@@ -20,7 +20,9 @@ How the pieces fit:
   however many of its sockets listen (one Redis subscription per group per
   process with the pub/sub layer), and writes the already serialised frames to
   its local sockets. The fan-out bench (docs/scaling.md) shows both still pay:
-  at 500 sockets p99 45 ms against 232 ms with a layer membership per socket.
+  at 500 sockets p99 45 ms against 232 ms with a layer membership per socket, and
+  with Channels' plain per-socket ``group_add`` the core layer's 500 blocking
+  receives ran out of Redis connections (issue 18's run).
 - No silent loss: the hub follows every stream's numbers and sends itself a
   numbered heartbeat through Redis every few seconds. A skipped number, a
   heartbeat that fails, hangs or never comes back closes every local socket
