@@ -163,7 +163,7 @@ else:
     _channel_db = _db_of(CHANNEL_REDIS_URLS[0] if CHANNEL_REDIS_URLS else None)
 # "pubsub" (RedisPubSubChannelLayer) or "core" (RedisChannelLayer), both measured in
 # the fan-out bench (docs/scaling.md): at 500 sockets p99 232 against 236 ms before
-# the per-process hub (boards.fanout), 45 against 41 ms with it. As fast as each
+# the per-process hub (nullboard.live), 45 against 41 ms with it. As fast as each
 # other, they differ in what they keep: pub/sub is one PUBLISH per group per event
 # and stores nothing, where the core layer writes a sorted-set entry per member
 # channel, drops events past its capacity and keeps a dead process's memberships

@@ -8,7 +8,7 @@ const MAX_DELAY_MS = 30000;
 const BUSY_MIN_DELAY_MS = 15000; // 4429: this network already holds many sockets
 const BUSY_MAX_DELAY_MS = 120000;
 
-// Close codes the server sends (antispam/websocket.py, boards/consumers.py, boards/fanout.py).
+// Close codes the server sends (antispam/websocket.py, boards/consumers.py, nullboard/live/hub.py).
 export const CLOSE_RESET = 4012; // the server reset our subscriptions: reconnect, catch up
 export const CLOSE_STORE_DOWN = 4013; // the store is unavailable: retry soon
 export const CLOSE_TOO_MANY = 4429; // too many sockets from this client: retry later
