@@ -143,7 +143,7 @@ async def feed_page_json(
     The bytes are exactly ``json.dumps(feed_page(...))`` (tests/boards/test_feeds.py
     checks it), written straight from the script's rows: no dicts, no encoder.
     The work stays here, not in Lua: Redis is the one resource every web
-    process shares, so the script only reads.
+    process shares, so the script fetches rows and prunes dead ids, nothing more.
     """
     keys_, args = _feed_args(topic=topic, room=room, cursor=cursor, after=after)
     rows, next_cursor = await _feed_page.acall(keys_, args)

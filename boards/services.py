@@ -194,7 +194,7 @@ def trending_announce(*, topic: str) -> None:
 
 
 # --- Moderation -----------------------------------------------------------------
-# A later moderation app calls these; each changes Redis atomically and then
+# The moderation app's flags and commands call these; each changes Redis atomically and then
 # tells live clients, so the item disappears from open pages too. Each also
 # counts itself in the public moderation log inside the same script (see
 # modlog.lua and moderation.log), so a count never drifts from what happened.

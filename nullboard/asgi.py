@@ -5,10 +5,9 @@ import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nullboard.settings")
 
-from nullboard.middleware import get_asgi_application  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
 
-# Set Django up before importing anything that touches models or settings. The
-# handler loads async-native twins of the middleware (see nullboard.middleware).
+# Set Django up before importing anything that touches models or settings.
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
