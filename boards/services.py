@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from redis.exceptions import ResponseError
 
-from boards import events, keys, selectors
+from boards import events, keys, records, selectors
 from boards.room_kdf import RoomKdf, room_value
 from boards.validation import is_item_id, is_room, is_topic
 from moderation.log import modlog_entry
@@ -42,11 +42,6 @@ class BoardsError(Exception):
 
 def _new_id() -> str:
     return secrets.token_hex(8)
-
-
-def _text(value: bytes | str | int) -> str:
-    """A score from a script as the string of digits clients use as a cursor."""
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _clock() -> tuple[int, int]:
@@ -85,45 +80,44 @@ def post_create(
     now_ms, now = _clock()
     kind, target = ("topic", topic) if topic else ("room", room)
     second = keys.feed_key() if topic else keys.room_key(room)  # type: ignore[arg-type]
-    try:
-        score, publish_trending = _post_create(
-            [
-                keys.post_key(post_id),
-                redis_utils.key(keys.SEQ_KEY),
-                keys.feed_key(topic=topic, room=room),
-                second,
-                redis_utils.key(keys.TRENDING_KEY),
-                redis_utils.key(keys.TRENDING_EPOCH_KEY),
-                keys.trending_throttle_key(topic or "-"),
-            ],
-            [
-                post_id,
-                kind,
-                target,
-                author,
-                blob,
-                now_ms,
-                now,
-                settings.POST_TTL_SECONDS,
-                settings.ROOM_TTL_SECONDS,
-                keys.score_floor(now, settings.POST_TTL_SECONDS),
-                POST_WEIGHT,
-                settings.TRENDING_HALF_LIFE_SECONDS,
-                TRENDING_THROTTLE_SECONDS,
-            ],
-        )
-    except ResponseError as exc:
-        raise BoardsError(_error_code(exc)) from None
-    post = {
+    values = {
         "id": post_id,
         kind: target,
         "author": author,
         "blob": blob,
         "created_at": now,
         "expires_at": now + settings.POST_TTL_SECONDS,
-        "comment_count": 0,
-        "cursor": _text(score),
     }
+    table = {
+        "record": records.POST.to_hash(values),
+        "id": post_id,
+        "kind": kind,
+        "target": target,
+        "now_ms": str(now_ms),
+        "now": now,
+        "post_ttl": settings.POST_TTL_SECONDS,
+        "room_ttl": settings.ROOM_TTL_SECONDS,
+        "cutoff": keys.score_floor(now, settings.POST_TTL_SECONDS),
+        "weight": POST_WEIGHT,
+        "half_life": settings.TRENDING_HALF_LIFE_SECONDS,
+        "throttle": TRENDING_THROTTLE_SECONDS,
+    }
+    try:
+        score, publish_trending = _post_create(
+            [
+                keys.post_key(post_id),
+                keys.SEQ(),
+                keys.feed_key(topic=topic, room=room),
+                second,
+                keys.TRENDING(),
+                keys.TRENDING_EPOCH(),
+                keys.trending_throttle_key(topic or "-"),
+            ],
+            [redis_utils.lua_table(table)],
+        )
+    except ResponseError as exc:
+        raise BoardsError(_error_code(exc)) from None
+    post = records.POST.from_hash({**values, "comment_count": 0, "score": score})
     events.publish(events.groups_for(topic=topic, room=room), "post:new", post)
     if publish_trending:
         trending_announce(topic=topic)  # type: ignore[arg-type]
@@ -141,45 +135,37 @@ def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
     topic, room = post.get("topic"), post.get("room")
     comment_id = _new_id()
     now_ms, now = _clock()
+    values = {"id": comment_id, "post": post_id, "author": author, "blob": blob, "created_at": now}
+    table = {
+        "record": records.COMMENT.to_hash(values),
+        "id": comment_id,
+        "now_ms": str(now_ms),
+        "now": now,
+        "comment_ttl": settings.COMMENT_TTL_SECONDS,
+        "cutoff": keys.score_floor(now, settings.COMMENT_TTL_SECONDS),
+        "room_ttl": settings.ROOM_TTL_SECONDS,
+        "weight": COMMENT_WEIGHT,
+        "half_life": settings.TRENDING_HALF_LIFE_SECONDS,
+        "throttle": TRENDING_THROTTLE_SECONDS,
+        "post_ttl": settings.POST_TTL_SECONDS,
+    }
     try:
         score, expires_at, publish_trending = _comment_create(
             [
                 keys.post_key(post_id),
                 keys.comment_key(comment_id),
                 keys.post_comments_key(post_id),
-                redis_utils.key(keys.SEQ_KEY),
+                keys.SEQ(),
                 keys.room_key(room or "-"),
-                redis_utils.key(keys.TRENDING_KEY),
-                redis_utils.key(keys.TRENDING_EPOCH_KEY),
+                keys.TRENDING(),
+                keys.TRENDING_EPOCH(),
                 keys.trending_throttle_key(topic or "-"),
             ],
-            [
-                comment_id,
-                post_id,
-                author,
-                blob,
-                now_ms,
-                now,
-                settings.COMMENT_TTL_SECONDS,
-                keys.score_floor(now, settings.COMMENT_TTL_SECONDS),
-                settings.ROOM_TTL_SECONDS,
-                COMMENT_WEIGHT,
-                settings.TRENDING_HALF_LIFE_SECONDS,
-                TRENDING_THROTTLE_SECONDS,
-                settings.POST_TTL_SECONDS,
-            ],
+            [redis_utils.lua_table(table)],
         )
     except ResponseError as exc:
         raise BoardsError(_error_code(exc)) from None
-    comment = {
-        "id": comment_id,
-        "post": post_id,
-        "author": author,
-        "blob": blob,
-        "created_at": now,
-        "expires_at": int(expires_at),
-        "cursor": _text(score),
-    }
+    comment = records.COMMENT.from_hash({**values, "expires_at": expires_at, "score": score})
     where = {"topic": topic} if topic else {"room": room}
     events.publish(events.groups_for(**where), "comment:new", {**comment, **where})
     if publish_trending:

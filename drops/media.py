@@ -13,7 +13,7 @@ import qrcode.constants
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from drops import store
+from drops import repository
 
 # The shape of a drop id (12 random bytes in URL-safe base64, made by the server or the
 # browser); services and selectors check it too, always with fullmatch.
@@ -131,7 +131,7 @@ def files_delete(names: list[str]) -> int:
             default_storage.delete(name)
             freed += size
     if freed:
-        store.media_bytes_sub(amount=freed)
+        repository.media_bytes_sub(amount=freed)
     return freed
 
 

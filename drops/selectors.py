@@ -7,7 +7,7 @@ import hmac
 import time
 from dataclasses import dataclass
 
-from drops import store
+from drops import repository
 from drops.sealing import b64encode, lookup_hash
 from drops.services import DROP_ID, KEYS_PER_DROP, RECEIPT
 
@@ -59,7 +59,7 @@ def drop_peek(*, drop_id: str) -> DropPeek | None:
     if not DROP_ID.fullmatch(drop_id):
         return None
     names = ["kind", "exp", "views_left", "salt", "it", "by"]
-    found = store.drop_fields(drop_id=drop_id, names=names)
+    found = repository.drop_fields(drop_id=drop_id, names=names)
     if found is None or None in found.values():
         return None  # gone, or only reserved while its files are written
     expires_at = int(found["exp"])
@@ -79,7 +79,7 @@ def receipt_get(*, drop_id: str, token: str) -> Receipt | None:
     """What the creator may know: which keys were used and when, never the keys."""
     if not DROP_ID.fullmatch(drop_id) or not RECEIPT.fullmatch(token):
         return None
-    fields = store.receipt_fields(drop_id=drop_id)
+    fields = repository.receipt_fields(drop_id=drop_id)
     expected = lookup_hash("receipt", drop_id, token)
     if not hmac.compare_digest(fields.get("token", ""), expected):
         return None

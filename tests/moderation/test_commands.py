@@ -12,6 +12,7 @@ from boards import selectors
 from nullboard import redis_utils
 from nullboard.asgi import application
 from tests.moderation.conftest import flag, visitor
+from tests.readers import feed_page
 
 
 def run(*args) -> str:
@@ -82,9 +83,9 @@ async def test_remove_reaches_live_pages(post):
 def test_restore_clears_flags_and_shows_the_post_again(post, settings):
     settings.FLAG_HIDE_THRESHOLD = 1
     flag(visitor(), "post", post["id"])
-    assert selectors.feed_page(topic="news")["items"] == []
+    assert feed_page(topic="news")["items"] == []
     assert "Restored post" in run("moderation_restore", "post", post["id"])
-    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [post["id"]]
+    assert [p["id"] for p in feed_page(topic="news")["items"]] == [post["id"]]
     assert redis_utils.client().keys("nb:flag:*") == []
 
 

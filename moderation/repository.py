@@ -1,4 +1,5 @@
-"""Moderation's Redis I/O: community flags and the reports log."""
+"""Moderation's Redis repository: community flags, their quotas and the reports
+log (key formats in moderation.keys)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from boards import keys as board_keys
+from moderation import keys
 from nullboard import redis_utils
-
-FLAG_KEY = "flag:{kind}:{item}"  # hash: count, reason:<r>, first_at, last_at
-FLAG_VOTERS_KEY = "flag:{kind}:{item}:voters"  # set of HMACs of (network, item)
-FLAG_QUOTA_KEY = "quota:flags:{network}"  # flags a client network made this window
-REPORTS_KEY = "reports"  # zset "kind:id" -> last flag time
 
 KINDS = ("post", "comment")
 REASONS = ("spam", "harassment", "illegal", "doxxing", "malware", "other")
@@ -28,20 +25,20 @@ def item_key(kind: str, item_id: str) -> str:
 
 
 def flag_key(kind: str, item_id: str) -> str:
-    return redis_utils.key(FLAG_KEY.format(kind=kind, item=item_id))
+    return keys.FLAG(kind=kind, item=item_id)
 
 
 def voters_key(kind: str, item_id: str) -> str:
-    return redis_utils.key(FLAG_VOTERS_KEY.format(kind=kind, item=item_id))
+    return keys.FLAG_VOTERS(kind=kind, item=item_id)
 
 
 def reports_key() -> str:
-    return redis_utils.key(REPORTS_KEY)
+    return keys.REPORTS()
 
 
 def quota_key(network: str) -> str:
     """``network`` is already an HMAC (antispam.ratelimit.client_network_key)."""
-    return redis_utils.key(FLAG_QUOTA_KEY.format(network=network))
+    return keys.FLAG_QUOTA(network=network)
 
 
 @dataclass(frozen=True)
