@@ -11,7 +11,7 @@ import re
 import qrcode
 import qrcode.constants
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 
 from drops import repository
 
@@ -23,6 +23,11 @@ VOICE_DIR = "voice"
 QR_DIR = "qr"
 VOICE_SUFFIX = ".sealed"
 QR_SUFFIX = ".svg"
+
+
+def storage() -> Storage:
+    """The storage drops' files live in (site-wide operations ask for it)."""
+    return default_storage
 
 
 def voice_name(drop_id: str) -> str:
