@@ -105,9 +105,13 @@ class Record:
             pairs += [name, str(value)]
         return pairs
 
-    def from_hash(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The JSON record from hash fields and counted values (by either name)."""
-        found = {self.renamed.get(name, name): value for name, value in values.items()}
+    def from_hash(self, values: Mapping[str | bytes, Any]) -> dict[str, Any]:
+        """The JSON record from hash fields (as HGETALL gives them, or by JSON name)
+        and counted values."""
+        found = {}
+        for name, value in values.items():
+            name = name.decode() if isinstance(name, bytes) else name
+            found[self.renamed.get(name, name)] = value
         record: dict[str, Any] = {}
         for name in self.fields:
             value = found.get(name)
