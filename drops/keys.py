@@ -20,3 +20,7 @@ TICKET = KeyFormat("drops:ticket:{hash}", hash=HMAC)  # hash: one single-use aud
 EXPIRY = KeyFormat("drops:expiry")  # zset: drop id -> when its files may go
 MEDIA_BYTES = KeyFormat("drops:media-bytes")  # bytes of media stored (the sweeper re-counts)
 SWEEP_LOCK = KeyFormat("drops:sweep-lock")
+
+# The quota keys split around the network, for scripts that find the network in a drop.
+QUOTA_PREFIX = QUOTA(network="")
+QUOTA_BYTES_SUFFIX = QUOTA_BYTES(network="").removeprefix(QUOTA_PREFIX)

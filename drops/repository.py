@@ -92,20 +92,21 @@ def drop_save(
         k.QUOTA(network=quota.network),
         k.QUOTA_BYTES(network=quota.network),
     ]
-    args: list[bytes | str | int] = [
-        drop_id,
-        now,
-        ttl,
-        expires_at,
-        ttl + RECEIPT_GRACE_SECONDS,
-        max(INDEX_TTL_SECONDS, ttl + RECEIPT_GRACE_SECONDS),
-        file_bytes,
-        voice_bytes,
-        quota.media_cap,
-        quota.drops,
-        quota.media_bytes,
-        len(fields),
-    ]
+    table = {
+        "id": drop_id,
+        "now": now,
+        "ttl": ttl,
+        "expires_at": expires_at,
+        "receipt_ttl": ttl + RECEIPT_GRACE_SECONDS,
+        "index_ttl": max(INDEX_TTL_SECONDS, ttl + RECEIPT_GRACE_SECONDS),
+        "file_bytes": file_bytes,
+        "voice_bytes": voice_bytes,
+        "media_cap": quota.media_cap,
+        "network_drops": quota.drops,
+        "network_bytes": quota.media_bytes,
+        "fields": len(fields),
+    }
+    args: list[bytes | str | int] = [redis_utils.lua_table(table)]
     for pairs in (fields, receipt):
         for name, value in pairs.items():
             args += [name, value]
@@ -135,19 +136,18 @@ def drop_open(
         k.FAILS_CLIENT(client=client),
         k.TICKET(hash=ticket_hash),
     ]
-    args = [
-        verifier_hash,
-        now,
-        drop_id,
-        ticket_grace,
-        limits.pair,
-        limits.drop,
-        limits.client,
-        limits.window,
-        ticket_mode,
-        ticket_key,
-        redis_utils.PREFIX,
-    ]
+    table = {
+        "verifier": verifier_hash,
+        "now": now,
+        "id": drop_id,
+        "ticket_ttl": ticket_grace,
+        "limits": [limits.pair, limits.drop, limits.client],
+        "window": limits.window,
+        "ticket_mode": ticket_mode,
+        "quota_prefix": k.QUOTA_PREFIX,
+        "quota_bytes_suffix": k.QUOTA_BYTES_SUFFIX,
+    }
+    args = [redis_utils.lua_table(table), ticket_key]
     result = _open(keys, args)
     if int(result[0]) != 1:
         return int(result[0]), int(result[1]) if len(result) > 1 else 0
@@ -169,7 +169,14 @@ def drop_open(
 def drop_burn(*, drop_id: str, token_hash: str, now: int) -> int:
     """Burn now if the receipt matches: 1 burned, 0 already gone, -1 wrong receipt."""
     keys = [k.DROP(id=drop_id), k.RECEIPT(id=drop_id)]
-    return int(_burn(keys, [token_hash, now, drop_id, redis_utils.PREFIX]))
+    table = {
+        "token": token_hash,
+        "now": now,
+        "id": drop_id,
+        "quota_prefix": k.QUOTA_PREFIX,
+        "quota_bytes_suffix": k.QUOTA_BYTES_SUFFIX,
+    }
+    return int(_burn(keys, [redis_utils.lua_table(table)]))
 
 
 def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | None:

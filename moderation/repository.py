@@ -83,16 +83,20 @@ def flag_record(*, kind: str, item_id: str, voter: str, network: str, reason: st
             board_keys.post_comments_key(thread),
         ],
         [
-            voter,
-            reason,
-            int(time.time()),
-            f"{kind}:{item_id}",
-            settings.POST_TTL_SECONDS,
-            settings.FLAG_QUOTA_PER_NETWORK,
-            settings.FLAG_QUOTA_WINDOW_SECONDS * 1000,
-            settings.FLAG_HIDE_THRESHOLD,
-            settings.FLAG_COMMENTS_PER_EXTRA_FLAG,
-            settings.FLAG_HIDE_THRESHOLD_MAX,
+            redis_utils.lua_table(
+                {
+                    "voter": voter,
+                    "reason": reason,
+                    "now": int(time.time()),
+                    "member": f"{kind}:{item_id}",
+                    "reports_ttl": settings.POST_TTL_SECONDS,
+                    "quota": settings.FLAG_QUOTA_PER_NETWORK,
+                    "window_ms": settings.FLAG_QUOTA_WINDOW_SECONDS * 1000,
+                    "threshold": settings.FLAG_HIDE_THRESHOLD,
+                    "per_extra": settings.FLAG_COMMENTS_PER_EXTRA_FLAG,
+                    "threshold_max": settings.FLAG_HIDE_THRESHOLD_MAX,
+                }
+            )
         ],
     )
     return FlagResult(
