@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drops import keys as k
+from drops import records
 from nullboard import redis_utils
 
 # The receipt outlives its drop a little, so the creator can see the last view.
@@ -71,7 +72,7 @@ def drop_save(
     *,
     drop_id: str,
     fields: dict[str, bytes | str | int],
-    receipt: dict[str, str | int],
+    receipt: records.ReceiptHash,
     ttl: int,
     expires_at: int,
     now: int,
@@ -109,7 +110,7 @@ def drop_save(
     args: list[bytes | str | int] = [redis_utils.lua_table(table)]
     for pairs in (fields, receipt):
         for name, value in pairs.items():
-            args += [name, value]
+            args += [name, value]  # type: ignore[list-item]
     return int(_save(keys, args))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 
-from drops import media, repository, sealing
+from drops import media, records, repository, sealing
 from drops.audio import AudioRejected, audio_inspect
 
 KEYS_PER_DROP = 3
@@ -157,29 +157,28 @@ def drop_store(
     now = int(time.time())
     expires_at = now + ttl_seconds
     receipt_token = secrets.token_urlsafe(16)
-    fields: dict[str, bytes | str | int] = {
-        "kind": kind,
-        "exp": expires_at,
-        "views_left": max_views,
-        "max_views": max_views,
-        "salt": seal.salt,
-        "it": seal.iterations,
-        "by": sealed_by,
-        "q": network,
-    }
-    for index, (verifier, wrapped) in enumerate(zip(seal.verifiers, seal.wrapped, strict=True), 1):
-        fields[f"h:{sealing.verifier_hash(drop_id, verifier)}"] = index
-        fields[f"w{index}"] = wrapped
-    if kind == "text":
-        fields["ct"] = ciphertext
-    else:
-        fields["mime"] = mime
-    receipt: dict[str, str | int] = {
-        "token": sealing.lookup_hash("receipt", drop_id, receipt_token),
-        "kind": kind,
-        "max_views": max_views,
-        "exp": expires_at,
-    }
+    access = [
+        (sealing.verifier_hash(drop_id, verifier), wrapped)
+        for verifier, wrapped in zip(seal.verifiers, seal.wrapped, strict=True)
+    ]
+    fields = records.drop_row(
+        kind=kind,
+        expires_at=expires_at,
+        max_views=max_views,
+        salt=seal.salt,
+        iterations=seal.iterations,
+        sealed_by=sealed_by,
+        network=network,
+        access=access,
+        ciphertext=ciphertext,
+        mime=mime,
+    )
+    receipt = records.receipt_row(
+        token_hash=sealing.lookup_hash("receipt", drop_id, receipt_token),
+        kind=kind,
+        max_views=max_views,
+        expires_at=expires_at,
+    )
     written: list[str] = []
     try:
         voice_bytes = 0
