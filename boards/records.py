@@ -44,7 +44,8 @@ class Comment(TypedDict):
 _PLAIN = re.compile(rb"[A-Za-z0-9+/=._:-]*")
 
 
-def _text(value: bytes | str | int | None) -> str:
+def text(value: bytes | str | int | None) -> str:
+    """A value read from Redis as a string ("" when absent)."""
     if value is None:
         return ""
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -116,12 +117,12 @@ class Record:
         for name in self.fields:
             value = found.get(name)
             if name in self.one_of:
-                if _text(value):
-                    record[name] = _text(value)
+                if text(value):
+                    record[name] = text(value)
             elif name in self.integers:
                 record[name] = int(value)  # type: ignore[arg-type]
             else:
-                record[name] = _text(value)
+                record[name] = text(value)
         return record
 
     def from_row(self, row: Sequence[Any]) -> dict[str, Any]:

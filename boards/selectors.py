@@ -195,7 +195,10 @@ def comment_get(*, comment_id: str) -> records.Comment | None:
         keys.comment_key(comment_id), [*records.COMMENT.stored, records.HIDDEN]
     )
     found = dict(zip(records.COMMENT.stored, fields, strict=True))
-    if found["id"] is None or hidden is not None or int(found["expires_at"]) <= time.time():
+    expires_at = found["expires_at"]
+    if found["id"] is None or hidden is not None or expires_at is None:
+        return None
+    if int(expires_at) <= time.time():
         return None
     return records.COMMENT.from_row(fields)  # type: ignore[return-value]
 
@@ -210,7 +213,9 @@ def trending_list(*, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
         return []
     # Undo the forward decay: stored = weight * 2^((t - epoch) / half_life).
     scale = 2 ** (-(time.time() - float(epoch)) / settings.TRENDING_HALF_LIFE_SECONDS)
-    return [{"topic": topic.decode(), "score": round(score * scale, 4)} for topic, score in rows]
+    return [
+        {"topic": records.text(topic), "score": round(score * scale, 4)} for topic, score in rows
+    ]
 
 
 def trending_with_posts(*, per_topic: int, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
@@ -237,7 +242,7 @@ def room_get(*, room: str) -> dict[str, Any] | None:
     """``{key_check, kdf}`` of a live room (kdf: a passphrase room's public
     derivation parameters, else None), or None when the room is gone."""
     value = redis_utils.client().get(keys.room_key(room))
-    return None if value is None else room_parse(value.decode())
+    return None if value is None else room_parse(records.text(value))
 
 
 def room_exists(*, room: str) -> bool:

@@ -234,7 +234,7 @@ def post_unhide(*, post_id: str, reason: str = "") -> bool | None:
         return False
     post = selectors.post_get(post_id=post_id)
     if post is not None:
-        events.publish(events.groups_for(**where), "post:restored", post)
+        events.publish(events.groups_for(**where), "post:restored", dict(post))
     return True
 
 

@@ -44,13 +44,11 @@ def app_parts() -> list[ModuleType]:
 
 def media_folders() -> list[MediaFolder]:
     """Every app's media folders."""
-    media: Callable[[], list[MediaFolder]]
-    return [
-        folder
-        for part in app_parts()
-        if (media := getattr(part, "media", None))
-        for folder in media()
-    ]
+    folders: list[MediaFolder] = []
+    for part in app_parts():
+        if hasattr(part, "media"):
+            folders += part.media()
+    return folders
 
 
 def _walk(storage: Storage, folder: str) -> Iterator[str]:
