@@ -186,12 +186,17 @@ def trending_announce(*, topic: str) -> None:
 # modlog.lua and moderation.log), so a count never drifts from what happened.
 
 
-def _log(action: str, kind: str, reason: str) -> tuple[str, list[str | int]]:
-    """The log key and the script arguments for one public log entry."""
+def _log(action: str, kind: str, reason: str) -> tuple[str, dict[str, str | int]]:
+    """The log key and the script's ``log`` table for one public log entry."""
     now = int(time.time())
     ttl = max(settings.POST_TTL_SECONDS, settings.COMMENT_TTL_SECONDS)
     entry = modlog_entry(action=action, kind=kind, reason=reason, now=now)
-    return keys.modlog_key(), [entry, now + ttl, now, ttl]
+    return keys.modlog_key(), {"entry": entry, "until": now + ttl, "now": now, "ttl": ttl}
+
+
+def _table(item_id: str, log: dict[str, str | int], **more: str) -> list[str]:
+    """A moderation script's one argument: the item, its log entry, and ``more``."""
+    return [redis_utils.lua_table({"id": item_id, "log": log, **more})]
 
 
 def _post_keys(post_id: str) -> tuple[dict[str, str], list[str]] | None:
@@ -210,8 +215,8 @@ def post_hide(*, post_id: str, reason: str = "") -> bool:
     if not is_item_id(post_id) or (found := _post_keys(post_id)) is None:
         return False
     where, feeds = found
-    log_key, log_args = _log("hidden", "post", reason)
-    if not _post_hide([keys.post_key(post_id), *feeds, log_key], [post_id, *log_args]):
+    log_key, log = _log("hidden", "post", reason)
+    if not _post_hide([keys.post_key(post_id), *feeds, log_key], _table(post_id, log)):
         return False
     events.publish(events.groups_for(**where), "post:hidden", {"id": post_id, **where})
     return True
@@ -226,8 +231,9 @@ def post_unhide(*, post_id: str, reason: str = "") -> bool | None:
         return None
     where, feeds = found
     kind = "topic" if "topic" in where else "room"
-    log_key, log_args = _log("restored", "post", reason)
-    result = _post_unhide([keys.post_key(post_id), *feeds, log_key], [post_id, kind, *log_args])
+    log_key, log = _log("restored", "post", reason)
+    post_keys = [keys.post_key(post_id), *feeds, log_key]
+    result = _post_unhide(post_keys, _table(post_id, log, kind=kind))
     if result < 0:
         return None
     if result == 0:
@@ -243,7 +249,7 @@ def post_remove(*, post_id: str, reason: str = "") -> bool:
     if not is_item_id(post_id) or (found := _post_keys(post_id)) is None:
         return False
     where, feeds = found
-    log_key, log_args = _log("removed", "post", reason)
+    log_key, log = _log("removed", "post", reason)
     removed = _post_remove(
         [
             keys.post_key(post_id),
@@ -252,7 +258,7 @@ def post_remove(*, post_id: str, reason: str = "") -> bool:
             keys.post_hidden_comments_key(post_id),
             log_key,
         ],
-        [post_id, keys.COMMENT_PREFIX, *log_args],
+        _table(post_id, log, prefix=keys.COMMENT_PREFIX),
     )
     if not removed:
         return False
@@ -285,11 +291,8 @@ def comment_hide(*, comment_id: str, reason: str = "") -> bool:
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return False
     post_id, where = place
-    log_key, log_args = _log("hidden", "comment", reason)
-    hidden = _comment_hide(
-        [*_comment_keys(comment_id, post_id), log_key],
-        [comment_id, *log_args],
-    )
+    log_key, log = _log("hidden", "comment", reason)
+    hidden = _comment_hide([*_comment_keys(comment_id, post_id), log_key], _table(comment_id, log))
     if not hidden:
         return False
     payload = {"id": comment_id, "post": post_id, **where}
@@ -305,10 +308,9 @@ def comment_unhide(*, comment_id: str, reason: str = "") -> bool | None:
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return None
     post_id, where = place
-    log_key, log_args = _log("restored", "comment", reason)
+    log_key, log = _log("restored", "comment", reason)
     result = _comment_unhide(
-        [*_comment_keys(comment_id, post_id), log_key],
-        [comment_id, *log_args],
+        [*_comment_keys(comment_id, post_id), log_key], _table(comment_id, log)
     )
     if result < 0:
         return None
@@ -325,10 +327,9 @@ def comment_remove(*, comment_id: str, reason: str = "") -> bool:
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return False
     post_id, where = place
-    log_key, log_args = _log("removed", "comment", reason)
+    log_key, log = _log("removed", "comment", reason)
     removed = _comment_remove(
-        [*_comment_keys(comment_id, post_id)[:3], log_key],
-        [comment_id, *log_args],
+        [*_comment_keys(comment_id, post_id)[:3], log_key], _table(comment_id, log)
     )
     if not removed:
         return False

@@ -121,7 +121,7 @@ def lua_table(params: Mapping[str, Any]) -> str:
     """A script's one argument: its parameters as a JSON object, which the script
     reads with ``cjson.decode(ARGV[1])``. Values a script concatenates or writes
     must be strings (Lua numbers are doubles)."""
-    return json.dumps(params, separators=(",", ":"))
+    return json.dumps(params, separators=(",", ":"), ensure_ascii=False)
 
 
 _client: redis.Redis | None = None
