@@ -9,8 +9,9 @@ fields (tests/boards/test_records.py checks it).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NotRequired, TypedDict
 
 
@@ -66,29 +67,39 @@ class Record:
     one_of: tuple[str, ...] = ()  # JSON fields of which a record has exactly one
     integers: frozenset[str] = frozenset()  # JSON fields that are numbers
     _template: bytes = field(init=False, repr=False)
-    _plan: tuple[tuple[str, int], ...] = field(init=False, repr=False)
-    _one_of_at: tuple[int, ...] = field(init=False, repr=False)
+    _values: Callable[[Sequence[Any]], tuple[Any, ...]] = field(init=False, repr=False)
+    _ints: tuple[int, ...] = field(init=False, repr=False)  # positions in _values(row)
+    _texts: Callable[[Sequence[Any]], tuple[Any, ...]] = field(init=False, repr=False)
+    _one_of_at: tuple[tuple[bytes, int], ...] = field(init=False, repr=False)
+    _one_of_slot: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         read = [self.renamed.get(name, name) for name in (*self.stored, *self.counted)]
         if sorted(read) != sorted(self.fields):
             raise ValueError(f"{self.shape.__name__}: a read must give every field")
         index = {name: i for i, name in enumerate(read)}
-        parts, plan = [], []
+        # The JSON bytes of a row, precompiled: one template, fixed row positions.
+        parts, values, ints, slot = [], [], [], 0
         for name in self.fields:
             if name in self.one_of:
                 if name == self.one_of[0]:
                     parts.append(b'"%s": "%s"')
-                    plan.append(("one_of", -1))
-            elif name in self.integers:
+                    slot = len(values)
+                continue
+            if name in self.integers:
                 parts.append(b'"' + name.encode() + b'": %d')
-                plan.append(("int", index[name]))
+                ints.append(len(values))
             else:
                 parts.append(b'"' + name.encode() + b'": "%s"')
-                plan.append(("text", index[name]))
-        object.__setattr__(self, "_template", b"{" + b", ".join(parts) + b"}")
-        object.__setattr__(self, "_plan", tuple(plan))
-        object.__setattr__(self, "_one_of_at", tuple(index[name] for name in self.one_of))
+            values.append(index[name])
+        texts = [index[n] for n in self.fields if n not in self.integers]
+        setattr_ = object.__setattr__
+        setattr_(self, "_template", b"{" + b", ".join(parts) + b"}")
+        setattr_(self, "_values", _getter(values))
+        setattr_(self, "_ints", tuple(ints))
+        setattr_(self, "_texts", _getter(texts))
+        setattr_(self, "_one_of_at", tuple((n.encode(), index[n]) for n in self.one_of))
+        setattr_(self, "_one_of_slot", slot)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -132,22 +143,27 @@ class Record:
     def row_json(self, row: Sequence[Any]) -> bytes | None:
         """The record as ``json.dumps`` writes it, straight from a row of bytes and
         numbers, or None when a value would need escaping (then use json.dumps)."""
-        values: list[Any] = []
-        for kind, at in self._plan:
-            if kind == "one_of":
-                for name, i in zip(self.one_of, self._one_of_at, strict=True):
-                    if row[i]:
-                        values += [name.encode(), row[i]]
-                        break
-                else:
-                    return None
-            elif kind == "int":
-                values.append(int(row[at]))
-            else:
-                values.append(row[at])
-        if not _PLAIN.fullmatch(b"".join(v for v in values if isinstance(v, bytes))):
+        if not _PLAIN.fullmatch(b"".join(self._texts(row))):
             return None
+        values = list(self._values(row))
+        for at in self._ints:
+            values[at] = int(values[at])
+        if self._one_of_at:
+            for name, at in self._one_of_at:
+                if row[at]:
+                    values[self._one_of_slot : self._one_of_slot] = (name, row[at])
+                    break
+            else:
+                return None
         return self._template % tuple(values)
+
+
+def _getter(indexes: list[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function taking these positions of a row, always as a tuple."""
+    if len(indexes) == 1:
+        (only,) = indexes
+        return lambda row: (row[only],)
+    return itemgetter(*indexes)
 
 
 POST = Record(
