@@ -4,16 +4,16 @@ log (key formats in moderation.keys)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from boards import keys as board_keys
-from moderation import keys
+from moderation import keys, records
+from moderation.records import Report
 from nullboard import redis_utils
 
-KINDS = ("post", "comment")
-REASONS = ("spam", "harassment", "illegal", "doxxing", "malware", "other")
+KINDS, REASONS = records.KINDS, records.REASONS  # views import them from here
 
 _flag = redis_utils.lua(__file__, "flag.lua")
 
@@ -128,21 +128,6 @@ def flags_clear(*, kind: str, item_id: str) -> None:
     pipe.execute()
 
 
-@dataclass
-class Report:
-    kind: str
-    item_id: str
-    count: int
-    reasons: dict[str, int]
-    first_at: int
-    last_at: int
-    hidden: bool
-    topic: str | None = None
-    room: str | None = None
-    post_id: str | None = None
-    extra: dict = field(default_factory=dict)
-
-
 def _text(value: bytes | None) -> str | None:
     return value.decode() if value is not None else None
 
@@ -164,24 +149,11 @@ def reports_list(*, limit: int = 200) -> list[Report]:
         if not flags:
             gone.append(member)
             continue
-        decoded = {k.decode(): v.decode() for k, v in flags.items()}
-        reasons = {
-            k.removeprefix("reason:"): int(v) for k, v in decoded.items() if k.startswith("reason:")
-        }
-        reports.append(
-            Report(
-                kind=kind,
-                item_id=item_id,
-                count=int(decoded.get("count", 0)),
-                reasons=reasons,
-                first_at=int(decoded.get("first_at", 0)),
-                last_at=int(decoded.get("last_at", 0)),
-                hidden=hidden is not None,
-                topic=_text(topic),
-                room=_text(room),
-                post_id=_text(post_id),
-            )
+        report = records.report_from(
+            kind=kind, item_id=item_id, flags=flags, hidden=hidden is not None
         )
+        report.topic, report.room, report.post_id = _text(topic), _text(room), _text(post_id)
+        reports.append(report)
     if gone:
         conn.zrem(reports_key(), *gone)
     _fill_comment_places(reports)
