@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from moderation.store import REASON_LABELS
+from moderation.repository import REASON_LABELS
 from nullboard.routing import websocket_urlpatterns
 
 # URL names the scripts use. A path argument comes as ":name" (reverse() keeps the

@@ -9,6 +9,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from nullboard.env import envaddresses, envbool, envint, envint_list, envlist, envstr
+from nullboard.redis_utils import NAMESPACE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -81,7 +82,7 @@ DATABASES: dict = {}
 
 # --- Redis -----------------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL")
-REDIS_KEY_PREFIX = "nb"
+REDIS_KEY_PREFIX = NAMESPACE  # defined once, in nullboard.redis_utils
 # Failover through Sentinel: REDIS_SENTINELS lists the sentinels (host:port, ...)
 # and REDIS_URL names the monitored master instead of a host, with the password
 # and db as usual: redis://:password@nullboard/0 (docs/scaling.md).

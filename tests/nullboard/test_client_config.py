@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from moderation.store import REASON_LABELS, REASONS
+from moderation.repository import REASON_LABELS, REASONS
 
 BLOCK = re.compile(r'<script id="client-config" type="application/json">(.*?)</script>', re.S)
 
