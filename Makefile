@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 # lint and tools install dev.txt (which includes prod.txt and base.txt).
 SITE_STAMP := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed
+# The JavaScript linter and formatter (Biome), exactly as package-lock.json pins it.
+NODE_STAMP := node_modules/.installed
+BIOME := node_modules/.bin/biome
 
 .PHONY: run test lint format audit bench collectstatic clean
 
@@ -29,18 +32,25 @@ run: $(SITE_STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+## lint: ruff (lint and format) over Python, Biome (lint and format) over static/ (not static/vendor/)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIOME) ci --error-on-warnings .
 
 ## audit: every installed package (the pinned requirements and what they pull in) against
 ## PyPI's vulnerability data; fails on a finding and on a package it could not check
 audit: $(STAMP)
 	$(BIN)/pip-audit --strict --local --progress-spinner off
 
-format: $(STAMP)
+format: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIOME) check --write .
 
 ## bench: one table of every figure, each beside its reference, against real Redis
 ## (REDIS_URL, db 10 by default, is flushed) and real daphne processes; see docs/scaling.md
@@ -51,4 +61,4 @@ collectstatic: $(SITE_STAMP)
 	SECRET_KEY=collectstatic $(BIN)/python manage.py collectstatic --noinput
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -4,12 +4,13 @@
 -- KEYS: 1 post hash, 2 comment hash, 3 the post's comment zset,
 --       4 sequence counter, 5 room key (or an unused key), 6 trending zset,
 --       7 trending epoch, 8 trending throttle key
--- ARGV: 1 comment id, 2 post id, 3 author, 4 blob, 5 now in ms, 6 now in s,
---       7 comment ttl, 8 comment cutoff score, 9 room ttl, 10 trending weight,
---       11 half-life s, 12 throttle s, 13 post ttl
+-- ARGV[1]: JSON {record: the hash's field/value pairs (boards.records.COMMENT,
+--   all but expires_at and the score), id, now_ms, now, comment_ttl, cutoff
+--   (comment score), room_ttl, weight (trending), half_life, throttle, post_ttl}
 -- Returns {score, expires_at, publish_trending}, or the error "no_post".
+local a = cjson.decode(ARGV[1])
 local post = redis.call('HMGET', KEYS[1], 'expires_at', 'hidden', 'topic', 'room')
-local now = tonumber(ARGV[6])
+local now = a.now
 if not post[1] or post[2] or tonumber(post[1]) <= now then
   return redis.error_reply('no_post')
 end
@@ -19,30 +20,33 @@ if post_left_ms <= 0 then
 end
 
 -- Never outlive the post, by its own clock or by Redis's.
-local ttl = math.min(tonumber(ARGV[7]), tonumber(post[1]) - now, math.floor(post_left_ms / 1000))
+local ttl = math.min(a.comment_ttl, tonumber(post[1]) - now, math.floor(post_left_ms / 1000))
 if ttl < 1 then
   return redis.error_reply('no_post')
 end
 
 local seq = redis.call('INCR', KEYS[4])
-redis.call('EXPIRE', KEYS[4], ARGV[13])
-local score = ARGV[5] .. string.format('%03d', seq % 1000)
+redis.call('EXPIRE', KEYS[4], a.post_ttl)
+local score = a.now_ms .. string.format('%03d', seq % 1000)
 
-redis.call('HSET', KEYS[2], 'id', ARGV[1], 'post', ARGV[2], 'author', ARGV[3], 'blob', ARGV[4],
-  'created_at', ARGV[6], 'expires_at', now + ttl, 'score', score)
+local record = a.record
+for _, value in ipairs({'expires_at', now + ttl, 'score', score}) do
+  record[#record + 1] = value
+end
+redis.call('HSET', KEYS[2], unpack(record))
 redis.call('EXPIRE', KEYS[2], ttl)
 
-redis.call('ZADD', KEYS[3], score, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[8])
+redis.call('ZADD', KEYS[3], score, a.id)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. a.cutoff)
 redis.call('PEXPIRE', KEYS[3], post_left_ms)
 
 local publish = 0
 if post[4] then
   if redis.call('EXISTS', KEYS[5]) == 1 then
-    redis.call('EXPIRE', KEYS[5], ARGV[9])
+    redis.call('EXPIRE', KEYS[5], a.room_ttl)
   end
 elseif post[3] then
-  publish = trending_bump(KEYS[6], KEYS[7], KEYS[8], post[3], tonumber(ARGV[10]), now,
-    tonumber(ARGV[11]), tonumber(ARGV[13]), ARGV[12])
+  publish = trending_bump(KEYS[6], KEYS[7], KEYS[8], post[3], a.weight, now,
+    a.half_life, a.post_ttl, a.throttle)
 end
 return {score, now + ttl, publish}

@@ -3,7 +3,7 @@
 Frames are ``{"event": NAME, "payload": {...}}`` both ways. Bad frames get an
 ``error`` frame (``{"error": code, "detail": text}``) and the socket stays open;
 nothing a client sends can crash it. Group events reach the socket through the
-process's hub (boards.fanout), which listens on the channel layer once per
+live layer (nullboard.live), which listens on the channel layer once per
 process, not once per socket; every way a socket ends gives its groups back.
 """
 
@@ -15,13 +15,12 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from antispam.websocket import CLOSE_TRY_LATER
-from boards import events, fanout, keys
+from boards import events, keys
 from boards.validation import is_room, is_topic
-from nullboard import errors, redis_utils
+from nullboard import errors, live, redis_utils
 from nullboard.identity import name_from_scope
 
 logger = logging.getLogger(__name__)
@@ -71,20 +70,10 @@ def _username(scope: dict[str, Any]) -> str | None:
 
 
 class FeedConsumer(AsyncWebsocketConsumer):
-    # No channel of its own: events reach the socket through the process's hub,
+    # No channel of its own: events reach the socket through the live layer's hub,
     # so a per-socket channel would only add one idle blocking receive per socket
     # (500 of them on the core layer). An alias no layer has gives none.
     channel_layer_alias = "__hub_only__"
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels' dispatch, minus its close_old_connections() before every
-        message: that is a thread hop per message per socket (most of the cost of
-        fanning one post out to 500 sockets), for a database Nullboard has not got
-        (DATABASES = {})."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def __call__(self, scope, receive, send) -> None:
         """Run the socket; however it ends (a close from either side, a client gone
@@ -100,7 +89,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
         try:
-            await fanout.hub().join(events.TRENDING_GROUP, self)
+            await live.subscribe(events.TRENDING_GROUP, self)
             username = await sync_to_async(_username)(self.scope)
         except redis_utils.OUTAGE_ERRORS:
             logger.warning("Redis unreachable: closing a new live socket")
@@ -119,7 +108,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         self.subscriptions = {}
         for group in groups:
             try:
-                await fanout.hub().leave(group, self)
+                await live.unsubscribe(group, self)
             except Exception as error:  # the store may be down: go on with the others
                 logger.warning("Live group not left (%s)", type(error).__name__)
 
@@ -176,7 +165,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
             # Noted before the join: a socket cancelled mid-join still leaves it.
             self.subscriptions[group] = named
             try:
-                await fanout.hub().join(group, self)
+                await live.subscribe(group, self)
             except BaseException:
                 self.subscriptions.pop(group, None)  # the hub took nothing on a failed join
                 raise
@@ -188,7 +177,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
             return
         group, named = target
         if self.subscriptions.pop(group, None) is not None:
-            await fanout.hub().leave(group, self)
+            await live.unsubscribe(group, self)
         await self.send_event("topic:left", named)
 
     async def send_event(self, event: str, payload: dict[str, Any]) -> None:

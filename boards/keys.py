@@ -1,65 +1,76 @@
-"""Redis key formats for boards, named once (format with validated parts only)."""
+"""Redis key formats of boards and the patterns that match them, declared once
+(format with validated parts only; stats and purge match keys with these)."""
 
 from __future__ import annotations
 
-from nullboard import redis_utils
+from nullboard.redis_utils import KeyFormat
 
-POST_KEY = "post:{post}"
-POST_COMMENTS_KEY = "post:{post}:comments"  # zset of live comment ids by score
-POST_HIDDEN_COMMENTS_KEY = "post:{post}:hidden"  # set of hidden comment ids
-COMMENT_KEY = "comment:{comment}"
-FEED_HOME_KEY = "feed:home"
-FEED_TOPIC_KEY = "feed:topic:{topic}"
-FEED_ROOM_KEY = "feed:room:{room}"
-ROOM_KEY = "room:{room}"
-SEQ_KEY = "boards:seq"
-TRENDING_KEY = "trending"
-TRENDING_EPOCH_KEY = "trending:epoch"
-TRENDING_THROTTLE_KEY = "trending:throttle:{topic}"
-MODLOG_KEY = "modlog"  # zset: the public moderation log (moderation.log)
+# What each part of a key may be (boards.validation checks input against the same shapes).
+ITEM_ID = "[0-9a-f]{16}"  # 64 random bits, hex
+ROOM_ID = "[A-Za-z0-9_-]{22}"  # 128 random bits, base64url
+TOPIC = "[a-z0-9][a-z0-9-]{1,31}"
+
+POST = KeyFormat("post:{post}", post=ITEM_ID)  # hash: the post record (boards.records)
+POST_COMMENTS = KeyFormat("post:{post}:comments", post=ITEM_ID)  # zset: live comment ids
+POST_HIDDEN_COMMENTS = KeyFormat("post:{post}:hidden", post=ITEM_ID)  # set: hidden ids
+COMMENT = KeyFormat("comment:{comment}", comment=ITEM_ID)  # hash: the comment record
+FEED_HOME = KeyFormat("feed:home")  # zset: topic post ids by score
+FEED_TOPIC = KeyFormat("feed:topic:{topic}", topic=TOPIC)
+FEED_ROOM = KeyFormat("feed:room:{room}", room=ROOM_ID)
+ROOM = KeyFormat("room:{room}", room=ROOM_ID)  # string: the room's key check and kdf
+SEQ = KeyFormat("boards:seq")  # the per-ms sequence of scores
+TRENDING = KeyFormat("trending")  # zset: topic -> forward-decayed weight
+TRENDING_EPOCH = KeyFormat("trending:epoch")
+TRENDING_THROTTLE = KeyFormat("trending:throttle:{topic}", topic=f"{TOPIC}|-")
+MODLOG = KeyFormat("modlog")  # zset: the public moderation log (moderation.log)
+
+# The format strings, for callers that name them.
+SEQ_KEY = SEQ.template
+TRENDING_KEY = TRENDING.template
+TRENDING_EPOCH_KEY = TRENDING_EPOCH.template
 
 
 def post_key(post_id: str) -> str:
-    return redis_utils.key(POST_KEY.format(post=post_id))
+    return POST(post=post_id)
 
 
 def post_comments_key(post_id: str) -> str:
-    return redis_utils.key(POST_COMMENTS_KEY.format(post=post_id))
+    return POST_COMMENTS(post=post_id)
 
 
 def post_hidden_comments_key(post_id: str) -> str:
-    return redis_utils.key(POST_HIDDEN_COMMENTS_KEY.format(post=post_id))
+    return POST_HIDDEN_COMMENTS(post=post_id)
 
 
 def comment_key(comment_id: str) -> str:
-    return redis_utils.key(COMMENT_KEY.format(comment=comment_id))
+    return COMMENT(comment=comment_id)
 
 
 def feed_key(*, topic: str | None = None, room: str | None = None) -> str:
     """The feed of a topic, a room, or (neither) the home feed."""
     if room:
-        return redis_utils.key(FEED_ROOM_KEY.format(room=room))
+        return FEED_ROOM(room=room)
     if topic:
-        return redis_utils.key(FEED_TOPIC_KEY.format(topic=topic))
-    return redis_utils.key(FEED_HOME_KEY)
+        return FEED_TOPIC(topic=topic)
+    return FEED_HOME()
 
 
 def room_key(room: str) -> str:
-    return redis_utils.key(ROOM_KEY.format(room=room))
+    return ROOM(room=room)
 
 
 def modlog_key() -> str:
-    return redis_utils.key(MODLOG_KEY)
+    return MODLOG()
 
 
 def trending_throttle_key(topic: str) -> str:
-    return redis_utils.key(TRENDING_THROTTLE_KEY.format(topic=topic))
+    return TRENDING_THROTTLE(topic=topic)
 
 
 # Prefixes handed to Lua, which builds per-id keys while it walks a set.
-POST_PREFIX = redis_utils.key("post:")
-COMMENT_PREFIX = redis_utils.key("comment:")
-COMMENTS_SUFFIX = ":comments"
+POST_PREFIX = POST(post="")
+COMMENT_PREFIX = COMMENT(comment="")
+COMMENTS_SUFFIX = POST_COMMENTS(post="").removeprefix(POST_PREFIX)
 
 
 def score_floor(now: int, ttl: int) -> str:

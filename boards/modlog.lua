@@ -3,8 +3,9 @@
 -- the content it speaks of has surely expired (now + the longest item life),
 -- and entries past it are dropped here, so no count outlives its content.
 -- Entry: "YYYY-MM-DD|action|kind|nonce|public reason" (no item id).
-local function modlog_add(key, entry, until_s, now_s, ttl)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. now_s)
-  redis.call('ZADD', key, until_s, entry)
-  redis.call('EXPIRE', key, ttl)
+-- log: {entry, until, now, ttl} (moderation.log, in the script's JSON argument).
+local function modlog_add(key, log)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. log.now)
+  redis.call('ZADD', key, log['until'], log.entry)
+  redis.call('EXPIRE', key, log.ttl)
 end

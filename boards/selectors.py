@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from boards import keys
+from boards import keys, records
 from boards.room_kdf import room_parse
 from nullboard import redis_utils
 
@@ -30,12 +30,6 @@ class ItemHidden(Exception):
     """The item exists but moderation hid it pending review."""
 
 
-def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _cutoff(now: float, ttl: int) -> str:
     return keys.score_floor(int(now), ttl)
 
@@ -47,88 +41,69 @@ def _lower(cutoff: str, after: str | None) -> str:
     return cutoff
 
 
-def _post(row: list[Any]) -> dict[str, Any]:
-    post_id, topic, room, author, blob, created_at, expires_at, comments, score = row[:9]
-    post: dict[str, Any] = {"id": _text(post_id)}
-    if _text(room):
-        post["room"] = _text(room)
-    else:
-        post["topic"] = _text(topic)
-    post.update(
-        author=_text(author),
-        blob=_text(blob),
-        created_at=int(created_at),
-        expires_at=int(expires_at),
-        comment_count=int(comments),
-        cursor=_text(score),
-    )
-    return post
-
-
-def _feed_args(*, topic: str | None, room: str | None, cursor: str | None, after: str | None):
+def _feed_args(
+    *, topic: str | None, room: str | None, cursor: str | None, after: str | None
+) -> tuple[list[str], list[str]]:
     now = time.time()
     cutoff = _cutoff(now, settings.POST_TTL_SECONDS)
-    return [keys.feed_key(topic=topic, room=room)], [
-        cutoff,
-        f"({cursor}" if cursor else "+inf",
-        PAGE_SIZE,
-        keys.POST_PREFIX,
-        keys.COMMENTS_SUFFIX,
-        _cutoff(now, settings.COMMENT_TTL_SECONDS),
-        int(now),
-        _lower(cutoff, after),
-    ]
-
-
-def _feed_result(rows: list[list[Any]], next_cursor: Any) -> dict[str, Any]:
-    return {
-        "items": [_post(row) for row in rows],
-        "next_cursor": _text(next_cursor) if next_cursor else None,
+    table = {
+        "fields": records.POST.stored,
+        "cutoff": cutoff,
+        "upper": f"({cursor}" if cursor else "+inf",
+        "lower": _lower(cutoff, after),
+        "limit": PAGE_SIZE,
+        "prefix": keys.POST_PREFIX,
+        "comments": keys.COMMENTS_SUFFIX,
+        "comment_cutoff": _cutoff(now, settings.COMMENT_TTL_SECONDS),
+        "now": int(now),
     }
+    return [keys.feed_key(topic=topic, room=room)], [redis_utils.lua_table(table)]
 
 
-def feed_page(
+def feed_rows(
     *,
     topic: str | None = None,
     room: str | None = None,
     cursor: str | None = None,
     after: str | None = None,
-) -> dict[str, Any]:
-    """One page of a feed, newest first: ``{items, next_cursor}``.
+) -> tuple[list[list[Any]], bytes | None]:
+    """One page of a feed, newest first, as ``(rows, next_cursor)``: rows of
+    :data:`boards.records.POST` (``records.POST.from_row`` makes each a post).
 
     The cursor is the last item's unique score, so walking it sees each post
     once even while new posts arrive (they sort above the walk). ``after``
     bounds the walk below: only posts newer than that cursor (a catch-up).
     """
-    args = _feed_args(topic=topic, room=room, cursor=cursor, after=after)
-    return _feed_result(*_feed_page(*args))
+    rows, next_cursor = _feed_page(*_feed_args(topic=topic, room=room, cursor=cursor, after=after))
+    return rows, next_cursor or None
 
 
-# Ids, slugs, room ids, names, base64 blobs and digits: JSON writes them as they are.
-_PLAIN = re.compile(rb"[A-Za-z0-9+/=._:-]*")
-_ITEM = (
-    b'{"id": "%s", "%s": "%s", "author": "%s", "blob": "%s", '
-    b'"created_at": %d, "expires_at": %d, "comment_count": %d, "cursor": "%s"}'
-)
+def _feed_result(rows: list[list[Any]], next_cursor: bytes | None) -> dict[str, Any]:
+    return {
+        "items": [records.POST.from_row(row) for row in rows],
+        "next_cursor": next_cursor.decode() if next_cursor else None,
+    }
 
 
 def _page_json(rows: list[list[Any]], next_cursor: bytes | None) -> bytes | None:
     """The page as ``json.dumps`` writes it, from the script's rows, or None when
     a value would need escaping (then json.dumps itself does it)."""
     items = []
-    for post_id, topic, room, author, blob, created_at, expires_at, comments, score in rows:
-        if not _PLAIN.fullmatch(b"".join((post_id, topic, room, author, blob, score))):
+    for row in rows:
+        item = records.POST.row_json(row)
+        if item is None:
             return None
-        where, place = (b"room", room) if room else (b"topic", topic)
-        values = (post_id, where, place, author, blob, int(created_at), int(expires_at))
-        items.append(_ITEM % (*values, int(comments), score))
+        items.append(item)
     if next_cursor is None:
         cursor = b"null"
-    elif _PLAIN.fullmatch(next_cursor):
+    elif _DIGITS.fullmatch(next_cursor):
         cursor = b'"' + next_cursor + b'"'
     else:
         return None
     return b'{"items": [' + b", ".join(items) + b'], "next_cursor": ' + cursor + b"}"
+
+
+_DIGITS = re.compile(rb"[0-9]+")
 
 
 async def feed_page_json(
@@ -138,22 +113,23 @@ async def feed_page_json(
     cursor: str | None = None,
     after: str | None = None,
 ) -> bytes:
-    """:func:`feed_page` as JSON bytes, on the event loop: one EVALSHA, no thread.
+    """A page of :func:`feed_rows` as the API's JSON bytes, on the event loop: one
+    EVALSHA, no thread.
 
-    The bytes are exactly ``json.dumps(feed_page(...))`` (tests/boards/test_feeds.py
-    checks it), written straight from the script's rows: no dicts, no encoder.
-    The work stays here, not in Lua: Redis is the one resource every web
-    process shares, so the script only reads.
+    The bytes are exactly ``json.dumps`` of ``{items, next_cursor}`` (tests check
+    it), written straight from the script's rows: no dicts, no encoder. The
+    work stays here, not in Lua: Redis is the one resource every web process
+    shares, so the script fetches rows and prunes dead ids, nothing more.
     """
     keys_, args = _feed_args(topic=topic, room=room, cursor=cursor, after=after)
     rows, next_cursor = await _feed_page.acall(keys_, args)
     found = _page_json(rows, next_cursor or None)
     if found is None:
-        return json.dumps(_feed_result(rows, next_cursor)).encode()
+        return json.dumps(_feed_result(rows, next_cursor or None)).encode()
     return found
 
 
-def post_get(*, post_id: str) -> dict[str, Any] | None:
+def post_get(*, post_id: str) -> records.Post | None:
     """A live, visible post with its comment count, or None."""
     try:
         return post_find(post_id=post_id)
@@ -161,35 +137,25 @@ def post_get(*, post_id: str) -> dict[str, Any] | None:
         return None
 
 
-def post_find(*, post_id: str) -> dict[str, Any] | None:
+def post_find(*, post_id: str) -> records.Post | None:
     """A live post with its comment count, or None when it is gone.
 
     Raises ItemHidden while moderation hides it (the hash stays until its TTL).
     """
     now = time.time()
     pipe = redis_utils.client().pipeline(transaction=False)
-    pipe.hmget(
-        keys.post_key(post_id),
-        "id",
-        "topic",
-        "room",
-        "author",
-        "blob",
-        "created_at",
-        "expires_at",
-        "score",
-        "hidden",
-    )
+    pipe.hmget(keys.post_key(post_id), [*records.POST.stored, records.HIDDEN])
     pipe.zcount(keys.post_comments_key(post_id), _cutoff(now, settings.COMMENT_TTL_SECONDS), "+inf")
-    fields, comments = pipe.execute()
-    if fields[0] is None or int(fields[6]) <= now:
+    (*fields, hidden), comments = pipe.execute()
+    found = dict(zip(records.POST.stored, fields, strict=True))
+    if found["id"] is None or int(found["expires_at"]) <= now:
         return None
-    if fields[8] is not None:
+    if hidden is not None:
         raise ItemHidden(post_id)
-    return _post([*fields[:7], comments, fields[7]])
+    return records.POST.from_row([*fields, comments])  # type: ignore[return-value]
 
 
-def comments_list(*, post_id: str, after: str | None = None) -> list[dict[str, Any]] | None:
+def comments_list(*, post_id: str, after: str | None = None) -> list[records.Comment] | None:
     """A post's live comments, oldest first; None when the post is gone or hidden."""
     try:
         return comments_find(post_id=post_id, after=after)
@@ -197,7 +163,7 @@ def comments_list(*, post_id: str, after: str | None = None) -> list[dict[str, A
         return None
 
 
-def comments_find(*, post_id: str, after: str | None = None) -> list[dict[str, Any]] | None:
+def comments_find(*, post_id: str, after: str | None = None) -> list[records.Comment] | None:
     """A post's live comments, oldest first (only those newer than the cursor
     ``after`` when given); None when the post is gone.
 
@@ -205,70 +171,62 @@ def comments_find(*, post_id: str, after: str | None = None) -> list[dict[str, A
     """
     now = time.time()
     cutoff = _cutoff(now, settings.COMMENT_TTL_SECONDS)
+    table = {
+        "fields": records.COMMENT.stored,
+        "prefix": keys.COMMENT_PREFIX,
+        "cutoff": cutoff,
+        "now": int(now),
+        "limit": MAX_COMMENTS,
+        "lower": _lower(cutoff, after),
+    }
     rows = _comments_list(
-        [keys.post_key(post_id), keys.post_comments_key(post_id)],
-        [keys.COMMENT_PREFIX, cutoff, int(now), MAX_COMMENTS, _lower(cutoff, after)],
+        [keys.post_key(post_id), keys.post_comments_key(post_id)], [redis_utils.lua_table(table)]
     )
     if rows is None:
         return None
     if not isinstance(rows, list):
         raise ItemHidden(post_id)
-    return [
-        {
-            "id": _text(comment_id),
-            "post": post_id,
-            "author": _text(author),
-            "blob": _text(blob),
-            "created_at": int(created_at),
-            "expires_at": int(expires_at),
-            "cursor": _text(score),
-        }
-        for comment_id, author, blob, created_at, expires_at, score in rows
-    ]
+    return [records.COMMENT.from_row(row) for row in rows]  # type: ignore[misc]
 
 
-def comment_get(*, comment_id: str) -> dict[str, Any] | None:
+def comment_get(*, comment_id: str) -> records.Comment | None:
     """A live, visible comment, or None."""
-    fields = redis_utils.client().hmget(
-        keys.comment_key(comment_id),
-        "post",
-        "author",
-        "blob",
-        "created_at",
-        "expires_at",
-        "hidden",
-        "score",
+    *fields, hidden = redis_utils.client().hmget(
+        keys.comment_key(comment_id), [*records.COMMENT.stored, records.HIDDEN]
     )
-    if fields[0] is None or fields[5] is not None or int(fields[4]) <= time.time():
+    found = dict(zip(records.COMMENT.stored, fields, strict=True))
+    expires_at = found["expires_at"]
+    if found["id"] is None or hidden is not None or expires_at is None:
         return None
-    return {
-        "id": comment_id,
-        "post": _text(fields[0]),
-        "author": _text(fields[1]),
-        "blob": _text(fields[2]),
-        "created_at": int(fields[3]),
-        "expires_at": int(fields[4]),
-        "cursor": _text(fields[6]),
-    }
+    if int(expires_at) <= time.time():
+        return None
+    return records.COMMENT.from_row(fields)  # type: ignore[return-value]
 
 
 def trending_list(*, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
     """Topics by time-decayed activity, hottest first, scores as of now."""
     pipe = redis_utils.client().pipeline(transaction=False)
-    pipe.get(redis_utils.key(keys.TRENDING_EPOCH_KEY))
-    pipe.zrevrange(redis_utils.key(keys.TRENDING_KEY), 0, limit - 1, withscores=True)
+    pipe.get(keys.TRENDING_EPOCH())
+    pipe.zrevrange(keys.TRENDING(), 0, limit - 1, withscores=True)
     epoch, rows = pipe.execute()
     if epoch is None:
         return []
     # Undo the forward decay: stored = weight * 2^((t - epoch) / half_life).
     scale = 2 ** (-(time.time() - float(epoch)) / settings.TRENDING_HALF_LIFE_SECONDS)
-    return [{"topic": _text(topic), "score": round(score * scale, 4)} for topic, score in rows]
+    return [
+        {"topic": records.text(topic), "score": round(score * scale, 4)} for topic, score in rows
+    ]
 
 
 def trending_with_posts(*, per_topic: int, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:
     """The trending topics, each with its newest ``per_topic`` live posts."""
     return [
-        {"topic": item["topic"], "posts": feed_page(topic=item["topic"])["items"][:per_topic]}
+        {
+            "topic": item["topic"],
+            "posts": [records.POST.from_row(row) for row in feed_rows(topic=item["topic"])[0]][
+                :per_topic
+            ],
+        }
         for item in trending_list(limit=limit)
     ]
 
@@ -284,7 +242,7 @@ def room_get(*, room: str) -> dict[str, Any] | None:
     """``{key_check, kdf}`` of a live room (kdf: a passphrase room's public
     derivation parameters, else None), or None when the room is gone."""
     value = redis_utils.client().get(keys.room_key(room))
-    return None if value is None else room_parse(_text(value))
+    return None if value is None else room_parse(records.text(value))
 
 
 def room_exists(*, room: str) -> bool:

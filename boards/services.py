@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from redis.exceptions import ResponseError
 
-from boards import events, keys, selectors
+from boards import events, keys, records, selectors
 from boards.room_kdf import RoomKdf, room_value
 from boards.validation import is_item_id, is_room, is_topic
 from moderation.log import modlog_entry
@@ -42,11 +42,6 @@ class BoardsError(Exception):
 
 def _new_id() -> str:
     return secrets.token_hex(8)
-
-
-def _text(value: bytes | str | int) -> str:
-    """A score from a script as the string of digits clients use as a cursor."""
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _clock() -> tuple[int, int]:
@@ -85,45 +80,44 @@ def post_create(
     now_ms, now = _clock()
     kind, target = ("topic", topic) if topic else ("room", room)
     second = keys.feed_key() if topic else keys.room_key(room)  # type: ignore[arg-type]
-    try:
-        score, publish_trending = _post_create(
-            [
-                keys.post_key(post_id),
-                redis_utils.key(keys.SEQ_KEY),
-                keys.feed_key(topic=topic, room=room),
-                second,
-                redis_utils.key(keys.TRENDING_KEY),
-                redis_utils.key(keys.TRENDING_EPOCH_KEY),
-                keys.trending_throttle_key(topic or "-"),
-            ],
-            [
-                post_id,
-                kind,
-                target,
-                author,
-                blob,
-                now_ms,
-                now,
-                settings.POST_TTL_SECONDS,
-                settings.ROOM_TTL_SECONDS,
-                keys.score_floor(now, settings.POST_TTL_SECONDS),
-                POST_WEIGHT,
-                settings.TRENDING_HALF_LIFE_SECONDS,
-                TRENDING_THROTTLE_SECONDS,
-            ],
-        )
-    except ResponseError as exc:
-        raise BoardsError(_error_code(exc)) from None
-    post = {
+    values = {
         "id": post_id,
         kind: target,
         "author": author,
         "blob": blob,
         "created_at": now,
         "expires_at": now + settings.POST_TTL_SECONDS,
-        "comment_count": 0,
-        "cursor": _text(score),
     }
+    table = {
+        "record": records.POST.to_hash(values),
+        "id": post_id,
+        "kind": kind,
+        "target": target,
+        "now_ms": str(now_ms),
+        "now": now,
+        "post_ttl": settings.POST_TTL_SECONDS,
+        "room_ttl": settings.ROOM_TTL_SECONDS,
+        "cutoff": keys.score_floor(now, settings.POST_TTL_SECONDS),
+        "weight": POST_WEIGHT,
+        "half_life": settings.TRENDING_HALF_LIFE_SECONDS,
+        "throttle": TRENDING_THROTTLE_SECONDS,
+    }
+    try:
+        score, publish_trending = _post_create(
+            [
+                keys.post_key(post_id),
+                keys.SEQ(),
+                keys.feed_key(topic=topic, room=room),
+                second,
+                keys.TRENDING(),
+                keys.TRENDING_EPOCH(),
+                keys.trending_throttle_key(topic or "-"),
+            ],
+            [redis_utils.lua_table(table)],
+        )
+    except ResponseError as exc:
+        raise BoardsError(_error_code(exc)) from None
+    post = records.POST.from_hash({**values, "comment_count": 0, "score": score})
     events.publish(events.groups_for(topic=topic, room=room), "post:new", post)
     if publish_trending:
         trending_announce(topic=topic)  # type: ignore[arg-type]
@@ -141,45 +135,37 @@ def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
     topic, room = post.get("topic"), post.get("room")
     comment_id = _new_id()
     now_ms, now = _clock()
+    values = {"id": comment_id, "post": post_id, "author": author, "blob": blob, "created_at": now}
+    table = {
+        "record": records.COMMENT.to_hash(values),
+        "id": comment_id,
+        "now_ms": str(now_ms),
+        "now": now,
+        "comment_ttl": settings.COMMENT_TTL_SECONDS,
+        "cutoff": keys.score_floor(now, settings.COMMENT_TTL_SECONDS),
+        "room_ttl": settings.ROOM_TTL_SECONDS,
+        "weight": COMMENT_WEIGHT,
+        "half_life": settings.TRENDING_HALF_LIFE_SECONDS,
+        "throttle": TRENDING_THROTTLE_SECONDS,
+        "post_ttl": settings.POST_TTL_SECONDS,
+    }
     try:
         score, expires_at, publish_trending = _comment_create(
             [
                 keys.post_key(post_id),
                 keys.comment_key(comment_id),
                 keys.post_comments_key(post_id),
-                redis_utils.key(keys.SEQ_KEY),
+                keys.SEQ(),
                 keys.room_key(room or "-"),
-                redis_utils.key(keys.TRENDING_KEY),
-                redis_utils.key(keys.TRENDING_EPOCH_KEY),
+                keys.TRENDING(),
+                keys.TRENDING_EPOCH(),
                 keys.trending_throttle_key(topic or "-"),
             ],
-            [
-                comment_id,
-                post_id,
-                author,
-                blob,
-                now_ms,
-                now,
-                settings.COMMENT_TTL_SECONDS,
-                keys.score_floor(now, settings.COMMENT_TTL_SECONDS),
-                settings.ROOM_TTL_SECONDS,
-                COMMENT_WEIGHT,
-                settings.TRENDING_HALF_LIFE_SECONDS,
-                TRENDING_THROTTLE_SECONDS,
-                settings.POST_TTL_SECONDS,
-            ],
+            [redis_utils.lua_table(table)],
         )
     except ResponseError as exc:
         raise BoardsError(_error_code(exc)) from None
-    comment = {
-        "id": comment_id,
-        "post": post_id,
-        "author": author,
-        "blob": blob,
-        "created_at": now,
-        "expires_at": int(expires_at),
-        "cursor": _text(score),
-    }
+    comment = records.COMMENT.from_hash({**values, "expires_at": expires_at, "score": score})
     where = {"topic": topic} if topic else {"room": room}
     events.publish(events.groups_for(**where), "comment:new", {**comment, **where})
     if publish_trending:
@@ -194,18 +180,23 @@ def trending_announce(*, topic: str) -> None:
 
 
 # --- Moderation -----------------------------------------------------------------
-# A later moderation app calls these; each changes Redis atomically and then
+# The moderation app's flags and commands call these; each changes Redis atomically and then
 # tells live clients, so the item disappears from open pages too. Each also
 # counts itself in the public moderation log inside the same script (see
 # modlog.lua and moderation.log), so a count never drifts from what happened.
 
 
-def _log(action: str, kind: str, reason: str) -> tuple[str, list[str | int]]:
-    """The log key and the script arguments for one public log entry."""
+def _log(action: str, kind: str, reason: str) -> tuple[str, dict[str, str | int]]:
+    """The log key and the script's ``log`` table for one public log entry."""
     now = int(time.time())
     ttl = max(settings.POST_TTL_SECONDS, settings.COMMENT_TTL_SECONDS)
     entry = modlog_entry(action=action, kind=kind, reason=reason, now=now)
-    return keys.modlog_key(), [entry, now + ttl, now, ttl]
+    return keys.modlog_key(), {"entry": entry, "until": now + ttl, "now": now, "ttl": ttl}
+
+
+def _table(item_id: str, log: dict[str, str | int], **more: str) -> list[str]:
+    """A moderation script's one argument: the item, its log entry, and ``more``."""
+    return [redis_utils.lua_table({"id": item_id, "log": log, **more})]
 
 
 def _post_keys(post_id: str) -> tuple[dict[str, str], list[str]] | None:
@@ -224,8 +215,8 @@ def post_hide(*, post_id: str, reason: str = "") -> bool:
     if not is_item_id(post_id) or (found := _post_keys(post_id)) is None:
         return False
     where, feeds = found
-    log_key, log_args = _log("hidden", "post", reason)
-    if not _post_hide([keys.post_key(post_id), *feeds, log_key], [post_id, *log_args]):
+    log_key, log = _log("hidden", "post", reason)
+    if not _post_hide([keys.post_key(post_id), *feeds, log_key], _table(post_id, log)):
         return False
     events.publish(events.groups_for(**where), "post:hidden", {"id": post_id, **where})
     return True
@@ -240,15 +231,16 @@ def post_unhide(*, post_id: str, reason: str = "") -> bool | None:
         return None
     where, feeds = found
     kind = "topic" if "topic" in where else "room"
-    log_key, log_args = _log("restored", "post", reason)
-    result = _post_unhide([keys.post_key(post_id), *feeds, log_key], [post_id, kind, *log_args])
+    log_key, log = _log("restored", "post", reason)
+    post_keys = [keys.post_key(post_id), *feeds, log_key]
+    result = _post_unhide(post_keys, _table(post_id, log, kind=kind))
     if result < 0:
         return None
     if result == 0:
         return False
     post = selectors.post_get(post_id=post_id)
     if post is not None:
-        events.publish(events.groups_for(**where), "post:restored", post)
+        events.publish(events.groups_for(**where), "post:restored", dict(post))
     return True
 
 
@@ -257,7 +249,7 @@ def post_remove(*, post_id: str, reason: str = "") -> bool:
     if not is_item_id(post_id) or (found := _post_keys(post_id)) is None:
         return False
     where, feeds = found
-    log_key, log_args = _log("removed", "post", reason)
+    log_key, log = _log("removed", "post", reason)
     removed = _post_remove(
         [
             keys.post_key(post_id),
@@ -266,7 +258,7 @@ def post_remove(*, post_id: str, reason: str = "") -> bool:
             keys.post_hidden_comments_key(post_id),
             log_key,
         ],
-        [post_id, keys.COMMENT_PREFIX, *log_args],
+        _table(post_id, log, prefix=keys.COMMENT_PREFIX),
     )
     if not removed:
         return False
@@ -299,11 +291,8 @@ def comment_hide(*, comment_id: str, reason: str = "") -> bool:
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return False
     post_id, where = place
-    log_key, log_args = _log("hidden", "comment", reason)
-    hidden = _comment_hide(
-        [*_comment_keys(comment_id, post_id), log_key],
-        [comment_id, *log_args],
-    )
+    log_key, log = _log("hidden", "comment", reason)
+    hidden = _comment_hide([*_comment_keys(comment_id, post_id), log_key], _table(comment_id, log))
     if not hidden:
         return False
     payload = {"id": comment_id, "post": post_id, **where}
@@ -319,10 +308,9 @@ def comment_unhide(*, comment_id: str, reason: str = "") -> bool | None:
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return None
     post_id, where = place
-    log_key, log_args = _log("restored", "comment", reason)
+    log_key, log = _log("restored", "comment", reason)
     result = _comment_unhide(
-        [*_comment_keys(comment_id, post_id), log_key],
-        [comment_id, *log_args],
+        [*_comment_keys(comment_id, post_id), log_key], _table(comment_id, log)
     )
     if result < 0:
         return None
@@ -339,10 +327,9 @@ def comment_remove(*, comment_id: str, reason: str = "") -> bool:
     if not is_item_id(comment_id) or (place := _comment_place(comment_id)) is None:
         return False
     post_id, where = place
-    log_key, log_args = _log("removed", "comment", reason)
+    log_key, log = _log("removed", "comment", reason)
     removed = _comment_remove(
-        [*_comment_keys(comment_id, post_id)[:3], log_key],
-        [comment_id, *log_args],
+        [*_comment_keys(comment_id, post_id)[:3], log_key], _table(comment_id, log)
     )
     if not removed:
         return False

@@ -4,15 +4,17 @@
 -- KEYS[1] drop hash, KEYS[2] receipt hash, KEYS[3] expiry index (zset),
 -- KEYS[4] wrong keys of this client on this drop, KEYS[5] of anyone on this drop,
 -- KEYS[6] of this client on any drop, KEYS[7] the audio ticket (hash) this open may issue
--- ARGV[1] HMAC of the verifier, [2] now, [3] drop id, [4] seconds an audio ticket lives,
--- [5] [6] [7] wrong-key limits for KEYS[4] [5] [6], [8] their window in seconds,
--- [9] ticket mode ('raw': ciphertext; 'plain': the server decrypts), [10] the ticket's
--- sealed wrapping key ('plain' only), [11] the key prefix (for the network quota keys)
+-- ARGV[1] JSON {verifier (its HMAC), now, id, ticket_ttl (seconds an audio ticket
+-- lives), limits (wrong keys allowed for KEYS[4], [5], [6]), window (their seconds),
+-- ticket_mode ('raw': ciphertext; 'plain': the server decrypts), quota_prefix and
+-- quota_bytes_suffix (the network quota keys around the drop's network, drops.keys)};
+-- ARGV[2] the ticket's sealed wrapping key ('plain' only; bytes, which JSON cannot carry)
 -- Returns {0} gone, {-1} wrong (counted), {-2} used, {-3, seconds to wait} throttled, or
 -- {1, views_left, wrapped data key, kind, ciphertext (text), mime, burned (0/1), expires at,
 --  salt, iterations, sealed by}.
 local drop = KEYS[1]
-local now = tonumber(ARGV[2])
+local a = cjson.decode(ARGV[1])
+local now = a.now
 local exp = redis.call('HGET', drop, 'exp')
 if not exp then
   return {0}
@@ -22,20 +24,20 @@ if tonumber(exp) <= now then
   redis.call('DEL', drop)
   return {0}
 end
-local idx = redis.call('HGET', drop, 'h:' .. ARGV[1])
+local idx = redis.call('HGET', drop, 'h:' .. a.verifier)
 if not idx then
   local wait = 0
   for i = 4, 6 do
-    if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i + 1]) then
+    if tonumber(redis.call('GET', KEYS[i]) or '0') >= a.limits[i - 3] then
       wait = math.max(wait, redis.call('TTL', KEYS[i]))
     end
   end
   if wait ~= 0 then
-    return {-3, wait > 0 and wait or tonumber(ARGV[8])}
+    return {-3, wait > 0 and wait or a.window}
   end
   for i = 4, 6 do
     if redis.call('INCR', KEYS[i]) == 1 then
-      redis.call('EXPIRE', KEYS[i], tonumber(ARGV[8]))
+      redis.call('EXPIRE', KEYS[i], a.window)
     end
   end
   return {-1}
@@ -44,34 +46,34 @@ if redis.call('HEXISTS', drop, 'u' .. idx) == 1 then
   return {-2}
 end
 -- A write that Redis refuses (out of memory) fails here, before anything changed.
-redis.call('HSET', drop, 'u' .. idx, ARGV[2])
+redis.call('HSET', drop, 'u' .. idx, now)
 -- The receipt outlives the drop; never recreate it (it would have no TTL).
 local receipt = redis.call('EXISTS', KEYS[2]) == 1
 if receipt then
-  redis.call('HSET', KEYS[2], 'u' .. idx, ARGV[2])
+  redis.call('HSET', KEYS[2], 'u' .. idx, now)
 end
 local left = redis.call('HINCRBY', drop, 'views_left', -1)
 local got = redis.call('HMGET', drop, 'w' .. idx, 'kind', 'ct', 'mime', 'salt', 'it', 'by', 'q')
 local burned = 0
 if got[2] == 'voice' then
-  redis.call('HSET', KEYS[7], 'drop', ARGV[3], 'w', got[1], 'mime', got[4] or '',
-    'mode', ARGV[9], 'wk', ARGV[10], 'last', left <= 0 and '1' or '0')
-  redis.call('EXPIRE', KEYS[7], tonumber(ARGV[4]))
+  redis.call('HSET', KEYS[7], 'drop', a.id, 'w', got[1], 'mime', got[4] or '',
+    'mode', a.ticket_mode, 'wk', ARGV[2], 'last', left <= 0 and '1' or '0')
+  redis.call('EXPIRE', KEYS[7], a.ticket_ttl)
 end
 if left <= 0 then
   redis.call('DEL', drop)
   if receipt then
-    redis.call('HSET', KEYS[2], 'burned', ARGV[2])
+    redis.call('HSET', KEYS[2], 'burned', now)
   end
   if got[8] then
-    redis.call('ZREM', ARGV[11] .. 'drops:quota:' .. got[8], ARGV[3])
-    redis.call('HDEL', ARGV[11] .. 'drops:quota:' .. got[8] .. ':bytes', ARGV[3])
+    redis.call('ZREM', a.quota_prefix .. got[8], a.id)
+    redis.call('HDEL', a.quota_prefix .. got[8] .. a.quota_bytes_suffix, a.id)
   end
   burned = 1
   if got[2] == 'voice' then
     -- The audio still streams once through its ticket; the sweeper is the backstop.
     -- XX: only move the drop's entry, never create the index without its TTL.
-    redis.call('ZADD', KEYS[3], 'XX', now + tonumber(ARGV[4]), ARGV[3])
+    redis.call('ZADD', KEYS[3], 'XX', now + a.ticket_ttl, a.id)
   end
 end
 return {1, left, got[1] or '', got[2] or '', got[3] or '', got[4] or '', burned, exp,

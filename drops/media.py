@@ -11,9 +11,9 @@ import re
 import qrcode
 import qrcode.constants
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 
-from drops import store
+from drops import repository
 
 # The shape of a drop id (12 random bytes in URL-safe base64, made by the server or the
 # browser); services and selectors check it too, always with fullmatch.
@@ -23,6 +23,11 @@ VOICE_DIR = "voice"
 QR_DIR = "qr"
 VOICE_SUFFIX = ".sealed"
 QR_SUFFIX = ".svg"
+
+
+def storage() -> Storage:
+    """The storage drops' files live in (site-wide operations ask for it)."""
+    return default_storage
 
 
 def voice_name(drop_id: str) -> str:
@@ -131,7 +136,7 @@ def files_delete(names: list[str]) -> int:
             default_storage.delete(name)
             freed += size
     if freed:
-        store.media_bytes_sub(amount=freed)
+        repository.media_bytes_sub(amount=freed)
     return freed
 
 

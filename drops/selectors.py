@@ -7,7 +7,7 @@ import hmac
 import time
 from dataclasses import dataclass
 
-from drops import store
+from drops import records, repository
 from drops.sealing import b64encode, lookup_hash
 from drops.services import DROP_ID, KEYS_PER_DROP, RECEIPT
 
@@ -58,8 +58,7 @@ def drop_peek(*, drop_id: str) -> DropPeek | None:
     """A live drop's kind, expiry and views left; None if gone (or never was)."""
     if not DROP_ID.fullmatch(drop_id):
         return None
-    names = ["kind", "exp", "views_left", "salt", "it", "by"]
-    found = store.drop_fields(drop_id=drop_id, names=names)
+    found = repository.drop_fields(drop_id=drop_id, names=list(records.PEEK_FIELDS))
     if found is None or None in found.values():
         return None  # gone, or only reserved while its files are written
     expires_at = int(found["exp"])
@@ -79,14 +78,12 @@ def receipt_get(*, drop_id: str, token: str) -> Receipt | None:
     """What the creator may know: which keys were used and when, never the keys."""
     if not DROP_ID.fullmatch(drop_id) or not RECEIPT.fullmatch(token):
         return None
-    fields = store.receipt_fields(drop_id=drop_id)
+    fields = repository.receipt_fields(drop_id=drop_id)
     expected = lookup_hash("receipt", drop_id, token)
     if not hmac.compare_digest(fields.get("token", ""), expected):
         return None
-    uses = [
-        KeyUse(index=i, used_at=int(fields[f"u{i}"]) if f"u{i}" in fields else None)
-        for i in range(1, KEYS_PER_DROP + 1)
-    ]
+    used = {i: fields.get(records.used_field(i)) for i in range(1, KEYS_PER_DROP + 1)}
+    uses = [KeyUse(index=i, used_at=int(at) if at is not None else None) for i, at in used.items()]
     burned_at = int(fields["burned"]) if "burned" in fields else None
     return Receipt(
         kind=fields["kind"],

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 
-from drops import media, sealing, store
+from drops import media, records, repository, sealing
 from drops.audio import AudioRejected, audio_inspect
 
 KEYS_PER_DROP = 3
@@ -27,7 +27,7 @@ RESERVE_SECONDS = 120  # a new id is held this long while its files are written
 READER_HOLD_SECONDS = 30  # an opened drop stays on the reader's screen at least this long
 
 # Keys carry 140 bits, so throttling is about noise, not odds; a right key always opens.
-WRONG_KEY_LIMITS = store.Limits(
+WRONG_KEY_LIMITS = repository.Limits(
     pair=5,  # 5 wrong keys per client per drop per 10 minutes
     drop=30,  # 30 wrong keys per drop per 10 minutes, from anyone
     client=20,  # 20 wrong keys per client per 10 minutes, across drops
@@ -123,9 +123,9 @@ def drop_life_choices() -> list[int]:
     return sorted({s for s in steps if low <= s <= high})
 
 
-def network_quota(network: str) -> store.Quota:
+def network_quota(network: str) -> repository.Quota:
     """The caps one client network's new drop is checked against."""
-    return store.Quota(
+    return repository.Quota(
         network=network,
         drops=settings.DROP_NETWORK_MAX_DROPS,
         media_bytes=settings.DROP_NETWORK_MEDIA_BYTES,
@@ -152,34 +152,33 @@ def drop_store(
     store full or gone, a quota) leaves no orphan file and no drifted media count.
     """
     drop_id = seal.drop_id
-    if not store.drop_reserve(drop_id=drop_id, ttl=RESERVE_SECONDS):
+    if not repository.drop_reserve(drop_id=drop_id, ttl=RESERVE_SECONDS):
         raise IdTaken
     now = int(time.time())
     expires_at = now + ttl_seconds
     receipt_token = secrets.token_urlsafe(16)
-    fields: dict[str, bytes | str | int] = {
-        "kind": kind,
-        "exp": expires_at,
-        "views_left": max_views,
-        "max_views": max_views,
-        "salt": seal.salt,
-        "it": seal.iterations,
-        "by": sealed_by,
-        "q": network,
-    }
-    for index, (verifier, wrapped) in enumerate(zip(seal.verifiers, seal.wrapped, strict=True), 1):
-        fields[f"h:{sealing.verifier_hash(drop_id, verifier)}"] = index
-        fields[f"w{index}"] = wrapped
-    if kind == "text":
-        fields["ct"] = ciphertext
-    else:
-        fields["mime"] = mime
-    receipt: dict[str, str | int] = {
-        "token": sealing.lookup_hash("receipt", drop_id, receipt_token),
-        "kind": kind,
-        "max_views": max_views,
-        "exp": expires_at,
-    }
+    access = [
+        (sealing.verifier_hash(drop_id, verifier), wrapped)
+        for verifier, wrapped in zip(seal.verifiers, seal.wrapped, strict=True)
+    ]
+    fields = records.drop_row(
+        kind=kind,
+        expires_at=expires_at,
+        max_views=max_views,
+        salt=seal.salt,
+        iterations=seal.iterations,
+        sealed_by=sealed_by,
+        network=network,
+        access=access,
+        ciphertext=ciphertext,
+        mime=mime,
+    )
+    receipt = records.receipt_row(
+        token_hash=sealing.lookup_hash("receipt", drop_id, receipt_token),
+        kind=kind,
+        max_views=max_views,
+        expires_at=expires_at,
+    )
     written: list[str] = []
     try:
         voice_bytes = 0
@@ -188,7 +187,7 @@ def drop_store(
             voice_bytes = media.voice_write(drop_id=drop_id, sealed=ciphertext)
         written.append(media.qr_name(drop_id))
         qr_bytes = media.qr_write(drop_id=drop_id, link=link_base + drop_id)
-        saved = store.drop_save(
+        saved = repository.drop_save(
             drop_id=drop_id,
             fields=fields,
             receipt=receipt,
@@ -288,7 +287,7 @@ def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes =
         sealed_wrap = sealing.aead_seal(
             sealing.ticket_key(ticket, drop_id), ticket_key, sealing.ticket_aad(drop_id)
         )
-    opened = store.drop_open(
+    opened = repository.drop_open(
         drop_id=drop_id,
         verifier_hash=sealing.verifier_hash(drop_id, verifier),
         client=client,
@@ -299,7 +298,7 @@ def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes =
         ticket_mode="plain" if ticket_key else "raw",
         ticket_key=sealed_wrap,
     )
-    if not isinstance(opened, store.Opened):
+    if not isinstance(opened, repository.Opened):
         code, wait = opened
         if code == 0:
             raise DropGone
@@ -309,7 +308,7 @@ def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes =
     if opened.burned:
         media.files_delete([media.qr_name(drop_id)])
         if opened.kind == "text":
-            store.expiry_forget(drop_ids=[drop_id])
+            repository.expiry_forget(drop_ids=[drop_id])
     return OpenedDrop(
         kind=opened.kind,
         views_left=opened.views_left,
@@ -329,7 +328,7 @@ def drop_open_with_key(*, drop_id: str, key: str, passphrase: str, client: str) 
     typed key (+ passphrase), open, and decrypt the text once, transiently."""
     if not DROP_ID.fullmatch(drop_id):
         raise DropGone
-    found = store.drop_fields(drop_id=drop_id, names=["salt", "it"])
+    found = repository.drop_fields(drop_id=drop_id, names=["salt", "it"])
     if found is None or found["salt"] is None:
         raise DropGone
     salt, iterations = found["salt"], int(found["it"] or 0)
@@ -356,7 +355,7 @@ def audio_take(*, drop_id: str, ticket: str) -> tuple[bytes, str]:
     if not DROP_ID.fullmatch(drop_id) or not TICKET.fullmatch(ticket):
         raise DropGone
     ticket_hash = sealing.lookup_hash("ticket", drop_id, ticket)
-    fields = store.ticket_read(ticket_hash=ticket_hash)
+    fields = repository.ticket_read(ticket_hash=ticket_hash)
     if not fields or fields.get("drop", b"").decode() != drop_id:
         raise DropGone
     blob = media.voice_read(drop_id=drop_id)
@@ -374,11 +373,11 @@ def audio_take(*, drop_id: str, ticket: str) -> tuple[bytes, str]:
             raise BadAudio from None
     else:
         body, mime = blob, "application/octet-stream"
-    if not store.ticket_spend(ticket_hash=ticket_hash):
+    if not repository.ticket_spend(ticket_hash=ticket_hash):
         raise DropGone  # a parallel request spent it first
     if fields.get("last") == b"1":
         media.files_delete([media.voice_name(drop_id)])
-        store.expiry_forget(drop_ids=[drop_id])
+        repository.expiry_forget(drop_ids=[drop_id])
     return body, mime
 
 
@@ -387,9 +386,9 @@ def drop_burn(*, drop_id: str, receipt_token: str) -> bool:
     if not DROP_ID.fullmatch(drop_id) or not RECEIPT.fullmatch(receipt_token):
         raise DropGone
     token_hash = sealing.lookup_hash("receipt", drop_id, receipt_token)
-    result = store.drop_burn(drop_id=drop_id, token_hash=token_hash, now=int(time.time()))
+    result = repository.drop_burn(drop_id=drop_id, token_hash=token_hash, now=int(time.time()))
     if result == -1:
         raise DropGone
     media.files_delete(media.drop_files(drop_id))
-    store.expiry_forget(drop_ids=[drop_id])
+    repository.expiry_forget(drop_ids=[drop_id])
     return result == 1

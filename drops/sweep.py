@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.core.files.storage import default_storage
 
-from drops import media, store
+from drops import media, repository
 
 LOCK_SECONDS = 300  # longer than any pass; a crashed sweeper frees it by itself
 BATCH = 1000
@@ -54,17 +54,17 @@ def _sweep_due(report: SweepReport, *, now: float, dry_run: bool) -> None:
     """Files of drops whose time in the index is up."""
     handled: set[str] = set()
     while True:
-        due = [i for i in store.expiry_due(now=now, limit=BATCH) if i not in handled]
+        due = [i for i in repository.expiry_due(now=now, limit=BATCH) if i not in handled]
         if not due:
             return
-        live = store.drops_live(drop_ids=due, now=now)
+        live = repository.drops_live(drop_ids=due, now=now)
         gone = [drop_id for drop_id in due if drop_id not in live]
         handled.update(due)
         for drop_id in gone:
             names = [name for name in media.drop_files(drop_id) if default_storage.exists(name)]
             _remove(report, names, dry_run=dry_run)
         if not dry_run:
-            store.expiry_forget(drop_ids=gone)
+            repository.expiry_forget(drop_ids=gone)
         if len(due) < BATCH:
             return
 
@@ -77,7 +77,9 @@ def _sweep_orphans(report: SweepReport, *, now: float, grace: int, dry_run: bool
             chunk = names[start : start + BATCH]
             ids = {name: media.drop_id_of(name.split("/", 1)[1]) for name in chunk}
             known = [i for i in set(ids.values()) if i]
-            live = store.drops_live(drop_ids=known, now=now) | store.expiry_pending(drop_ids=known)
+            live = repository.drops_live(drop_ids=known, now=now) | repository.expiry_pending(
+                drop_ids=known
+            )
             for name in chunk:
                 drop_id = ids[name]
                 if drop_id is None:
@@ -99,7 +101,7 @@ def media_sweep(*, now: float, grace: int, dry_run: bool = False) -> SweepReport
     """One sweeping pass under the lock; a second sweeper steps aside."""
     report = SweepReport()
     token = secrets.token_hex(16)
-    if not store.sweep_lock(token=token, ttl=LOCK_SECONDS):
+    if not repository.sweep_lock(token=token, ttl=LOCK_SECONDS):
         report.locked_out = True
         return report
     try:
@@ -108,7 +110,7 @@ def media_sweep(*, now: float, grace: int, dry_run: bool = False) -> SweepReport
         _sweep_orphans(report, now=now, grace=grace, dry_run=dry_run)
         if not dry_run:
             # Re-count what is on disk, so the media cap heals from any drift.
-            store.media_bytes_set(amount=report.kept_bytes)
+            repository.media_bytes_set(amount=report.kept_bytes)
     finally:
-        store.sweep_unlock(token=token)
+        repository.sweep_unlock(token=token)
     return report

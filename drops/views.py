@@ -133,7 +133,7 @@ def off_the_shared_thread(view: Callable) -> Callable:
 def api_create(request: HttpRequest) -> JsonResponse:
     """POST /api/drops: sealed in the browser (``seal`` + ``ciphertext``, JSON for text,
     multipart for voice) or on the server (``text`` JSON or ``audio`` multipart)."""
-    # Refuse an oversized upload before Django spools it to disk.
+    # Refuse an oversized upload before parsing it; nullboard.limits bounds what was read.
     if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         raise _voice_too_large()
     create = _create_browser_sealed if "seal" in request_data(request) else _create_server_sealed

@@ -11,8 +11,8 @@ from django.conf import settings
 
 from antispam.ratelimit import key_for_address, network_of
 from boards import services as boards
-from moderation import store
-from moderation.store import FlagResult
+from moderation import repository
+from moderation.repository import FlagResult
 
 
 @lru_cache(maxsize=2)
@@ -45,7 +45,7 @@ def flag_create(*, kind: str, item_id: str, address: str, reason: str) -> Flagge
     Hiding is idempotent, so a crash between counting and hiding heals on the
     next flag.
     """
-    result = store.flag_record(
+    result = repository.flag_record(
         kind=kind,
         item_id=item_id,
         voter=flag_voter(kind=kind, item_id=item_id, address=address),
@@ -61,7 +61,7 @@ def flag_create(*, kind: str, item_id: str, address: str, reason: str) -> Flagge
 
 def flag_retry_after(*, address: str) -> int:
     """Seconds until the client's network may flag again (0: now)."""
-    return store.quota_retry_after(key_for_address(address, wide=True))
+    return repository.quota_retry_after(key_for_address(address, wide=True))
 
 
 def item_hide(*, kind: str, item_id: str, reason: str = "") -> bool:
@@ -80,7 +80,7 @@ def item_remove(*, kind: str, item_id: str, reason: str = "") -> bool:
         removed = boards.post_remove(post_id=item_id, reason=reason)
     else:
         removed = boards.comment_remove(comment_id=item_id, reason=reason)
-    store.flags_clear(kind=kind, item_id=item_id)
+    repository.flags_clear(kind=kind, item_id=item_id)
     return removed
 
 
@@ -95,5 +95,5 @@ def item_restore(*, kind: str, item_id: str, reason: str = "") -> bool:
         restored = boards.comment_unhide(comment_id=item_id, reason=reason)
     if restored is None:
         return False
-    store.flags_clear(kind=kind, item_id=item_id)
+    repository.flags_clear(kind=kind, item_id=item_id)
     return True

@@ -15,7 +15,7 @@ from antispam.ratelimit import client_address, write_limit
 from boards.validation import is_item_id
 from moderation import services
 from moderation.log import log_days
-from moderation.store import KINDS, REASONS
+from moderation.repository import KINDS, REASONS
 from nullboard import errors
 from nullboard.api import api
 from nullboard.identity import identity_ensure, identity_peek

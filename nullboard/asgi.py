@@ -5,10 +5,9 @@ import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nullboard.settings")
 
-from nullboard.middleware import get_asgi_application  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
 
-# Set Django up before importing anything that touches models or settings. The
-# handler loads async-native twins of the middleware (see nullboard.middleware).
+# Set Django up before importing anything that touches models or settings.
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -16,6 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from antispam.websocket import ConnectionCapMiddleware  # noqa: E402
+from nullboard import live  # noqa: E402
 from nullboard.limits import BodyLimitMiddleware, lifespan  # noqa: E402
 from nullboard.redis_utils import is_embedded  # noqa: E402
 from nullboard.routing import websocket_urlpatterns  # noqa: E402
@@ -28,12 +28,15 @@ if is_embedded():
         flush=True,
     )
 
-application = ProtocolTypeRouter(
-    {
-        "http": BodyLimitMiddleware(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            ConnectionCapMiddleware(SessionMiddlewareStack(URLRouter(websocket_urlpatterns)))
-        ),
-        "lifespan": lifespan,
-    }
+# live.serve: events published while serving are queued on this loop, not awaited.
+application = live.serve(
+    ProtocolTypeRouter(
+        {
+            "http": BodyLimitMiddleware(django_asgi_app),
+            "websocket": AllowedHostsOriginValidator(
+                ConnectionCapMiddleware(SessionMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            ),
+            "lifespan": lifespan,
+        }
+    )
 )

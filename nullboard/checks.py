@@ -82,3 +82,53 @@ def check_redis_eviction(app_configs, **kwargs):
     from nullboard.redis_utils import client
 
     return redis_eviction_problems(client())
+
+
+# --- Deploy checks Django keys on its own middleware's path ---------------------------
+# settings.MIDDLEWARE lists nullboard.middleware's classes, which run Django's own
+# Security, CSRF, X-Frame-Options and session middleware (see there); Django's
+# checks look for Django's paths only, so the same checks are repeated here.
+
+
+def _runs(name: str) -> bool:
+    return f"nullboard.middleware.{name}" in settings.MIDDLEWARE
+
+
+@register(deploy=True)
+def check_wrapped_middleware(app_configs, **kwargs):
+    """What Django's security.W001-W022 ask of its middleware, for ours."""
+    found = []
+
+    def warn(code: int, message: str) -> None:
+        found.append(Warning(message, id=f"nullboard.W{code}"))
+
+    for code, name in ((101, "SecurityMiddleware"), (102, "XFrameOptionsMiddleware")):
+        if not _runs(name):
+            warn(code, f"nullboard.middleware.{name} is not in MIDDLEWARE.")
+    if not _runs("CsrfViewMiddleware"):
+        warn(103, "nullboard.middleware.CsrfViewMiddleware is not in MIDDLEWARE.")
+    if _runs("SecurityMiddleware"):
+        if not settings.SECURE_HSTS_SECONDS:
+            warn(104, "SECURE_HSTS_SECONDS is not set: no HSTS header.")
+        elif not settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+            warn(105, "SECURE_HSTS_INCLUDE_SUBDOMAINS is not True.")
+        elif not settings.SECURE_HSTS_PRELOAD:
+            warn(106, "SECURE_HSTS_PRELOAD is not True.")
+        if settings.SECURE_CONTENT_TYPE_NOSNIFF is not True:
+            warn(107, "SECURE_CONTENT_TYPE_NOSNIFF is not True.")
+        if settings.SECURE_SSL_REDIRECT is not True:
+            warn(108, "SECURE_SSL_REDIRECT is not True.")
+        if not settings.SECURE_REFERRER_POLICY:
+            warn(109, "SECURE_REFERRER_POLICY is not set: no Referrer-Policy header.")
+    if _runs("XFrameOptionsMiddleware") and settings.X_FRAME_OPTIONS != "DENY":
+        warn(110, "X_FRAME_OPTIONS is not 'DENY'.")
+    if _runs("CsrfViewMiddleware") and not (
+        settings.CSRF_USE_SESSIONS or settings.CSRF_COOKIE_SECURE
+    ):
+        warn(111, "CSRF_COOKIE_SECURE is not True.")
+    if _runs("SessionMiddleware"):
+        if not settings.SESSION_COOKIE_SECURE:
+            warn(112, "SESSION_COOKIE_SECURE is not True.")
+        if not settings.SESSION_COOKIE_HTTPONLY:
+            warn(113, "SESSION_COOKIE_HTTPONLY is not True.")
+    return found

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import re
 import weakref
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,11 @@ import redis.asyncio
 from django.conf import settings
 from django_redis.exceptions import ConnectionInterrupted
 
-PREFIX = "nb:"
+# Every key of the site starts with this, so purge and stats find them all; the
+# cache and the channel layer take their prefixes from it too (settings).
+NAMESPACE = "nb"
+PREFIX = NAMESPACE + ":"
+SITE_PATTERN = PREFIX + "*"  # SCAN pattern of every key of the site
 
 # Errors that mean "Redis cannot serve us right now"; views turn them into 503, the
 # live feed closes with 4013. A full Redis (maxmemory with noeviction refuses every
@@ -65,6 +72,56 @@ def is_embedded() -> bool:
 def key(*parts: object) -> str:
     """Build a namespaced key; callers pass validated or hashed parts only."""
     return PREFIX + ":".join(str(part) for part in parts)
+
+
+_PART = re.compile(r"\{(\w+)\}")
+
+
+class KeyFormat:
+    """One key format and the pattern matching every key it builds (Zulip's
+    redis_utils style): ``KeyFormat("post:{post}", post="[0-9a-f]+")``.
+
+    ``parts`` maps each placeholder to the regex its values fit; ``glob`` is the
+    SCAN pattern and ``matches`` the whole-key check (``fullmatch``: a key with a
+    trailing newline is not one of ours).
+    """
+
+    def __init__(self, template: str, **parts: str) -> None:
+        names = _PART.findall(template)
+        if set(names) != set(parts):
+            raise ValueError(f"{template!r} needs a pattern for each of {names}")
+        self.template = template
+        self.glob = PREFIX + _PART.sub("*", template)
+        pieces = _PART.split(template)  # literal, name, literal, name, ..., literal
+        regex = "".join(
+            f"(?:{parts[piece]})" if index % 2 else re.escape(piece)
+            for index, piece in enumerate(pieces)
+        )
+        self.regex = re.compile((re.escape(PREFIX) + regex).encode())
+
+    def __call__(self, **parts: object) -> str:
+        """The key for these (validated or hashed) parts."""
+        return PREFIX + self.template.format(**parts)
+
+    def matches(self, name: bytes | str) -> bool:
+        """True when ``name`` is a whole key of this format."""
+        return self.regex.fullmatch(name.encode() if isinstance(name, str) else name) is not None
+
+    def __repr__(self) -> str:
+        return f"KeyFormat({self.template!r})"
+
+
+def site_keys(conn: redis.Redis | None = None, batch: int = 1000) -> Iterator[bytes]:
+    """Every key of the site, by SCAN (never KEYS, which blocks Redis)."""
+    conn = conn or client()
+    yield from conn.scan_iter(match=SITE_PATTERN, count=batch)
+
+
+def lua_table(params: Mapping[str, Any]) -> str:
+    """A script's one argument: its parameters as a JSON object, which the script
+    reads with ``cjson.decode(ARGV[1])``. Values a script concatenates or writes
+    must be strings (Lua numbers are doubles)."""
+    return json.dumps(params, separators=(",", ":"), ensure_ascii=False)
 
 
 _client: redis.Redis | None = None

@@ -2,12 +2,15 @@
 
 Django's cache backend treats any error on load as "no session", so during a
 Redis outage a visitor would look anonymous (a 403) instead of getting the 503
-that says "try again". Outage errors propagate here; other errors still reset.
+that says "try again". Here an outage error propagates; a miss or any other
+error goes on to Django's own load, which resets the session as usual.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
+from django.core.cache import caches
 
 from nullboard.redis_utils import OUTAGE_ERRORS
 
@@ -15,24 +18,18 @@ from nullboard.redis_utils import OUTAGE_ERRORS
 class SessionStore(CacheSessionStore):
     def load(self):
         try:
-            session_data = self._cache.get(self.cache_key)
+            data = caches[settings.SESSION_CACHE_ALIAS].get(self.cache_key)
         except OUTAGE_ERRORS:
             raise
-        except Exception:  # an invalid key, as in Django: reset the session
-            session_data = None
-        if session_data is not None:
-            return session_data
-        self._session_key = None
-        return {}
+        except Exception:  # an invalid key: Django's load below resets the session
+            data = None
+        return data if data is not None else super().load()
 
     async def aload(self):
         try:
-            session_data = await self._cache.aget(await self.acache_key())
+            data = await caches[settings.SESSION_CACHE_ALIAS].aget(await self.acache_key())
         except OUTAGE_ERRORS:
             raise
         except Exception:
-            session_data = None
-        if session_data is not None:
-            return session_data
-        self._session_key = None
-        return {}
+            data = None
+        return data if data is not None else await super().aload()

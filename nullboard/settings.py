@@ -9,6 +9,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from nullboard.env import envaddresses, envbool, envint, envint_list, envlist, envstr
+from nullboard.redis_utils import NAMESPACE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,27 +36,30 @@ INSTALLED_APPS = [
     "moderation",
 ]
 
-# Under ASGI each of these loads as an async-native twin (nullboard.middleware.TWINS):
-# MiddlewareMixin would run every hook in a worker thread, about fifteen thread hops
-# per request. The names stay Django's so `check --deploy` still recognises them.
+# What runs, in order. Django's, django-csp's and WhiteNoise's middleware appear as
+# nullboard.middleware classes that call their hooks inline (MiddlewareMixin would
+# hop to a worker thread for each under ASGI); nullboard.checks repeats the deploy
+# checks Django keys on its own middleware's path, so those are silenced below.
 MIDDLEWARE = [
     "nullboard.metrics.RequestMetricsMiddleware",  # outermost: times what clients wait
     "antispam.middleware.TrafficShapingMiddleware",
     "nullboard.middleware.ApiErrorMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "nullboard.middleware.SecurityMiddleware",
+    "nullboard.middleware.StaticFilesMiddleware",  # WhiteNoise, for STATIC_URL only
     "nullboard.middleware.SecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "nullboard.middleware.CSPMiddleware",
+    "nullboard.middleware.SessionMiddleware",
     "nullboard.middleware.IdentityCookieMiddleware",  # page views store no session
     # Accept-Language, then the language cookie set_language writes (no URL prefix,
     # no session): after sessions, before CommonMiddleware, as Django asks.
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "nullboard.middleware.LocaleMiddleware",
+    "nullboard.middleware.CommonMiddleware",
     "nullboard.middleware.SameOriginFormMiddleware",  # before CSRF: no-JS forms
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "nullboard.middleware.CsrfViewMiddleware",
+    "nullboard.middleware.XFrameOptionsMiddleware",
 ]
+# "X is not in MIDDLEWARE": it is, as its nullboard.middleware class (nullboard.W101-W103).
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
 
 ROOT_URLCONF = "nullboard.urls"
 ASGI_APPLICATION = "nullboard.asgi.application"
@@ -71,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
                 "nullboard.context_processors.site",
+                "nullboard.context_processors.client_config",
             ],
         },
     },
@@ -81,7 +86,7 @@ DATABASES: dict = {}
 
 # --- Redis -----------------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL")
-REDIS_KEY_PREFIX = "nb"
+REDIS_KEY_PREFIX = NAMESPACE  # defined once, in nullboard.redis_utils
 # Failover through Sentinel: REDIS_SENTINELS lists the sentinels (host:port, ...)
 # and REDIS_URL names the monitored master instead of a host, with the password
 # and db as usual: redis://:password@nullboard/0 (docs/scaling.md).
@@ -166,7 +171,7 @@ else:
     _channel_db = _db_of(CHANNEL_REDIS_URLS[0] if CHANNEL_REDIS_URLS else None)
 # "pubsub" (RedisPubSubChannelLayer) or "core" (RedisChannelLayer), both measured in
 # the fan-out bench (docs/scaling.md): at 500 sockets p99 232 against 236 ms before
-# the per-process hub (boards.fanout), 45 against 41 ms with it. As fast as each
+# the per-process hub (nullboard.live), 45 against 41 ms with it. As fast as each
 # other, they differ in what they keep: pub/sub is one PUBLISH per group per event
 # and stores nothing, where the core layer writes a sorted-set entry per member
 # channel, drops events past its capacity and keeps a dead process's memberships

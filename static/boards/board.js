@@ -1,39 +1,37 @@
 // Feed pages: home, a topic, or a private room. Loads, decrypts, posts, goes live,
 // and after any gap in the live feed fetches exactly the posts it missed.
 import { getJSON, postWithWork } from "../js/api.js";
+import { url } from "../js/config.js";
 import { announceArrival } from "./announce.js";
-import {
-  charactersLeft,
-  decrypt,
-  encrypt,
-  keyOpens,
-  roomKey,
-  roomSecretFromLocation,
-  topicKey,
-} from "./crypto.js";
+import { charactersLeft, encrypt, roomKey, roomSecretFromLocation, topicKey } from "./crypto.js";
 import { knownSecret, myRooms, passphraseSecret, tabRooms } from "./keep.js";
-import { catchUpRunner, LiveFeed } from "./live.js";
+import {
+  body,
+  empty,
+  findIn,
+  form,
+  goLive,
+  kdf,
+  Newest,
+  readable,
+  room,
+  root,
+  secretOpens,
+  showKeyProblem,
+  topic,
+} from "./page.js";
 import { bumpCommentCount, insertSorted, keepScroll, renderPost, wireComposer } from "./render.js";
 import { renderTrending, wireShowHidden } from "./sidebar.js";
 
-// Web processes stamp posts with their own clocks: ask again from a little
-// before the newest post held, and let the ids drop what we already have.
-const CLOCK_SKEW_GRACE = 5 * 1000 * 1000; // 5 s in cursor units (ms * 1000)
 const MAX_CATCH_UP_PAGES = 25;
 
-const root = document.getElementById("board");
-const { topic, room } = root.dataset;
-const body = root.querySelector("[data-feed-body]");
 const list = root.querySelector("[data-posts]");
-const empty = root.querySelector("[data-empty]");
 const more = root.querySelector("[data-more]");
-const form = root.querySelector("[data-composer]");
-const kdf = root.dataset.kdf ? JSON.parse(root.dataset.kdf) : null; // a passphrase room
 let secret = room ? knownSecret(room, kdf) : null;
 // Post links carry a link room's key; a passphrase room's posts find theirs in this tab.
 let keySuffix = secret && !kdf ? `#k=${secret}` : "";
 let cursor = null; // the next older page
-let newest = null; // the highest cursor this page holds: where a catch-up starts
+const newest = new Newest(); // where a catch-up starts
 let loaded = null; // the first page's promise
 let live = null;
 
@@ -42,21 +40,12 @@ function keyFor(post) {
   return topicKey(post.topic);
 }
 
-async function textOf(item) {
-  try {
-    return await decrypt(await keyFor(item), item.blob);
-  } catch {
-    return null;
-  }
+function textOf(item) {
+  return readable(item, () => keyFor(item));
 }
 
 function find(id) {
-  return list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
-}
-
-function hold(post) {
-  const value = Number(post.cursor || 0);
-  if (value && (newest === null || value > newest)) newest = value;
+  return findIn(list, id);
 }
 
 // Render several posts (decrypting in parallel), then place the new ones at once.
@@ -68,7 +57,7 @@ async function showAll(posts) {
     () => [...(form.contains(document.activeElement) ? [form] : []), ...list.children, more],
     () => {
       for (const [post, node] of rendered) {
-        hold(post);
+        newest.hold(post);
         if (find(post.id)) continue; // a live event and a fetch can bring the same post
         insertSorted(list, node, post.cursor, { newestFirst: true });
       }
@@ -83,7 +72,7 @@ function feedQuery(extra) {
   if (topic) query.set("topic", topic);
   if (room) query.set("room", room);
   for (const [name, value] of Object.entries(extra)) if (value !== null) query.set(name, value);
-  return `/api/posts?${query}`;
+  return `${url("api-posts")}?${query}`;
 }
 
 async function loadPage() {
@@ -94,7 +83,7 @@ async function loadPage() {
     for (const [post, node] of await Promise.all(
       fresh.map(async (post) => [post, renderPost(post, await textOf(post), { keySuffix })]),
     )) {
-      hold(post);
+      newest.hold(post);
       if (!find(post.id)) list.append(node); // older pages go below what is held
     }
     cursor = page.next_cursor;
@@ -108,7 +97,7 @@ async function loadPage() {
 
 // Fetch every post newer than the newest held (all of them when none is held).
 async function fetchMissed() {
-  const after = newest === null ? 0 : Math.max(0, newest - CLOCK_SKEW_GRACE);
+  const after = newest.after();
   const found = [];
   let pageCursor = null;
   for (let n = 0; n < MAX_CATCH_UP_PAGES; n++) {
@@ -119,8 +108,6 @@ async function fetchMissed() {
   }
   await showAll(found.filter((post) => !find(post.id)));
 }
-
-const catchUp = catchUpRunner(fetchMissed, { ready: () => loaded, alive: () => live?.socket });
 
 function onEvent(event, payload) {
   if (event === "post:new" || event === "post:restored") {
@@ -140,34 +127,15 @@ function onEvent(event, payload) {
   }
 }
 
-// A room without its key (or with a wrong one) shows nothing of itself.
 function keyProblem(wrong) {
-  const box = root.querySelector("[data-missing-key]");
-  if (wrong) {
-    box.querySelector("[data-key-problem-title]").textContent = "This link's key does not open the room";
-    box.querySelector("[data-key-problem-text]").textContent =
+  if (!wrong) return showKeyProblem();
+  showKeyProblem({
+    title: "This link's key does not open the room",
+    text:
       "The part after #k= at the end of the link is not this room's key: it may have been cut short " +
       "or changed when the link was copied. Nothing of the room can be shown without the right key, " +
-      "and we never see it, so we cannot open the room for you.";
-  }
-  box.hidden = false;
-  body.remove(); // no authors, times, counts, actions or composer, even in the DOM
-  root.querySelector("[data-invite]")?.remove();
-}
-
-async function roomOpens() {
-  return secretOpens(secret);
-}
-
-async function secretOpens(secret) {
-  if (!secret) return false;
-  let key;
-  try {
-    key = await roomKey(secret);
-  } catch {
-    return false;
-  }
-  return keyOpens(key, root.dataset.keyCheck);
+      "and we never see it, so we cannot open the room for you.",
+  });
 }
 
 // A passphrase room asks for it, derives the key here and shows the room only
@@ -179,7 +147,10 @@ function askPassphrase() {
   passForm.hidden = false;
   // Nothing of the room in the DOM until the key opens it; put back after.
   const invite = root.querySelector("[data-invite]");
-  const [bodyAt, inviteAt] = [[body.parentNode, body.nextSibling], [invite.parentNode, invite.nextSibling]];
+  const [bodyAt, inviteAt] = [
+    [body.parentNode, body.nextSibling],
+    [invite.parentNode, invite.nextSibling],
+  ];
   body.remove();
   invite.remove();
   input.focus();
@@ -248,7 +219,7 @@ function wireComposerForFeed() {
       const chosen = topic || form.querySelector("[data-topic-select]")?.value;
       const key = room ? await roomKey(secret) : await topicKey(chosen);
       const target = room ? { room } : { topic: chosen };
-      const post = await postWithWork("/api/posts", { ...target, blob: await encrypt(key, text) });
+      const post = await postWithWork(url("api-posts"), { ...target, blob: await encrypt(key, text) });
       await showAll([post]);
     },
   });
@@ -259,13 +230,12 @@ function start() {
   wireComposerForFeed();
   wireShowHidden(list);
   more.addEventListener("click", () => loadPage());
-  live = new LiveFeed({
+  live = goLive({
+    target: room ? { room } : topic ? { topic } : { feed: "home" },
     onEvent,
-    onJoined: () => catchUp(),
-    statusElement: root.querySelector("[data-live-status]"),
+    fetchMissed,
+    ready: () => loaded,
   });
-  live.join(room ? { room } : topic ? { topic } : { feed: "home" });
-  live.start();
   loaded = loadPage();
   return loaded;
 }
@@ -275,7 +245,7 @@ async function main() {
     await start();
     return;
   }
-  let opens = await roomOpens();
+  let opens = await secretOpens(secret);
   if (opens === false && kdf) {
     if (kdf.link && !roomSecretFromLocation()) {
       keyProblem(false);
@@ -294,8 +264,7 @@ async function main() {
   const items = await start();
   // A room made without a key check: a key that opens none of its posts is wrong.
   if (opens === null && items.length > 0 && [...list.querySelectorAll(".body.undecryptable")].length === items.length) {
-    live.stopped = true;
-    live.socket?.close();
+    live.stop();
     keyProblem(true);
   }
 }

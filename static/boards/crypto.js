@@ -44,16 +44,19 @@ const topicKeys = new Map();
 
 export function topicKey(slug) {
   if (!topicKeys.has(slug)) {
-    topicKeys.set(slug, (async () => {
-      const base = await crypto.subtle.importKey("raw", encoder.encode(slug), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: encoder.encode(TOPIC_SALT), info: encoder.encode(TOPIC_INFO) },
-        base,
-        { name: "AES-GCM", length: 256 },
-        false,
-        ["encrypt", "decrypt"],
-      );
-    })());
+    topicKeys.set(
+      slug,
+      (async () => {
+        const base = await crypto.subtle.importKey("raw", encoder.encode(slug), "HKDF", false, ["deriveKey"]);
+        return crypto.subtle.deriveKey(
+          { name: "HKDF", hash: "SHA-256", salt: encoder.encode(TOPIC_SALT), info: encoder.encode(TOPIC_INFO) },
+          base,
+          { name: "AES-GCM", length: 256 },
+          false,
+          ["encrypt", "decrypt"],
+        );
+      })(),
+    );
   }
   return topicKeys.get(slug);
 }
@@ -89,7 +92,9 @@ export async function decrypt(key, blob) {
   const bytes = fromBase64(blob);
   if (bytes[0] !== VERSION || bytes.length < 1 + IV_BYTES + TAG_BYTES) throw new Error("Unknown blob format.");
   const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: bytes.subarray(1, 1 + IV_BYTES) }, key, bytes.subarray(1 + IV_BYTES),
+    { name: "AES-GCM", iv: bytes.subarray(1, 1 + IV_BYTES) },
+    key,
+    bytes.subarray(1 + IV_BYTES),
   );
   return decoder.decode(plain);
 }

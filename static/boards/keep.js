@@ -7,6 +7,7 @@
 // room key is HKDF-SHA256 over (passphrase bits || link key).
 // A room key in this module is always "the secret": 43 base64url characters,
 // the same form as the invite link's #k=, so crypto.roomKey() takes either.
+import { url } from "../js/config.js";
 import { fromBase64, roomSecretFromLocation, toBase64 } from "./crypto.js";
 
 export const KDF = { v: 1, alg: "PBKDF2-SHA256", iterations: 600000 };
@@ -22,7 +23,9 @@ function fromUrl(text) {
 }
 
 async function pbkdf2(passphrase, salt, iterations) {
-  const base = await subtle.importKey("raw", encoder.encode(passphrase.normalize("NFC")), "PBKDF2", false, ["deriveBits"]);
+  const base = await subtle.importKey("raw", encoder.encode(passphrase.normalize("NFC")), "PBKDF2", false, [
+    "deriveBits",
+  ]);
   return new Uint8Array(await subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, base, 256));
 }
 
@@ -56,15 +59,35 @@ export async function passphraseSecret(passphrase, kdf, linkSecret = null) {
 export const MIN_BITS = 50;
 const WORD_BITS = 12.9;
 const COMMON = new Set([
-  "password", "passphrase", "letmein", "qwerty", "iloveyou", "welcome", "admin", "monkey",
-  "dragon", "football", "baseball", "sunshine", "princess", "trustno1", "secret", "nullboard",
-  "correct horse battery staple", "123456789012", "qwertyuiopasdf", "passwordpassword",
+  "password",
+  "passphrase",
+  "letmein",
+  "qwerty",
+  "iloveyou",
+  "welcome",
+  "admin",
+  "monkey",
+  "dragon",
+  "football",
+  "baseball",
+  "sunshine",
+  "princess",
+  "trustno1",
+  "secret",
+  "nullboard",
+  "correct horse battery staple",
+  "123456789012",
+  "qwertyuiopasdf",
+  "passwordpassword",
 ]);
 
 export function passphraseBits(text) {
   const value = text.normalize("NFC");
   if (!value || COMMON.has(value.toLowerCase().trim())) return 0;
-  const words = value.trim().split(/[\s\-_.,]+/).filter((w) => w.length >= 3);
+  const words = value
+    .trim()
+    .split(/[\s\-_.,]+/)
+    .filter((w) => w.length >= 3);
   const wordBits = new Set(words.map((w) => w.toLowerCase())).size * WORD_BITS;
   // Only letters and separators: people pick real words, so count words, not letters.
   if (/^[\p{L}\s\-_.,]+$/u.test(value)) return Math.round(words.length >= 2 ? wordBits : charBits(value) / 2);
@@ -108,8 +131,12 @@ export const tabRooms = {
 };
 
 function validEntry(entry) {
-  return entry && ROOM_RE.test(entry.room) && SECRET_RE.test(entry.secret) &&
-    (entry.kind === "link" || entry.kind === "passphrase");
+  return (
+    entry &&
+    ROOM_RE.test(entry.room) &&
+    SECRET_RE.test(entry.secret) &&
+    (entry.kind === "link" || entry.kind === "passphrase")
+  );
 }
 
 export const myRooms = {
@@ -152,7 +179,7 @@ export function knownSecret(room, kdf) {
 // Where "My rooms" sends a visitor: a link room's own invite link (the key in
 // the fragment); a passphrase room's bare link (the key comes from this browser).
 export function roomHref(entry) {
-  const path = `/r/${encodeURIComponent(entry.room)}`;
+  const path = url("room", { room: entry.room });
   return entry.kind === "link" ? `${path}#k=${entry.secret}` : path;
 }
 
@@ -176,13 +203,17 @@ export async function exportRooms(passphrase, rows = myRooms.list()) {
   const key = await exportKey(passphrase, salt, KDF.iterations);
   const plain = encoder.encode(JSON.stringify({ rooms: rows }));
   const sealed = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv, additionalData: AAD }, key, plain));
-  return JSON.stringify({
-    format: FORMAT,
-    v: 1,
-    kdf: { alg: KDF.alg, iterations: KDF.iterations, salt: toBase64(salt) },
-    iv: toBase64(iv),
-    ciphertext: toBase64(sealed),
-  }, null, 2);
+  return JSON.stringify(
+    {
+      format: FORMAT,
+      v: 1,
+      kdf: { alg: KDF.alg, iterations: KDF.iterations, salt: toBase64(salt) },
+      iv: toBase64(iv),
+      ciphertext: toBase64(sealed),
+    },
+    null,
+    2,
+  );
 }
 
 // The rooms in an export, or an Error with a message a person can act on.
@@ -194,7 +225,8 @@ export async function readExport(text, passphrase) {
     throw new Error("This is not a Nullboard rooms export: paste the whole text or choose the file.");
   }
   if (envelope?.format !== FORMAT) throw new Error("This is not a Nullboard rooms export.");
-  if (envelope.v !== 1 || envelope.kdf?.alg !== KDF.alg) throw new Error("This export is from a newer version of the site.");
+  if (envelope.v !== 1 || envelope.kdf?.alg !== KDF.alg)
+    throw new Error("This export is from a newer version of the site.");
   const iterations = envelope.kdf.iterations;
   if (!Number.isInteger(iterations) || iterations < KDF.iterations || iterations > 10000000) {
     throw new Error("This export's settings are out of bounds.");
@@ -203,7 +235,9 @@ export async function readExport(text, passphrase) {
   try {
     const key = await exportKey(passphrase, fromBase64(envelope.kdf.salt), iterations);
     plain = await subtle.decrypt(
-      { name: "AES-GCM", iv: fromBase64(envelope.iv), additionalData: AAD }, key, fromBase64(envelope.ciphertext),
+      { name: "AES-GCM", iv: fromBase64(envelope.iv), additionalData: AAD },
+      key,
+      fromBase64(envelope.ciphertext),
     );
   } catch {
     throw new Error("Wrong passphrase, or the export was changed: nothing was imported.");
@@ -216,7 +250,8 @@ export async function readExport(text, passphrase) {
 // Merge imported rooms into the remembered list; returns how many it holds now.
 export function importRooms(rows) {
   const kept = new Map(myRooms.list().map((entry) => [entry.room, entry]));
-  for (const entry of rows) kept.set(entry.room, { room: entry.room, secret: entry.secret, kind: entry.kind, saved_at: entry.saved_at || 0 });
+  for (const entry of rows)
+    kept.set(entry.room, { room: entry.room, secret: entry.secret, kind: entry.kind, saved_at: entry.saved_at || 0 });
   myRooms.save([...kept.values()]);
   return rows.length;
 }

@@ -1,26 +1,35 @@
 // A post page: the post, its comments oldest first, a comment composer, live, and
 // after any gap in the live feed exactly the comments it missed.
 import { getJSON, postWithWork } from "../js/api.js";
+import { url } from "../js/config.js";
 import { announceArrival } from "./announce.js";
-import { charactersLeft, decrypt, encrypt, keyOpens, roomKey, topicKey } from "./crypto.js";
+import { charactersLeft, encrypt, roomKey, topicKey } from "./crypto.js";
 import { knownSecret } from "./keep.js";
-import { catchUpRunner, LiveFeed } from "./live.js";
+import {
+  body,
+  empty,
+  findIn,
+  form,
+  goLive,
+  kdf,
+  Newest,
+  readable,
+  room,
+  root,
+  secretOpens,
+  showKeyProblem,
+  topic,
+} from "./page.js";
 import { insertSorted, keepScroll, renderComment, renderPost, wireComposer } from "./render.js";
 import { renderTrending, wireShowHidden } from "./sidebar.js";
 
-const CLOCK_SKEW_GRACE = 5 * 1000 * 1000; // see board.js
-
-const root = document.getElementById("board");
-const { post: postId, topic, room } = root.dataset;
-const body = root.querySelector("[data-feed-body]");
+const postId = root.dataset.post;
 const postList = root.querySelector("[data-posts]");
 const list = root.querySelector("[data-comments]");
-const empty = root.querySelector("[data-empty]");
-const form = root.querySelector("[data-composer]");
-const kdf = root.dataset.kdf ? JSON.parse(root.dataset.kdf) : null; // a passphrase room
 const secret = room ? knownSecret(room, kdf) : null;
-const postUrl = `/api/posts/${encodeURIComponent(postId)}`;
-let newest = null; // the highest comment cursor held
+const postUrl = url("api-post", { post_id: postId });
+const commentsUrl = url("api-comments", { post_id: postId });
+const newest = new Newest(); // the highest comment cursor held
 let loaded = null;
 let live = null;
 let ended = false;
@@ -29,16 +38,12 @@ async function key() {
   return room ? roomKey(secret) : topicKey(topic);
 }
 
-async function textOf(item) {
-  try {
-    return await decrypt(await key(), item.blob);
-  } catch {
-    return null;
-  }
+function textOf(item) {
+  return readable(item, key);
 }
 
 function find(id) {
-  return list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
+  return findIn(list, id);
 }
 
 // The post page holds every live comment, so the count is what the list shows.
@@ -58,8 +63,7 @@ async function showComments(comments) {
     () => [...(form.contains(document.activeElement) ? [form] : []), ...postList.children, ...list.children, form],
     () => {
       for (const [comment, node] of rendered) {
-        const value = Number(comment.cursor || 0);
-        if (value && (newest === null || value > newest)) newest = value;
+        newest.hold(comment);
         if (find(comment.id)) continue; // live and catch-up can bring the same one
         insertSorted(list, node, comment.cursor, { newestFirst: false });
       }
@@ -70,10 +74,7 @@ async function showComments(comments) {
 
 function end(text) {
   ended = true;
-  if (live) {
-    live.stopped = true;
-    live.socket?.close();
-  }
+  live?.stop();
   postList.replaceChildren();
   list.replaceChildren();
   const note = document.createElement("li");
@@ -113,57 +114,46 @@ function failed(error) {
 async function load() {
   const post = await getJSON(postUrl);
   postList.replaceChildren(renderPost(post, await textOf(post), { link: false }));
-  const { items } = await getJSON(`${postUrl}/comments`);
+  const { items } = await getJSON(commentsUrl);
   await showComments(items);
 }
 
 // After a gap: is the post still there, and which comments came meanwhile?
 async function fetchMissed() {
   await getJSON(postUrl);
-  const after = newest === null ? 0 : Math.max(0, newest - CLOCK_SKEW_GRACE);
-  const { items } = await getJSON(`${postUrl}/comments?after=${after}`);
+  const { items } = await getJSON(`${commentsUrl}?after=${newest.after()}`);
   await showComments(items.filter((comment) => !find(comment.id)));
 }
 
-const catchUp = catchUpRunner(fetchMissed, {
-  ready: () => loaded,
-  alive: () => live?.socket,
-  stopped: () => ended,
-  failed,
-});
-
 function keyProblem(wrong) {
-  const box = root.querySelector("[data-missing-key]");
   if (wrong) {
-    box.querySelector("[data-key-problem-title]").textContent = "This link's key does not open the room";
-    box.querySelector("[data-key-problem-text]").textContent =
-      "The part after #k= is not this room's key: it may have been cut short or changed when the " +
-      "link was copied. Nothing of the room can be shown without the right key.";
+    showKeyProblem({
+      title: "This link's key does not open the room",
+      text:
+        "The part after #k= is not this room's key: it may have been cut short or changed when the " +
+        "link was copied. Nothing of the room can be shown without the right key.",
+    });
+  } else if (kdf) {
+    showKeyProblem({
+      title: "Open the room with its passphrase first",
+      text:
+        "This post is in a room protected by a passphrase. Go back to the room, type the passphrase, " +
+        "and open the post from there.",
+    });
+  } else {
+    showKeyProblem();
   }
-  if (kdf && !wrong) {
-    box.querySelector("[data-key-problem-title]").textContent = "Open the room with its passphrase first";
-    box.querySelector("[data-key-problem-text]").textContent =
-      "This post is in a room protected by a passphrase. Go back to the room, type the passphrase, " +
-      "and open the post from there.";
-  }
-  box.hidden = false;
-  body.remove();
 }
 
 async function main() {
   if (room) {
-    let opens = false;
-    try {
-      opens = secret ? await keyOpens(await roomKey(secret), root.dataset.keyCheck) : false;
-    } catch {
-      opens = false;
-    }
+    const opens = await secretOpens(secret);
     if (opens === false) {
       keyProblem(Boolean(secret) || (!kdf && /[#&]k=/.test(location.hash)));
       return;
     }
     const back = root.querySelector("[data-room-link]");
-    if (back && !kdf) back.href = `/r/${encodeURIComponent(room)}#k=${secret}`;
+    if (back && !kdf) back.href = `${url("room", { room })}#k=${secret}`;
   }
   body.hidden = false;
   wireComposer(form, {
@@ -175,13 +165,14 @@ async function main() {
   });
   wireShowHidden(list);
   wireShowHidden(postList);
-  live = new LiveFeed({
+  live = goLive({
+    target: room ? { room } : { topic },
     onEvent,
-    onJoined: () => catchUp(),
-    statusElement: root.querySelector("[data-live-status]"),
+    fetchMissed,
+    ready: () => loaded,
+    stopped: () => ended,
+    failed,
   });
-  live.join(room ? { room } : { topic });
-  live.start();
   loaded = load().catch(failed);
   await loaded;
 }

@@ -1,15 +1,7 @@
 // Rendering posts and comments. User text only ever goes in through textContent.
 import { postWithWork } from "../js/api.js";
+import { flagReasons, url } from "../js/config.js";
 import { localHidden } from "./sidebar.js";
-
-const FLAG_REASONS = [
-  ["spam", "Spam"],
-  ["harassment", "Harassment"],
-  ["illegal", "Illegal content"],
-  ["doxxing", "Doxxing"],
-  ["malware", "Malware or phishing"],
-  ["other", "Something else"],
-];
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -86,7 +78,7 @@ function flagControl(kind, item) {
   options.setAttribute("aria-label", "Why flag it?");
   const status = el("span", "status");
   status.setAttribute("role", "status");
-  for (const [reason, label] of FLAG_REASONS) {
+  for (const { reason, label } of flagReasons) {
     const button = el("button", "link-button", label);
     button.type = "button";
     button.dataset.reason = reason;
@@ -95,7 +87,7 @@ function flagControl(kind, item) {
       status.textContent = "Sending your flag…";
       try {
         // A flag costs a proof of work, like every other write.
-        const answer = await postWithWork("/api/flags", { type: kind, id: item.id, reason });
+        const answer = await postWithWork(url("api-flags"), { type: kind, id: item.id, reason });
         status.textContent = "Flagged. Thank you.";
         summary.textContent = "Flagged";
         menu.open = false;
@@ -111,7 +103,7 @@ function flagControl(kind, item) {
     options.append(button);
   }
   const rules = el("a", "flag-rules", "Community rules");
-  rules.href = "/rules";
+  rules.href = url("rules");
   options.append(rules);
   menu.append(summary, options);
   const wrap = el("span", "flag");
@@ -128,7 +120,7 @@ export function renderPost(post, text, { link = true, keySuffix = "" } = {}) {
   head.append(el("span", "author mono", post.author));
   if (post.topic) {
     const topic = el("a", "topic", `#${post.topic}`);
-    topic.href = `/topic/${encodeURIComponent(post.topic)}`;
+    topic.href = url("topic", { topic: post.topic });
     head.append(topic);
   }
   head.append(timeNode(post.created_at));
@@ -139,7 +131,7 @@ export function renderPost(post, text, { link = true, keySuffix = "" } = {}) {
   count.textContent = commentLabel(post.comment_count || 0);
   if (link) {
     const open = el("a", "open");
-    open.href = `/post/${encodeURIComponent(post.id)}${keySuffix}`;
+    open.href = `${url("post", { post_id: post.id })}${keySuffix}`;
     open.append(count);
     foot.append(open);
   } else {
@@ -257,7 +249,7 @@ export function keepScroll(candidates, change) {
   const anchor = candidates().find(onScreen);
   const before = anchor ? anchor.getBoundingClientRect().top : 0;
   change();
-  if (anchor && anchor.isConnected) {
+  if (anchor?.isConnected) {
     const moved = anchor.getBoundingClientRect().top - before;
     if (moved) window.scrollBy(0, moved);
   }

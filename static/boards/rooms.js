@@ -1,9 +1,17 @@
 // The rooms page: make a passphrase room, export and import the remembered rooms.
 // Only the new room's public parameters and key check are ever sent.
 import { postWithWork } from "../js/api.js";
+import { url } from "../js/config.js";
 import { makeKeyCheck, newRoomSecret, roomKey } from "./crypto.js";
 import {
-  exportRooms, importRooms, myRooms, newKdf, passphraseSecret, passphraseStrength, readExport, tabRooms,
+  exportRooms,
+  importRooms,
+  myRooms,
+  newKdf,
+  passphraseSecret,
+  passphraseStrength,
+  readExport,
+  tabRooms,
 } from "./keep.js";
 import "./sidebar.js";
 
@@ -33,7 +41,11 @@ function wireNewRoom() {
     const strength = passphraseStrength(input.value);
     // Refused before anything is derived or sent.
     if (!strength.ok) {
-      say(status, `That passphrase is too weak (${strength.label.toLowerCase()}): use four or more random words or 16+ mixed characters.`, true);
+      say(
+        status,
+        `That passphrase is too weak (${strength.label.toLowerCase()}): use four or more random words or 16+ mixed characters.`,
+        true,
+      );
       input.focus();
       return;
     }
@@ -50,9 +62,10 @@ function wireNewRoom() {
       const linkSecret = withLink ? newRoomSecret() : null;
       const secret = await passphraseSecret(input.value, kdf, linkSecret);
       const keyCheck = await makeKeyCheck(await roomKey(secret));
-      const room = await postWithWork("/api/rooms", { key_check: keyCheck, kdf });
+      const room = await postWithWork(url("api-rooms"), { key_check: keyCheck, kdf });
       tabRooms.set(room.room, secret);
-      if (form.querySelector("[data-remember-new]").checked) myRooms.remember({ room: room.room, secret, kind: "passphrase" });
+      if (form.querySelector("[data-remember-new]").checked)
+        myRooms.remember({ room: room.room, secret, kind: "passphrase" });
       input.value = again.value = "";
       location.assign(`${room.url}${linkSecret ? `#k=${linkSecret}` : ""}`);
     } catch (error) {
@@ -75,7 +88,11 @@ function wireExport() {
     const rows = myRooms.list();
     if (rows.length === 0) return say(status, "No rooms are remembered on this device yet.", true);
     if (!passphraseStrength(passphrase).ok) {
-      return say(status, "Choose a stronger passphrase for the export: four or more random words or 16+ mixed characters.", true);
+      return say(
+        status,
+        "Choose a stronger passphrase for the export: four or more random words or 16+ mixed characters.",
+        true,
+      );
     }
     say(status, "Encrypting…");
     const text = await exportRooms(passphrase, rows);
@@ -84,7 +101,10 @@ function wireExport() {
     url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
     page.querySelector("[data-export-download]").href = url;
     result.hidden = false;
-    say(status, `${rows.length} room${rows.length === 1 ? "" : "s"} exported. Keep the passphrase: without it the export opens nothing.`);
+    say(
+      status,
+      `${rows.length} room${rows.length === 1 ? "" : "s"} exported. Keep the passphrase: without it the export opens nothing.`,
+    );
   });
 }
 

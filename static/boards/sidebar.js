@@ -1,5 +1,6 @@
 // Shared page parts: the trending list, the "new private room" button, local hiding.
 import { postWithWork } from "../js/api.js";
+import { url } from "../js/config.js";
 import { makeKeyCheck, newRoomSecret, roomKey } from "./crypto.js";
 import { myRooms, roomHref } from "./keep.js";
 
@@ -8,7 +9,7 @@ export function renderTrending(items) {
     const rows = items.map((item) => {
       const li = document.createElement("li");
       const link = document.createElement("a");
-      link.href = `/topic/${encodeURIComponent(item.topic)}`;
+      link.href = url("topic", { topic: item.topic });
       link.textContent = `#${item.topic}`;
       li.append(link);
       return li;
@@ -35,7 +36,7 @@ function wireNewRoom() {
         // keeps a constant sealed with it, so a wrong key can be told apart.
         const secret = newRoomSecret();
         const keyCheck = await makeKeyCheck(await roomKey(secret));
-        const room = await postWithWork("/api/rooms", { key_check: keyCheck });
+        const room = await postWithWork(url("api-rooms"), { key_check: keyCheck });
         location.assign(`${room.url}#k=${secret}`);
       } catch (error) {
         if (status) {
@@ -86,20 +87,22 @@ export function renderMyRooms() {
   const rows = myRooms.list();
   for (const list of document.querySelectorAll("[data-my-rooms]")) {
     const box = list.parentElement;
-    list.replaceChildren(...rows.map((entry, index) => {
-      const li = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = roomHref(entry);
-      link.textContent = `${entry.kind === "passphrase" ? "Passphrase room" : "Room"} ${entry.room.slice(0, 6)}`;
-      const forget = document.createElement("button");
-      forget.type = "button";
-      forget.className = "forget";
-      forget.textContent = "Forget";
-      forget.setAttribute("aria-label", `Forget room ${entry.room.slice(0, 6)} (${index + 1})`);
-      forget.addEventListener("click", () => myRooms.forget(entry.room));
-      li.append(link, forget);
-      return li;
-    }));
+    list.replaceChildren(
+      ...rows.map((entry, index) => {
+        const li = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = roomHref(entry);
+        link.textContent = `${entry.kind === "passphrase" ? "Passphrase room" : "Room"} ${entry.room.slice(0, 6)}`;
+        const forget = document.createElement("button");
+        forget.type = "button";
+        forget.className = "forget";
+        forget.textContent = "Forget";
+        forget.setAttribute("aria-label", `Forget room ${entry.room.slice(0, 6)} (${index + 1})`);
+        forget.addEventListener("click", () => myRooms.forget(entry.room));
+        li.append(link, forget);
+        return li;
+      }),
+    );
     box.querySelector("[data-my-rooms-empty]").hidden = rows.length > 0;
     box.querySelector("[data-my-rooms-tools]").hidden = rows.length === 0;
   }
@@ -108,7 +111,8 @@ export function renderMyRooms() {
 function wireMyRooms() {
   for (const button of document.querySelectorAll("[data-forget-all]")) {
     button.addEventListener("click", () => {
-      if (confirm("Forget every room remembered on this device? Keep an export if you will need them.")) myRooms.forgetAll();
+      if (confirm("Forget every room remembered on this device? Keep an export if you will need them."))
+        myRooms.forgetAll();
     });
   }
   window.addEventListener("nullboard:rooms", renderMyRooms);

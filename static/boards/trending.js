@@ -1,4 +1,5 @@
 // The trending page: each trending topic with its newest posts, decrypted here.
+import { url } from "../js/config.js";
 import { decrypt, topicKey } from "./crypto.js";
 import "./sidebar.js";
 
@@ -15,7 +16,7 @@ async function textOf(post) {
 function postItem(post, text) {
   const li = document.createElement("li");
   const link = document.createElement("a");
-  link.href = `/post/${encodeURIComponent(post.id)}`;
+  link.href = url("post", { post_id: post.id });
   link.className = "trending-post";
   link.textContent = text === null ? "A post that could not be decrypted." : text;
   const meta = document.createElement("span");

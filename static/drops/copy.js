@@ -17,7 +17,11 @@ export async function copyText(button, text, target = null) {
     button.textContent = "Press Ctrl+C";
   }
   clearTimeout(Number(button.dataset.labelTimer));
-  button.dataset.labelTimer = String(setTimeout(() => { button.textContent = button.dataset.label; }, 1500));
+  button.dataset.labelTimer = String(
+    setTimeout(() => {
+      button.textContent = button.dataset.label;
+    }, 1500),
+  );
   return copied;
 }
 

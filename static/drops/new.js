@@ -2,6 +2,7 @@
 // The browser seals the drop (static/drops/seal.js): the server gets only ciphertext,
 // wrapped keys and verifiers, never the text, the recording, a key or the passphrase.
 import { postForm, postWithWork, proofOfWork } from "../js/api.js";
+import { url } from "../js/config.js";
 import { accessKeyDisplay, dropSeal, toBase64 } from "./seal.js";
 import { showShare } from "./share.js";
 
@@ -168,11 +169,11 @@ async function create() {
     body.append("ttl_seconds", life);
     body.append("max_views", views);
     for (const [name, value] of Object.entries(await proofOfWork())) body.append(name, value);
-    data = await postForm("/api/drops", body);
+    data = await postForm(url("api-drops"), body);
   } else {
     const plaintext = new TextEncoder().encode(textarea.value);
     sealed = await dropSeal({ kind: "text", plaintext, passphrase: secret });
-    data = await postWithWork("/api/drops", {
+    data = await postWithWork(url("api-drops"), {
       seal: sealed.seal,
       ciphertext: toBase64(sealed.ciphertext),
       ttl_seconds: Number(life),

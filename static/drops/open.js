@@ -2,6 +2,7 @@
 // This page derives the key's verifier (with the passphrase), posts only that, then
 // unwraps the data key and decrypts here: the key and passphrase never leave the page.
 import { ApiError, postJSON } from "../js/api.js";
+import { url } from "../js/config.js";
 import { countdown } from "./countdown.js";
 import { activateOpened, holdUntil } from "./opened.js";
 import { accessKeyNormalize, dropOpen, fromBase64, keyDerive } from "./seal.js";
@@ -40,7 +41,8 @@ function checkDuration(player) {
     const done = () => {
       const seconds = player.duration;
       // A live recording often states no duration (Infinity): the byte cap bounds it.
-      if (Number.isFinite(seconds) && seconds > maxSeconds + 0.5) reject(new Error("This recording is longer than a voice note may be; it was not played."));
+      if (Number.isFinite(seconds) && seconds > maxSeconds + 0.5)
+        reject(new Error("This recording is longer than a voice note may be; it was not played."));
       else resolve();
     };
     player.addEventListener("loadedmetadata", done, { once: true });
@@ -64,7 +66,13 @@ async function show(data, wrapKey) {
   const message = opened.querySelector("[data-message]");
   const player = opened.querySelector("[data-player]");
   if (data.kind === "text") {
-    const text = await dropOpen({ wrapKey, wrapped: data.wrapped, ciphertext: fromBase64(data.ciphertext), dropId, kind: "text" });
+    const text = await dropOpen({
+      wrapKey,
+      wrapped: data.wrapped,
+      ciphertext: fromBase64(data.ciphertext),
+      dropId,
+      kind: "text",
+    });
     message.textContent = new TextDecoder().decode(text);
     message.hidden = false;
   } else {
@@ -76,9 +84,10 @@ async function show(data, wrapKey) {
   opened.querySelector("[data-views-left]").textContent = data.views_left
     ? `${data.views_left} view${data.views_left === 1 ? "" : "s"} left.`
     : "That was the last view: the drop is burned.";
-  opened.querySelector("[data-sealed-by]").textContent = data.sealed === "browser"
-    ? "Sealed in the sender's browser, opened in yours."
-    : "Sealed on the server, because JavaScript was off when it was made; opened in your browser.";
+  opened.querySelector("[data-sealed-by]").textContent =
+    data.sealed === "browser"
+      ? "Sealed in the sender's browser, opened in yours."
+      : "Sealed on the server, because JavaScript was off when it was made; opened in your browser.";
   keyStep.hidden = true;
   opened.hidden = false;
   activateOpened(opened);
@@ -103,7 +112,7 @@ form.addEventListener("submit", async (event) => {
       iterations: Number(form.dataset.iterations),
       passphrase: passphrase ? passphrase.value : "",
     });
-    const data = await postJSON(`/api/drops/${encodeURIComponent(dropId)}/open`, { verifier });
+    const data = await postJSON(url("api-drop-open", { drop_id: dropId }), { verifier });
     await show(data, wrapKey);
     input.value = "";
     if (passphrase) passphrase.value = "";

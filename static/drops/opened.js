@@ -36,11 +36,15 @@ export function activateOpened(root) {
   const stops = startAll(root, () => wipe(root));
   const close = root.querySelector("[data-close]");
   close.hidden = false;
-  close.addEventListener("click", () => {
-    for (const stop of stops) stop();
-    wipe(root);
-    root.querySelector("[data-opened-clock]").textContent = "Closed: wiped from this page.";
-  }, { once: true });
+  close.addEventListener(
+    "click",
+    () => {
+      for (const stop of stops) stop();
+      wipe(root);
+      root.querySelector("[data-opened-clock]").textContent = "Closed: wiped from this page.";
+    },
+    { once: true },
+  );
 }
 
 const opened = document.getElementById("opened");

@@ -50,8 +50,7 @@ export function accessKeyDisplay(key) {
 
 // The canonical key from what a person typed, or null (same rules as the server).
 export function accessKeyNormalize(text) {
-  const cleaned = (text || "").replace(/[\s-]/g, "").toUpperCase()
-    .replace(/O/g, "0").replace(/[IL]/g, "1");
+  const cleaned = (text || "").replace(/[\s-]/g, "").toUpperCase().replace(/O/g, "0").replace(/[IL]/g, "1");
   return /^[0-9A-HJKMNP-TV-Z]{28}$/.test(cleaned) ? cleaned : null;
 }
 
@@ -70,13 +69,19 @@ async function aeadOpen(rawKey, blob, additional) {
   if (blob.length < 1 + IV_BYTES + 16 || blob[0] !== VERSION) throw new Error("Not a sealed drop this page can read.");
   const key = await subtle.importKey("raw", rawKey, "AES-GCM", false, ["decrypt"]);
   const iv = blob.subarray(1, 1 + IV_BYTES);
-  const pt = await subtle.decrypt({ name: "AES-GCM", iv, additionalData: additional }, key, blob.subarray(1 + IV_BYTES));
+  const pt = await subtle.decrypt(
+    { name: "AES-GCM", iv, additionalData: additional },
+    key,
+    blob.subarray(1 + IV_BYTES),
+  );
   return new Uint8Array(pt);
 }
 
 export async function passphraseHash(passphrase, salt, iterations) {
   if (!passphrase) return new Uint8Array(0);
-  const base = await subtle.importKey("raw", encoder.encode(passphrase.normalize("NFC")), "PBKDF2", false, ["deriveBits"]);
+  const base = await subtle.importKey("raw", encoder.encode(passphrase.normalize("NFC")), "PBKDF2", false, [
+    "deriveBits",
+  ]);
   const bits = await subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, base, 256);
   return new Uint8Array(bits);
 }
@@ -96,7 +101,8 @@ export async function derive(key, dropId, salt, passHash = new Uint8Array(0)) {
   };
 }
 
-export const contentSeal = (dataKey, plaintext, dropId, kind, iv) => aeadSeal(dataKey, plaintext, aad(kind, dropId), iv);
+export const contentSeal = (dataKey, plaintext, dropId, kind, iv) =>
+  aeadSeal(dataKey, plaintext, aad(kind, dropId), iv);
 export const contentOpen = (dataKey, blob, dropId, kind) => aeadOpen(dataKey, blob, aad(kind, dropId));
 export const dataKeyWrap = (dataKey, wrapKey, dropId, iv) => aeadSeal(wrapKey, dataKey, aad("key", dropId), iv);
 export const dataKeyUnwrap = (wrapped, wrapKey, dropId) => aeadOpen(wrapKey, wrapped, aad("key", dropId));

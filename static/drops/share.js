@@ -5,8 +5,8 @@
 // activated. The QR codes are drawn here, from the page's own data: the links, keys
 // included, never leave the browser.
 import { encode } from "../vendor/uqr/uqr.js";
-import { startAll } from "./countdown.js";
 import { copyText, enableCopy } from "./copy.js";
+import { startAll } from "./countdown.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const NOTHING_COPIED = "The keys are not shown again: copy each reader's link before you leave.";
@@ -202,14 +202,15 @@ export function showShare(data) {
   sealed.textContent = SEALED[data.sealed] ?? "";
   sealed.hidden = !SEALED[data.sealed];
   const template = share.querySelector("[data-reader-template]");
-  share.querySelector("[data-share-keys]").replaceChildren(
-    ...data.keys.map((key, i) => readerBlock(template, data.url, key, i + 1)),
-  );
+  share
+    .querySelector("[data-share-keys]")
+    .replaceChildren(...data.keys.map((key, i) => readerBlock(template, data.url, key, i + 1)));
   share.querySelector("[data-share-expires]").dataset.expiresAt = String(data.expires_at);
   share.querySelector("[data-share-views]").textContent = views(data.max_views);
   const firstOnly = share.querySelector("[data-share-first-only]");
-  firstOnly.textContent = `Only the first ${data.max_views === 1 ? "reader" : `${data.max_views} readers`}`
-    + " to open it will read it: the other links then stop working.";
+  firstOnly.textContent =
+    `Only the first ${data.max_views === 1 ? "reader" : `${data.max_views} readers`}` +
+    " to open it will read it: the other links then stop working.";
   firstOnly.hidden = data.max_views >= data.keys.length;
   share.querySelector("[data-share-receipt]").href = data.receipt_url;
   document.getElementById("compose").hidden = true;

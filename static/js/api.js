@@ -1,4 +1,5 @@
 // Small JSON API client: CSRF header, session, and writes with proof of work.
+import { url } from "./config.js";
 import { solve } from "./pow.js";
 
 export class ApiError extends Error {
@@ -31,25 +32,29 @@ export async function getJSON(url) {
 }
 
 export async function postJSON(url, body) {
-  return parse(await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
-    body: JSON.stringify(body ?? {}),
-  }));
+  return parse(
+    await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      body: JSON.stringify(body ?? {}),
+    }),
+  );
 }
 
 export async function postForm(url, formData) {
-  return parse(await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-    body: formData,
-  }));
+  return parse(
+    await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      body: formData,
+    }),
+  );
 }
 
 export function startSession() {
-  return postJSON("/api/session");
+  return postJSON(url("api-session"));
 }
 
 // Fetch a fresh challenge, solve it in the worker, and return the pow fields.

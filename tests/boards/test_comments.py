@@ -7,6 +7,7 @@ from django.conf import settings
 
 from boards import keys, selectors, services
 from nullboard import redis_utils
+from tests.readers import feed_page
 
 from .helpers import blob, make_comment, make_post
 
@@ -29,7 +30,7 @@ def test_it_counts_comments_on_the_post_and_in_feeds():
     make_comment(post["id"])
     make_comment(post["id"])
     assert selectors.post_get(post_id=post["id"])["comment_count"] == 2
-    assert selectors.feed_page(topic="news")["items"][0]["comment_count"] == 2
+    assert feed_page(topic="news")["items"][0]["comment_count"] == 2
 
 
 def test_a_comment_lives_comment_ttl_when_the_post_has_longer():
@@ -88,8 +89,8 @@ def test_at_its_expiry_second_a_comment_is_neither_listed_nor_counted(time_machi
     post = make_post()
     comment = make_comment(post["id"])
     time_machine.move_to(comment["expires_at"] - 1, tick=False)
-    assert selectors.feed_page(topic="news")["items"][0]["comment_count"] == 1
+    assert feed_page(topic="news")["items"][0]["comment_count"] == 1
     time_machine.move_to(comment["expires_at"], tick=False)
     assert selectors.post_get(post_id=post["id"])["comment_count"] == 0
-    assert selectors.feed_page(topic="news")["items"][0]["comment_count"] == 0
+    assert feed_page(topic="news")["items"][0]["comment_count"] == 0
     assert selectors.comments_list(post_id=post["id"]) == []

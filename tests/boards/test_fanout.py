@@ -9,7 +9,9 @@ import time
 from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer
 
-from boards import events, fanout
+from boards import events
+from nullboard.live import hub as live_hub
+from nullboard.live import sender
 
 from .helpers import make_post
 from .test_consumer import connect, send
@@ -24,7 +26,7 @@ async def until(socket, event: str) -> dict:
 
 
 def members(group: str) -> int:
-    return len(fanout.hub().members.get(group, ()))
+    return len(live_hub.hub().members.get(group, ()))
 
 
 async def test_sockets_of_one_group_share_one_hub_membership():
@@ -49,13 +51,13 @@ async def test_sockets_of_one_group_share_one_hub_membership():
 
 
 async def test_a_published_event_carries_its_frame_serialised_once(monkeypatch):
-    sent: list[events.Published] = []
+    sent: list[sender.Published] = []
 
     async def record(batch, **options):
         sent.extend(batch)
         return True
 
-    monkeypatch.setattr(events, "send_batch", record)
+    monkeypatch.setattr(sender, "send_batch", record)
     await sync_to_async(make_post)(topic="news")
     for _ in range(20):
         if sent:
@@ -68,29 +70,53 @@ async def test_a_published_event_carries_its_frame_serialised_once(monkeypatch):
 def record_sends(monkeypatch) -> list[tuple[str, float]]:
     """Where and when each batch is sent: (thread name, monotonic time)."""
     sends: list[tuple[str, float]] = []
-    real = events.send_batch
+    real = sender.send_batch
 
     async def record(batch, **options):
         sends.append((threading.current_thread().name, time.monotonic()))
         return await real(batch, **options)
 
-    monkeypatch.setattr(events, "send_batch", record)
+    monkeypatch.setattr(sender, "send_batch", record)
     return sends
 
 
-async def test_a_busy_serving_loop_does_not_hold_up_live_events(monkeypatch):
+async def test_outside_a_server_an_event_is_sent_before_publish_returns(monkeypatch):
+    """A command's publish (no serving loop): sent on the caller's loop, no thread
+    or loop of the live layer's own, before the caller goes on."""
     sends = record_sends(monkeypatch)
     await sync_to_async(events.publish)([events.HOME_GROUP], "post:new", {"id": "x"})
     blocked_until = time.monotonic() + 0.5
     time.sleep(0.5)  # the serving loop is busy: nothing on it runs meanwhile
     assert sends, "the event waited for the serving loop"
     (thread, sent_at) = sends[0]
-    assert thread == "live-events" and sent_at < blocked_until
+    assert thread == threading.current_thread().name and sent_at < blocked_until
+
+
+async def test_on_a_serving_loop_publish_queues_and_the_request_goes_on(monkeypatch):
+    release, sends = asyncio.Event(), []
+
+    async def held(batch, **options):
+        await release.wait()  # a store that takes its time
+        sends.append(batch)
+        return True
+
+    async def app(scope, receive, send) -> None:
+        pass
+
+    monkeypatch.setattr(sender, "send_batch", held)
+    await sender.serve(app)({"type": "http"}, None, None)  # this loop now serves
+    publish = sync_to_async(events.publish)([events.HOME_GROUP], "post:new", {"id": "x"})
+    await asyncio.wait_for(publish, 2)  # returned without waiting for the send
+    assert not sends
+    release.set()
+    while not sends:
+        await asyncio.sleep(0.01)
+    assert [item.event for item in sends[0]] == ["post:new"]
 
 
 async def test_the_in_memory_layer_is_sent_to_from_its_own_loop(monkeypatch):
     sends = record_sends(monkeypatch)
-    monkeypatch.setattr(events, "get_channel_layer", InMemoryChannelLayer)
+    monkeypatch.setattr(sender, "get_channel_layer", InMemoryChannelLayer)
     await sync_to_async(events.publish)([events.HOME_GROUP], "post:new", {"id": "x"})
     await asyncio.sleep(0.05)
     assert [thread for thread, _ in sends] == [threading.current_thread().name]
@@ -109,11 +135,11 @@ class RecordingLayer:
 
 async def test_a_batch_sends_one_message_per_group_with_its_frames_in_order():
     layer = RecordingLayer()
-    await events.send_batch(
+    await sender.send_batch(
         [
-            events.Published(layer, ("topic.news", "feed.home"), "post:new", "a"),
-            events.Published(layer, ("feed.trending",), "topics:trending", "b"),
-            events.Published(layer, ("topic.news", "feed.home"), "comment:new", "c"),
+            sender.Published(layer, ("topic.news", "feed.home"), "post:new", "a"),
+            sender.Published(layer, ("feed.trending",), "topics:trending", "b"),
+            sender.Published(layer, ("topic.news", "feed.home"), "comment:new", "c"),
         ]
     )
     assert sorted((group, message["texts"]) for group, message in layer.sent) == [
@@ -121,7 +147,7 @@ async def test_a_batch_sends_one_message_per_group_with_its_frames_in_order():
         ("feed.trending", ["b"]),
         ("topic.news", ["a", "c"]),
     ]
-    assert {message["type"] for _, message in layer.sent} == {events.MESSAGE_TYPE}
+    assert {message["type"] for _, message in layer.sent} == {sender.MESSAGE_TYPE}
     assert all(message["group"] == group for group, message in layer.sent)
 
 
@@ -133,7 +159,7 @@ async def test_a_backlog_goes_out_in_few_messages_in_publish_order():
 
     def publish(numbers) -> None:
         for n in numbers:
-            events._enqueue(loop, events.Published(layer, ("topic.news",), "post:new", str(n)))
+            sender._enqueue(loop, sender.Published(layer, ("topic.news",), "post:new", str(n)))
 
     async def frames(count: int) -> list[str]:
         while sum(len(message["texts"]) for _, message in layer.sent) < count:
@@ -168,8 +194,8 @@ class FlakyLayer(RecordingLayer):
 
 async def test_a_failed_group_send_is_retried_and_the_others_go_once():
     layer = FlakyLayer("feed.home", failures=3)
-    item = events.Published(layer, ("topic.news", "feed.home"), "e", "x")
-    assert await events.send_batch([item], retry_seconds=5)
+    item = sender.Published(layer, ("topic.news", "feed.home"), "e", "x")
+    assert await sender.send_batch([item], retry_seconds=5)
     assert [(group, message["texts"]) for group, message in layer.sent] == [
         ("topic.news", ["x"]),
         ("feed.home", ["x"]),
@@ -178,40 +204,40 @@ async def test_a_failed_group_send_is_retried_and_the_others_go_once():
 
 async def test_a_send_still_failing_after_the_retries_is_logged_and_dropped(caplog):
     layer = FlakyLayer("feed.home", failures=1000)
-    item = events.Published(layer, ("topic.news", "feed.home"), "e", "x")
+    item = sender.Published(layer, ("topic.news", "feed.home"), "e", "x")
     started = time.monotonic()
-    assert not await events.send_batch([item], retry_seconds=0.5)
+    assert not await sender.send_batch([item], retry_seconds=0.5)
     assert 0.2 < time.monotonic() - started < 1.5
     assert [group for group, _ in layer.sent] == ["topic.news"]
     assert "Live event to feed.home not delivered (1 frames)" in caplog.text
 
 
 async def test_while_the_layer_keeps_failing_later_batches_are_not_retried(monkeypatch):
-    monkeypatch.setattr(events, "RETRY_SECONDS", 0.3)
+    monkeypatch.setattr(sender, "RETRY_SECONDS", 0.3)
     layer = FlakyLayer("topic.news", failures=1000)
     loop = asyncio.get_running_loop()
     started = time.monotonic()
     for n in range(3):
-        events._enqueue(loop, events.Published(layer, ("topic.news",), "e", str(n)))
+        sender._enqueue(loop, sender.Published(layer, ("topic.news",), "e", str(n)))
         await asyncio.sleep(0.01)  # three batches: one event each
-    sender = events._senders[loop]
-    while not sender.queue.empty() or not sender.failing:
+    running = sender._senders[loop]
+    while not running.queue.empty() or not running.failing:
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)
     assert time.monotonic() - started < 0.9  # one batch waited out its retries, not three
     layer.failures = 0
-    events._enqueue(loop, events.Published(layer, ("topic.news",), "e", "back"))
+    sender._enqueue(loop, sender.Published(layer, ("topic.news",), "e", "back"))
     while not layer.sent:
         await asyncio.sleep(0.01)
-    assert layer.sent[0][1]["texts"] == ["back"] and not sender.failing
+    assert layer.sent[0][1]["texts"] == ["back"] and not running.failing
 
 
 async def test_each_group_numbers_its_messages_and_a_lost_one_still_uses_its_number():
-    layer, stream = FlakyLayer("feed.home", failures=1000), events.Stream()
+    layer, stream = FlakyLayer("feed.home", failures=1000), sender.Stream()
 
     async def send(text: str) -> None:
-        item = events.Published(layer, ("topic.news", "feed.home"), "e", text)
-        await events.send_batch([item], retry_seconds=0, stream=stream)
+        item = sender.Published(layer, ("topic.news", "feed.home"), "e", text)
+        await sender.send_batch([item], retry_seconds=0, stream=stream)
 
     await send("a")
     await send("b")
@@ -228,7 +254,7 @@ async def test_each_group_numbers_its_messages_and_a_lost_one_still_uses_its_num
 
 
 async def test_the_hub_drops_a_repeat_and_closes_sockets_on_a_skipped_number(monkeypatch):
-    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
+    monkeypatch.setattr(live_hub, "HEALTH_INTERVAL_SECONDS", 0.1)
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
 
@@ -236,7 +262,7 @@ async def test_the_hub_drops_a_repeat_and_closes_sockets_on_a_skipped_number(mon
         frame = f'{{"event":"post:new","payload":{{"n":{number}}}}}'
         return {"group": "topic.news", "texts": [frame], "stream": "s1", "number": number}
 
-    hub = fanout.hub()
+    hub = live_hub.hub()
     for number in (1, 2, 2, 3):  # 2 again: a retried send that had got through
         await hub.deliver(message(number))
     assert [(await until(socket, "post:new"))["payload"]["n"] for _ in range(3)] == [1, 2, 3]
@@ -244,22 +270,22 @@ async def test_the_hub_drops_a_repeat_and_closes_sockets_on_a_skipped_number(mon
     await hub.deliver(message(5))  # 4 never came
     assert (await until(socket, "post:new"))["payload"]["n"] == 5
     assert hub.gap
-    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
+    assert await closed(socket) == {"type": "websocket.close", "code": live_hub.CLOSE_STORE_LOST}
 
 
 async def test_a_socket_gets_a_burst_of_frames_whole_and_in_order():
     socket = await connect()
     assert (await send(socket, "topic:join", {"topic": "news"}))["event"] == "topic:joined"
     texts = [f'{{"event":"post:new","payload":{{"n":{n}}}}}' for n in range(150)]
-    await fanout.hub().deliver({"type": "feed.event", "group": "topic.news", "texts": texts})
+    await live_hub.hub().deliver({"type": "feed.event", "group": "topic.news", "texts": texts})
     got = [(await until(socket, "post:new"))["payload"]["n"] for _ in texts]
     assert got == list(range(150))
     await socket.disconnect()
 
 
 async def test_a_frame_for_a_group_without_local_sockets_is_dropped_quietly():
-    await fanout.hub().deliver({"type": "feed.event", "texts": ["{}"], "group": "topic.none"})
-    await fanout.hub().deliver({"type": "feed.event", "event": "post:new"})
+    await live_hub.hub().deliver({"type": "feed.event", "texts": ["{}"], "group": "topic.none"})
+    await live_hub.hub().deliver({"type": "feed.event", "event": "post:new"})
 
 
 async def closed(socket) -> dict:
@@ -272,22 +298,22 @@ async def test_losing_the_store_closes_every_live_socket_so_pages_reconnect(monk
     async def down(channel, message):
         raise redis.exceptions.ConnectionError("gone")
 
-    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
+    monkeypatch.setattr(live_hub, "HEALTH_INTERVAL_SECONDS", 0.1)
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
-    monkeypatch.setattr(fanout.hub().layer, "send", down)
-    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
-    assert fanout.hub().members == {}
-    assert fanout.hub().channel is None
+    monkeypatch.setattr(live_hub.hub().layer, "send", down)
+    assert await closed(socket) == {"type": "websocket.close", "code": live_hub.CLOSE_STORE_LOST}
+    assert live_hub.hub().members == {}
+    assert live_hub.hub().channel is None
 
 
 async def test_a_gap_in_the_heartbeats_closes_the_sockets(monkeypatch):
     """The subscription reconnected (a failover): what was published meanwhile is
     lost, so pages must re-read rather than go on saying "Live"."""
-    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
+    monkeypatch.setattr(live_hub, "HEALTH_INTERVAL_SECONDS", 0.1)
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
-    hub = fanout.hub()
+    hub = live_hub.hub()
     real = hub.layer.send
 
     async def lose_one(channel, message):
@@ -295,28 +321,28 @@ async def test_a_gap_in_the_heartbeats_closes_the_sockets(monkeypatch):
             await real(channel, message)
 
     monkeypatch.setattr(hub.layer, "send", lose_one)
-    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
+    assert await closed(socket) == {"type": "websocket.close", "code": live_hub.CLOSE_STORE_LOST}
     assert hub.heard >= 4
 
 
 async def test_heartbeats_that_never_come_back_close_the_sockets(monkeypatch):
-    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
+    monkeypatch.setattr(live_hub, "HEALTH_INTERVAL_SECONDS", 0.1)
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
 
     async def into_the_void(channel, message):
         pass  # accepted by the store, never delivered
 
-    monkeypatch.setattr(fanout.hub().layer, "send", into_the_void)
-    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
+    monkeypatch.setattr(live_hub.hub().layer, "send", into_the_void)
+    assert await closed(socket) == {"type": "websocket.close", "code": live_hub.CLOSE_STORE_LOST}
 
 
 async def test_a_healthy_path_keeps_sockets_open_and_events_flowing(monkeypatch):
-    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.05)
+    monkeypatch.setattr(live_hub, "HEALTH_INTERVAL_SECONDS", 0.05)
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
     await asyncio.sleep(1.0)  # twenty heartbeats, through the real Redis
-    hub = fanout.hub()
+    hub = live_hub.hub()
     assert hub.heard >= 10 and not hub.gap
     post = await sync_to_async(make_post)(topic="news")
     assert (await until(socket, "post:new"))["payload"] == post
@@ -324,7 +350,7 @@ async def test_a_healthy_path_keeps_sockets_open_and_events_flowing(monkeypatch)
 
 
 async def test_a_message_for_a_group_just_left_does_not_count_as_a_gap_later():
-    hub = fanout.hub()
+    hub = live_hub.hub()
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
 
@@ -350,11 +376,11 @@ async def test_a_full_channel_closes_the_sockets_instead_of_stopping_the_watch(m
     async def full(channel, message):
         raise ChannelFull()
 
-    monkeypatch.setattr(fanout, "HEALTH_INTERVAL_SECONDS", 0.1)
+    monkeypatch.setattr(live_hub, "HEALTH_INTERVAL_SECONDS", 0.1)
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
-    monkeypatch.setattr(fanout.hub().layer, "send", full)
-    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
+    monkeypatch.setattr(live_hub.hub().layer, "send", full)
+    assert await closed(socket) == {"type": "websocket.close", "code": live_hub.CLOSE_STORE_LOST}
 
 
 async def test_a_send_that_hangs_counts_as_failed(monkeypatch):
@@ -362,19 +388,19 @@ async def test_a_send_that_hangs_counts_as_failed(monkeypatch):
         async def group_send(self, group, message):
             await asyncio.sleep(3600)  # a partitioned master: no answer, no error
 
-    monkeypatch.setattr(events, "SEND_TIMEOUT", 0.05)
+    monkeypatch.setattr(sender, "SEND_TIMEOUT", 0.05)
     started = time.monotonic()
-    item = events.Published(Hanging(), ("topic.news",), "e", "x")
-    assert not await events.send_batch([item], retry_seconds=0.3)
+    item = sender.Published(Hanging(), ("topic.news",), "e", "x")
+    assert not await sender.send_batch([item], retry_seconds=0.3)
     assert time.monotonic() - started < 1.5
 
 
 async def test_a_reset_from_outside_the_watch_stops_the_old_watch_and_pump():
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
-    hub = fanout.hub()
+    hub = live_hub.hub()
     watch, pump = hub.watch, hub.pump
     await hub.drop_all()
     await asyncio.sleep(0.05)
     assert watch.done() and pump.done()
-    assert await closed(socket) == {"type": "websocket.close", "code": fanout.CLOSE_STORE_LOST}
+    assert await closed(socket) == {"type": "websocket.close", "code": live_hub.CLOSE_STORE_LOST}

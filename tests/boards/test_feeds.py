@@ -6,6 +6,7 @@ from django.conf import settings
 
 from boards import keys, selectors, services
 from nullboard import redis_utils
+from tests.readers import feed_page
 
 from .helpers import make_comment, make_post
 
@@ -13,7 +14,7 @@ from .helpers import make_comment, make_post
 def walk(**where) -> list[str]:
     seen, cursor = [], None
     while True:
-        page = selectors.feed_page(cursor=cursor, **where)
+        page = feed_page(cursor=cursor, **where)
         seen += [post["id"] for post in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -22,12 +23,12 @@ def walk(**where) -> list[str]:
 
 def test_it_lists_newest_first():
     ids = [make_post(topic="news")["id"] for _ in range(3)]
-    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == ids[::-1]
+    assert [p["id"] for p in feed_page(topic="news")["items"]] == ids[::-1]
 
 
 def test_it_pages_with_a_cursor():
     ids = [make_post(topic="news")["id"] for _ in range(45)]
-    first = selectors.feed_page(topic="news")
+    first = feed_page(topic="news")
     assert len(first["items"]) == selectors.PAGE_SIZE
     assert first["next_cursor"]
     assert walk(topic="news") == ids[::-1]
@@ -36,14 +37,14 @@ def test_it_pages_with_a_cursor():
 def test_the_last_page_has_no_cursor():
     for _ in range(selectors.PAGE_SIZE):
         make_post(topic="news")
-    assert selectors.feed_page(topic="news")["next_cursor"] is None
+    assert feed_page(topic="news")["next_cursor"] is None
 
 
 def test_walking_sees_each_post_once_while_new_posts_arrive():
     old = [make_post(topic="news")["id"] for _ in range(50)]
     seen, cursor = [], None
     while True:
-        page = selectors.feed_page(topic="news", cursor=cursor)
+        page = feed_page(topic="news", cursor=cursor)
         seen += [post["id"] for post in page["items"]]
         for _ in range(7):  # others keep posting while we scroll
             make_post(topic="news")
@@ -78,8 +79,8 @@ def test_walking_while_another_thread_posts_sees_each_old_post_once():
 def test_topic_feeds_are_separate_and_home_has_them_all():
     news = make_post(topic="news")
     sport = make_post(topic="sport")
-    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [news["id"]]
-    assert [p["id"] for p in selectors.feed_page()["items"]] == [sport["id"], news["id"]]
+    assert [p["id"] for p in feed_page(topic="news")["items"]] == [news["id"]]
+    assert [p["id"] for p in feed_page()["items"]] == [sport["id"], news["id"]]
 
 
 def test_it_never_returns_an_expired_post(time_machine):
@@ -88,7 +89,7 @@ def test_it_never_returns_an_expired_post(time_machine):
     time_machine.move_to(1_900_000_000 + settings.POST_TTL_SECONDS - 10, tick=False)
     fresh = make_post(topic="news")
     time_machine.move_to(1_900_000_000 + settings.POST_TTL_SECONDS + 1, tick=False)
-    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [fresh["id"]]
+    assert [p["id"] for p in feed_page(topic="news")["items"]] == [fresh["id"]]
     assert selectors.post_get(post_id=old["id"]) is None
     # pruned on read: the id is gone from the sorted sets too
     assert redis_utils.client().zscore(keys.feed_key(topic="news"), old["id"]) is None
@@ -98,7 +99,7 @@ def test_it_prunes_ids_whose_post_vanished():
     post = make_post(topic="news")
     kept = make_post(topic="news")
     redis_utils.client().delete(keys.post_key(post["id"]))  # as if Redis expired it
-    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [kept["id"]]
+    assert [p["id"] for p in feed_page(topic="news")["items"]] == [kept["id"]]
     assert redis_utils.client().zcard(keys.feed_key(topic="news")) == 1
 
 
@@ -106,7 +107,7 @@ def test_a_page_stays_full_when_dead_ids_are_skipped():
     ids = [make_post(topic="news")["id"] for _ in range(30)]
     for post_id in ids[-5:]:
         redis_utils.client().delete(keys.post_key(post_id))
-    page = selectors.feed_page(topic="news")
+    page = feed_page(topic="news")
     assert len(page["items"]) == selectors.PAGE_SIZE
     assert [p["id"] for p in page["items"]] == ids[-6::-1][: selectors.PAGE_SIZE]
 
@@ -129,7 +130,7 @@ def test_feed_sets_carry_the_post_ttl():
 def test_a_feed_read_is_one_redis_call(monkeypatch):
     for _ in range(25):
         make_post(topic="news")
-    selectors.feed_page(topic="news")  # the script is loaded once per server
+    feed_page(topic="news")  # the script is loaded once per server
     calls = []
     conn = redis_utils.client()
     original = conn.execute_command
@@ -139,14 +140,14 @@ def test_a_feed_read_is_one_redis_call(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(conn, "execute_command", counting)
-    selectors.feed_page(topic="news")
+    feed_page(topic="news")
     assert calls == ["EVALSHA"]
 
 
 def test_room_feeds_list_room_posts():
     room = services.room_create()["room"]
     post = make_post(room=room)
-    items = selectors.feed_page(room=room)["items"]
+    items = feed_page(room=room)["items"]
     assert [p["id"] for p in items] == [post["id"]]
     assert items[0]["room"] == room
     assert "topic" not in items[0]
@@ -156,9 +157,9 @@ def test_at_its_expiry_second_a_post_is_gone(time_machine):
     time_machine.move_to(1_900_000_000.999, tick=False)
     post = make_post(topic="news")
     time_machine.move_to(post["expires_at"] - 1, tick=False)
-    assert len(selectors.feed_page(topic="news")["items"]) == 1
+    assert len(feed_page(topic="news")["items"]) == 1
     time_machine.move_to(post["expires_at"], tick=False)
-    assert selectors.feed_page(topic="news")["items"] == []
+    assert feed_page(topic="news")["items"] == []
     assert selectors.post_get(post_id=post["id"]) is None
 
 
@@ -177,7 +178,7 @@ def test_the_json_page_is_byte_for_byte_json_dumps_of_the_page():
         if n % 5 == 0:
             services.comment_create(post_id=make_post(topic="news")["id"], blob="AQ==", author="a")
     make_post(room=room)
-    first = selectors.feed_page(topic="news")
+    first = feed_page(topic="news")
     pages = [
         {"topic": "news"},
         {"topic": "news", "cursor": first["next_cursor"]},
@@ -186,7 +187,7 @@ def test_the_json_page_is_byte_for_byte_json_dumps_of_the_page():
         {"topic": "empty"},
     ]
     for where in pages:
-        expected = json.dumps(selectors.feed_page(**where)).encode()
+        expected = json.dumps(feed_page(**where)).encode()
         assert async_to_sync(_json_page)(**where) == expected
 
 
@@ -196,7 +197,7 @@ def test_a_value_that_needs_escaping_falls_back_to_python_json():
     from asgiref.sync import async_to_sync
 
     make_post(topic="news", author='odd "name" é\\')
-    expected = json.dumps(selectors.feed_page(topic="news")).encode()
+    expected = json.dumps(feed_page(topic="news")).encode()
     assert async_to_sync(_json_page)(topic="news") == expected
     assert b"\\u00e9" in expected
 
@@ -206,7 +207,7 @@ def test_a_value_that_needs_escaping_falls_back_to_python_json():
 
 def test_every_post_carries_its_cursor_and_it_orders_the_feed():
     posts = [make_post(topic="news") for _ in range(3)]
-    items = selectors.feed_page(topic="news")["items"]
+    items = feed_page(topic="news")["items"]
     assert [p["cursor"] for p in items] == [p["cursor"] for p in posts[::-1]]
     assert [int(p["cursor"]) for p in posts] == sorted(int(p["cursor"]) for p in posts)
     assert selectors.post_get(post_id=posts[0]["id"])["cursor"] == posts[0]["cursor"]
@@ -215,10 +216,10 @@ def test_every_post_carries_its_cursor_and_it_orders_the_feed():
 def test_after_gives_exactly_the_newer_posts():
     held = [make_post(topic="news") for _ in range(3)]
     missed = [make_post(topic="news") for _ in range(2)]
-    page = selectors.feed_page(topic="news", after=held[-1]["cursor"])
+    page = feed_page(topic="news", after=held[-1]["cursor"])
     assert [p["id"] for p in page["items"]] == [p["id"] for p in missed[::-1]]
     assert page["next_cursor"] is None
-    assert selectors.feed_page(topic="news", after=missed[-1]["cursor"])["items"] == []
+    assert feed_page(topic="news", after=missed[-1]["cursor"])["items"] == []
 
 
 def test_after_pages_when_more_were_missed_than_a_page_holds():
@@ -226,7 +227,7 @@ def test_after_pages_when_more_were_missed_than_a_page_holds():
     missed = [make_post(topic="news")["id"] for _ in range(selectors.PAGE_SIZE + 5)]
     seen, cursor = [], None
     while True:
-        page = selectors.feed_page(topic="news", after=held["cursor"], cursor=cursor)
+        page = feed_page(topic="news", after=held["cursor"], cursor=cursor)
         seen += [p["id"] for p in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -238,8 +239,8 @@ def test_after_works_for_home_and_rooms():
     room = services.room_create()["room"]
     held_room, held_home = make_post(room=room), make_post(topic="sport")
     missed_room, missed_home = make_post(room=room), make_post(topic="news")
-    in_room = selectors.feed_page(room=room, after=held_room["cursor"])["items"]
-    at_home = selectors.feed_page(after=held_home["cursor"])["items"]
+    in_room = feed_page(room=room, after=held_room["cursor"])["items"]
+    at_home = feed_page(after=held_home["cursor"])["items"]
     assert [p["id"] for p in in_room] == [missed_room["id"]]
     assert [p["id"] for p in at_home] == [missed_home["id"]]
 
@@ -249,9 +250,9 @@ def test_after_older_than_any_live_post_gives_the_whole_feed(time_machine):
     old = make_post(topic="news")
     time_machine.move_to(1_900_000_000 + settings.POST_TTL_SECONDS + 5, tick=False)
     fresh = make_post(topic="news")
-    page = selectors.feed_page(topic="news", after=old["cursor"])
+    page = feed_page(topic="news", after=old["cursor"])
     assert [p["id"] for p in page["items"]] == [fresh["id"]]
-    assert [p["id"] for p in selectors.feed_page(topic="news", after="0")["items"]] == [fresh["id"]]
+    assert [p["id"] for p in feed_page(topic="news", after="0")["items"]] == [fresh["id"]]
 
 
 def test_the_api_answers_after_and_refuses_a_bad_one(client):
@@ -274,7 +275,7 @@ def test_the_json_page_with_after_is_json_dumps_too():
     held = make_post(topic="news")
     for _ in range(3):
         make_post(topic="news")
-    expected = json.dumps(selectors.feed_page(topic="news", after=held["cursor"])).encode()
+    expected = json.dumps(feed_page(topic="news", after=held["cursor"])).encode()
     assert async_to_sync(selectors.feed_page_json)(topic="news", after=held["cursor"]) == expected
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from boards import events, keys, selectors, services
 from nullboard import redis_utils
+from tests.readers import feed_page
 
 from .helpers import make_comment, make_post
 
@@ -22,8 +23,8 @@ def published(monkeypatch):
 def test_hiding_a_post_takes_it_off_every_feed(published):
     post = make_post(topic="news")
     assert services.post_hide(post_id=post["id"]) is True
-    assert selectors.feed_page(topic="news")["items"] == []
-    assert selectors.feed_page()["items"] == []
+    assert feed_page(topic="news")["items"] == []
+    assert feed_page()["items"] == []
     assert selectors.post_get(post_id=post["id"]) is None
     assert selectors.comments_list(post_id=post["id"]) is None
     assert published[-1] == (
@@ -51,7 +52,7 @@ def test_removing_a_post_takes_its_comments(published):
     assert conn.exists(keys.comment_key(visible["id"])) == 0
     assert conn.exists(keys.comment_key(hidden["id"])) == 0
     assert conn.keys("nb:post:*") == []
-    assert selectors.feed_page()["items"] == []
+    assert feed_page()["items"] == []
     assert published[-1][1:] == ("post:removed", {"id": post["id"], "topic": "news"})
 
 
@@ -107,9 +108,9 @@ def test_unhiding_a_post_puts_it_back_in_place(published):
     newer = make_post(topic="news")
     services.post_hide(post_id=post["id"])
     assert services.post_unhide(post_id=post["id"]) is True
-    ids = [p["id"] for p in selectors.feed_page(topic="news")["items"]]
+    ids = [p["id"] for p in feed_page(topic="news")["items"]]
     assert ids == [newer["id"], post["id"], older["id"]]
-    assert post["id"] in [p["id"] for p in selectors.feed_page()["items"]]
+    assert post["id"] in [p["id"] for p in feed_page()["items"]]
     assert published[-1] == (["topic.news", "feed.home"], "post:restored", post)
 
 

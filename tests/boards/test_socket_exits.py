@@ -16,9 +16,10 @@ import redis
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from boards import events, fanout
+from boards import events
 from nullboard import redis_utils
 from nullboard.asgi import application
+from nullboard.live import hub as live_hub
 from tests.conftest import ROOT, DaphneServer, RedisServer, wait_for_http
 
 from .test_consumer import connect, send
@@ -288,7 +289,7 @@ async def test_during_a_store_outage_a_socket_is_closed_with_4013(site):
 
 
 def hub_holds(group: str) -> bool:
-    return group in fanout.hub().members
+    return group in live_hub.hub().members
 
 
 async def test_a_cancelled_socket_task_leaves_its_groups():
@@ -308,7 +309,7 @@ async def test_a_cancelled_socket_task_leaves_its_groups():
 
 
 async def test_a_socket_closed_by_the_server_in_an_outage_gives_everything_back(monkeypatch):
-    hub = fanout.hub()
+    hub = live_hub.hub()
     real_join = hub.join
 
     async def down(group, socket_):

@@ -12,7 +12,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from drops import media, sealing, services, store
+from drops import media, repository, sealing, services
 from nullboard import redis_utils as nb_store
 from tests.conftest import DaphneServer, HttpClient, RedisServer, solve
 from tests.drops import samples
@@ -91,23 +91,23 @@ def test_the_last_audio_fetch_at_the_edge_delivers_the_audio(full_redis):
     opened = services.drop_open_with_key(
         drop_id=drop.id, key=drop.keys[1], passphrase="", client="c"
     )
-    counted = store.media_bytes()
+    counted = repository.media_bytes()
     full_redis.fill()
     audio, mime = services.audio_take(drop_id=drop.id, ticket=opened.ticket)
     assert audio == samples.webm(3) and mime == "audio/webm"
     assert media.voice_name(drop.id) not in _files()
-    assert store.media_bytes() == counted - len(samples.webm(3)) - sealing.SEAL_OVERHEAD
+    assert repository.media_bytes() == counted - len(samples.webm(3)) - sealing.SEAL_OVERHEAD
 
 
 def test_a_write_at_the_edge_leaves_no_file_and_no_drifted_count(full_redis):
     _voice()
-    files, counted = _files(), store.media_bytes()
+    files, counted = _files(), repository.media_bytes()
     full_redis.fill()
     for _ in range(5):
         with pytest.raises(redis.exceptions.RedisError):
             _voice()
     assert _files() == files
-    assert store.media_bytes() == counted
+    assert repository.media_bytes() == counted
 
 
 def test_a_wrong_key_at_the_edge_is_refused_without_a_half_count(full_redis):

@@ -14,7 +14,7 @@ import time_machine
 from django.conf import settings
 from django.core.management import call_command
 
-from drops import media, store
+from drops import media, repository
 from nullboard import redis_utils as nb_store
 from tests.drops import samples
 from tests.drops.helpers import create_text, create_voice
@@ -46,7 +46,7 @@ def test_it_removes_the_files_of_drops_whose_time_is_up(client):
     assert (settings.MEDIA_ROOT / media.qr_name(live["id"])).exists()
     assert "Removed 3 files (1 voice, 2 QR)" in out
     assert f"voice/{voice['id']}.sealed" in out
-    assert store.expiry_due(now=time.time() + 10**6) == [live["id"]]
+    assert repository.expiry_due(now=time.time() + 10**6) == [live["id"]]
 
 
 def test_a_dry_run_lists_and_removes_nothing(client):
@@ -91,19 +91,19 @@ def test_it_keeps_a_burned_voice_note_until_its_ticket_is_spent(client):
 
 def test_it_recounts_the_media_on_disk(client):
     create_voice(client, samples.webm(2))
-    store.media_bytes_set(amount=10**9)
+    repository.media_bytes_set(amount=10**9)
     sweep()
     on_disk = sum(p.stat().st_size for p in settings.MEDIA_ROOT.rglob("*") if p.is_file())
-    assert store.media_bytes() == on_disk
+    assert repository.media_bytes() == on_disk
 
 
 def test_a_second_sweeper_steps_aside(client):
     drop = create_voice(client, samples.webm(2))
-    assert store.sweep_lock(token="other", ttl=86400)  # fakeredis follows time_machine
+    assert repository.sweep_lock(token="other", ttl=86400)  # fakeredis follows time_machine
     out = sweep(at=time.time() + 3600)
     assert "Another sweeper is at work" in out
     assert all(p.exists() for p in files_of(drop["id"]))
-    store.sweep_unlock(token="other")
+    repository.sweep_unlock(token="other")
     assert "Removed 2 files" in sweep(at=time.time() + 3600)
 
 

@@ -8,10 +8,11 @@ import time
 import pytest
 
 from boards import selectors, services
-from moderation.store import flag_key, voters_key
+from moderation.repository import flag_key, voters_key
 from nullboard import redis_utils
 from tests.conftest import pow_fields
 from tests.moderation.conftest import blob, flag, visitor
+from tests.readers import feed_page
 
 
 def hidden(post) -> bool:
@@ -65,7 +66,7 @@ def test_distinct_networks_hide_and_only_the_hiding_flag_says_so(post, settings)
     answers = [flag(visitor(), "post", post["id"]).json()["hidden"] for _ in range(4)]
     assert answers == [False, False, True, False]
     assert hidden(post)
-    assert selectors.feed_page(topic="news")["items"] == []
+    assert feed_page(topic="news")["items"] == []
 
 
 def test_a_busy_thread_needs_more_networks_up_to_a_ceiling(post, settings):

@@ -3,9 +3,10 @@
 import pytest
 
 from boards import selectors
-from moderation.store import flag_key, reports_key, voters_key
+from moderation.repository import flag_key, reports_key, voters_key
 from nullboard import redis_utils
 from tests.moderation.conftest import flag, visitor
+from tests.readers import feed_page
 
 
 def test_a_flag_is_accepted_with_202(post):
@@ -25,10 +26,10 @@ def test_the_threshold_hides_a_post_from_every_feed(post, settings):
     settings.FLAG_HIDE_THRESHOLD = 3
     for _ in range(2):
         flag(visitor(), "post", post["id"])
-    assert [p["id"] for p in selectors.feed_page(topic="news")["items"]] == [post["id"]]
+    assert [p["id"] for p in feed_page(topic="news")["items"]] == [post["id"]]
     flag(visitor(), "post", post["id"])
-    assert selectors.feed_page(topic="news")["items"] == []
-    assert selectors.feed_page()["items"] == []
+    assert feed_page(topic="news")["items"] == []
+    assert feed_page()["items"] == []
     assert redis_utils.client().hget(f"nb:post:{post['id']}", "hidden") == b"1"
 
 

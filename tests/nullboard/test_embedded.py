@@ -78,13 +78,13 @@ def test_the_live_feed_stays_open_and_delivers_on_the_in_memory_layer(embedded_s
     outlives the point where unheard heartbeats would close it, then hears a post."""
     import time
 
-    from boards import fanout
+    from nullboard.live import hub as live_hub
     from tests.boards.helpers import blob
     from tests.boards.wsclient import next_post, subscribe
     from tests.reliability.conftest import session_client, solved
 
     socket = subscribe(embedded_server, "news")
-    time.sleep(fanout.HEALTH_INTERVAL_SECONDS * (fanout.HEARTBEATS_UNHEARD + 1) + 0.5)
+    time.sleep(live_hub.HEALTH_INTERVAL_SECONDS * (live_hub.HEARTBEATS_UNHEARD + 1) + 0.5)
     client = session_client(embedded_server.url)
     body = {"topic": "news", "blob": blob(), **solved(client)}
     status, _, body = client.post("/api/posts", body)

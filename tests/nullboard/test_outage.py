@@ -2,6 +2,7 @@
 
 import json
 import time
+from unittest import mock
 
 import pytest
 
@@ -48,23 +49,17 @@ def test_an_outage_is_a_503_and_the_site_recovers_without_a_restart(redis_server
 
 def test_a_session_lookup_during_an_outage_is_a_503_not_an_anonymous_visitor(client):
     import redis
+    from django.conf import settings
+    from django.core.cache import caches
 
     from nullboard.sessions import SessionStore
 
     key = client.post("/api/session").cookies["nb_session"].value
 
-    class Failing:
-        def __init__(self, error):
-            self.error = error
-
-        def get(self, *args, **kwargs):
-            raise self.error
-
-    session = SessionStore(key)
-    session._cache = Failing(redis.exceptions.ConnectionError("gone"))
-    with pytest.raises(redis.exceptions.ConnectionError):
-        session.load()
-    session = SessionStore(key)
-    session._cache = Failing(ValueError("bad key"))
-    assert session.load() == {}  # other errors still reset, as in Django
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    gone = redis.exceptions.ConnectionError("gone")
+    with mock.patch.object(cache, "get", side_effect=gone), pytest.raises(type(gone)):
+        SessionStore(key).load()
+    with mock.patch.object(cache, "get", side_effect=ValueError("bad key")):
+        assert SessionStore(key).load() == {}  # other errors still reset, as in Django
     assert SessionStore(key).load()["nb_name"]  # and a working store finds it

@@ -47,9 +47,10 @@ from django.conf import settings  # noqa: E402
 from antispam.pow import solve  # noqa: E402
 from boards import keys as board_keys  # noqa: E402
 from boards import services as board_services  # noqa: E402
+from drops import keys as drop_keys  # noqa: E402
 from drops import services as drop_services  # noqa: E402
-from drops import store as drop_store  # noqa: E402
 from nullboard import redis_utils  # noqa: E402
+from tests.readers import keys_of  # noqa: E402
 
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 ROUNDS = 2 if QUICK else 6
@@ -508,7 +509,7 @@ def bytes_per_item() -> list[tuple]:
     per_post = hashes + feed_share
     listpack = listpack_what_if(post_keys[:50])
 
-    index = redis_utils.key(drop_store.EXPIRY_KEY)
+    index = drop_keys.EXPIRY()
     index_before = memory(index)
     text = "y" * DROP_TEXT_BYTES
     drops = [
@@ -517,13 +518,11 @@ def bytes_per_item() -> list[tuple]:
         )
         for _ in range(MEMORY_SAMPLES)
     ]
-    drop_hash = sum(memory(drop_store._k(drop_store.DROP_KEY, id=d.id)) for d in drops) / len(drops)
-    receipt = sum(memory(drop_store._k(drop_store.RECEIPT_KEY, id=d.id)) for d in drops) / len(
-        drops
-    )
+    drop_hash = sum(memory(drop_keys.DROP(id=d.id)) for d in drops) / len(drops)
+    receipt = sum(memory(drop_keys.RECEIPT(id=d.id)) for d in drops) / len(drops)
     index_share = (memory(index) - index_before) / len(drops)
     per_drop = drop_hash + receipt + index_share
-    drop_names = [n for d in drops[:50] for n in drop_store.keys_of(drop_id=d.id)]
+    drop_names = [n for d in drops[:50] for n in keys_of(drop_id=d.id)]
     drop_listpack = listpack_what_if(drop_names)
     conn.delete(*post_keys)
     size = len(payload)

@@ -26,8 +26,9 @@ django.setup()
 
 from asgiref.sync import sync_to_async  # noqa: E402
 
-from boards import keys, selectors, services  # noqa: E402
+from boards import keys, services  # noqa: E402
 from nullboard import redis_utils  # noqa: E402
+from tests.readers import feed_page  # noqa: E402
 
 POSTS = int(os.environ.get("BENCH_POSTS", "2000"))
 READS = int(os.environ.get("BENCH_READS", "500"))
@@ -64,7 +65,7 @@ def commands_per_read() -> int:
 
     conn.execute_command = counting
     try:
-        selectors.feed_page()
+        feed_page()
     finally:
         conn.execute_command = original
     return len(calls)
@@ -85,14 +86,14 @@ def main() -> None:
             POSTS,
         )
         cursors = [None]
-        page = selectors.feed_page()
+        page = feed_page()
         while page["next_cursor"] and len(cursors) < 20:
             cursors.append(page["next_cursor"])
-            page = selectors.feed_page(cursor=page["next_cursor"])
+            page = feed_page(cursor=page["next_cursor"])
         samples = []
         for n in range(READS):
             started = time.perf_counter()
-            selectors.feed_page(cursor=cursors[n % len(cursors)])
+            feed_page(cursor=cursors[n % len(cursors)])
             samples.append((time.perf_counter() - started) * 1000)
         per_post = conn.memory_usage(keys.post_key(posts[0]["id"]))
         rows = [

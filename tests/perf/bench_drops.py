@@ -31,10 +31,11 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
+from drops import keys as drop_keys  # noqa: E402
 from drops import media, sealing, services  # noqa: E402
-from drops import store as drop_store  # noqa: E402
 from drops.sweep import media_sweep  # noqa: E402
 from nullboard import redis_utils  # noqa: E402
+from tests.readers import keys_of  # noqa: E402
 
 LINK = "https://nullboard.example/d/"
 DROPS = int(os.environ.get("BENCH_DROPS", "500"))
@@ -199,9 +200,7 @@ def redis_bytes(text: str) -> int:
         link_base=LINK, network="bench", ttl_seconds=600, max_views=3, text=text
     )
     conn = redis_utils.client()
-    return sum(
-        conn.memory_usage(name, samples=0) or 0 for name in drop_store.keys_of(drop_id=drop.id)
-    )
+    return sum(conn.memory_usage(name, samples=0) or 0 for name in keys_of(drop_id=drop.id))
 
 
 def bench_sweep() -> tuple[float, float]:
@@ -220,7 +219,7 @@ def bench_sweep() -> tuple[float, float]:
                 path.write_bytes(blob)
                 os.utime(path, (past, past))
         if indexed:
-            conn.zadd(redis_utils.key(drop_store.EXPIRY_KEY), {i: past for i in ids})
+            conn.zadd(drop_keys.EXPIRY(), {i: past for i in ids})
 
     timings = []
     for indexed in (True, False):

@@ -12,7 +12,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from moderation.store import reports_list
+from moderation.repository import reports_list
 
 
 def _age(seconds: int) -> str:

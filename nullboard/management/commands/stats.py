@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from moderation.stats import stats_collect
+from nullboard.sitewide import stats_collect
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Process-local fan-out: one channel-layer listener per process, many sockets.
+"""Subscribing: one channel-layer listener per process and loop, many sockets.
 
 Channels' usual way gives every socket its own group membership, so one event
 to 500 sockets wakes 500 consumer tasks, each going through its own queue and
@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from boards.events import SEND_TIMEOUT
+from nullboard.live.sender import SEND_TIMEOUT
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +39,13 @@ class Socket(Protocol):
 
 
 class Hub:
-    """The local sockets of each group, and the one layer channel they share."""
+    """The local sockets of each group, and the one layer channel they share.
 
-    def __init__(self, layer) -> None:
+    Only the channel layer's public interface: ``new_channel``, ``group_add``,
+    ``group_discard``, ``receive``, ``send`` and (pub/sub) ``flush``.
+    """
+
+    def __init__(self, layer: Any) -> None:
         self.layer = layer
         self.members: dict[str, set[Socket]] = {}
         self.channel: str | None = None

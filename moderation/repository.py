@@ -1,22 +1,20 @@
-"""Moderation's Redis I/O: community flags and the reports log."""
+"""Moderation's Redis repository: community flags, their quotas and the reports
+log (key formats in moderation.keys)."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from boards import keys as board_keys
+from moderation import keys, records
+from moderation.records import Report
 from nullboard import redis_utils
 
-FLAG_KEY = "flag:{kind}:{item}"  # hash: count, reason:<r>, first_at, last_at
-FLAG_VOTERS_KEY = "flag:{kind}:{item}:voters"  # set of HMACs of (network, item)
-FLAG_QUOTA_KEY = "quota:flags:{network}"  # flags a client network made this window
-REPORTS_KEY = "reports"  # zset "kind:id" -> last flag time
-
-KINDS = ("post", "comment")
-REASONS = ("spam", "harassment", "illegal", "doxxing", "malware", "other")
+# Views and the client config import them from here.
+KINDS, REASONS, REASON_LABELS = records.KINDS, records.REASONS, records.REASON_LABELS
 
 _flag = redis_utils.lua(__file__, "flag.lua")
 
@@ -28,20 +26,20 @@ def item_key(kind: str, item_id: str) -> str:
 
 
 def flag_key(kind: str, item_id: str) -> str:
-    return redis_utils.key(FLAG_KEY.format(kind=kind, item=item_id))
+    return keys.FLAG(kind=kind, item=item_id)
 
 
 def voters_key(kind: str, item_id: str) -> str:
-    return redis_utils.key(FLAG_VOTERS_KEY.format(kind=kind, item=item_id))
+    return keys.FLAG_VOTERS(kind=kind, item=item_id)
 
 
 def reports_key() -> str:
-    return redis_utils.key(REPORTS_KEY)
+    return keys.REPORTS()
 
 
 def quota_key(network: str) -> str:
     """``network`` is already an HMAC (antispam.ratelimit.client_network_key)."""
-    return redis_utils.key(FLAG_QUOTA_KEY.format(network=network))
+    return keys.FLAG_QUOTA(network=network)
 
 
 @dataclass(frozen=True)
@@ -86,16 +84,20 @@ def flag_record(*, kind: str, item_id: str, voter: str, network: str, reason: st
             board_keys.post_comments_key(thread),
         ],
         [
-            voter,
-            reason,
-            int(time.time()),
-            f"{kind}:{item_id}",
-            settings.POST_TTL_SECONDS,
-            settings.FLAG_QUOTA_PER_NETWORK,
-            settings.FLAG_QUOTA_WINDOW_SECONDS * 1000,
-            settings.FLAG_HIDE_THRESHOLD,
-            settings.FLAG_COMMENTS_PER_EXTRA_FLAG,
-            settings.FLAG_HIDE_THRESHOLD_MAX,
+            redis_utils.lua_table(
+                {
+                    "voter": voter,
+                    "reason": reason,
+                    "now": int(time.time()),
+                    "member": f"{kind}:{item_id}",
+                    "reports_ttl": settings.POST_TTL_SECONDS,
+                    "quota": settings.FLAG_QUOTA_PER_NETWORK,
+                    "window_ms": settings.FLAG_QUOTA_WINDOW_SECONDS * 1000,
+                    "threshold": settings.FLAG_HIDE_THRESHOLD,
+                    "per_extra": settings.FLAG_COMMENTS_PER_EXTRA_FLAG,
+                    "threshold_max": settings.FLAG_HIDE_THRESHOLD_MAX,
+                }
+            )
         ],
     )
     return FlagResult(
@@ -127,21 +129,6 @@ def flags_clear(*, kind: str, item_id: str) -> None:
     pipe.execute()
 
 
-@dataclass
-class Report:
-    kind: str
-    item_id: str
-    count: int
-    reasons: dict[str, int]
-    first_at: int
-    last_at: int
-    hidden: bool
-    topic: str | None = None
-    room: str | None = None
-    post_id: str | None = None
-    extra: dict = field(default_factory=dict)
-
-
 def _text(value: bytes | None) -> str | None:
     return value.decode() if value is not None else None
 
@@ -163,24 +150,11 @@ def reports_list(*, limit: int = 200) -> list[Report]:
         if not flags:
             gone.append(member)
             continue
-        decoded = {k.decode(): v.decode() for k, v in flags.items()}
-        reasons = {
-            k.removeprefix("reason:"): int(v) for k, v in decoded.items() if k.startswith("reason:")
-        }
-        reports.append(
-            Report(
-                kind=kind,
-                item_id=item_id,
-                count=int(decoded.get("count", 0)),
-                reasons=reasons,
-                first_at=int(decoded.get("first_at", 0)),
-                last_at=int(decoded.get("last_at", 0)),
-                hidden=hidden is not None,
-                topic=_text(topic),
-                room=_text(room),
-                post_id=_text(post_id),
-            )
+        report = records.report_from(
+            kind=kind, item_id=item_id, flags=flags, hidden=hidden is not None
         )
+        report.topic, report.room, report.post_id = _text(topic), _text(room), _text(post_id)
+        reports.append(report)
     if gone:
         conn.zrem(reports_key(), *gone)
     _fill_comment_places(reports)

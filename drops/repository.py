@@ -1,4 +1,6 @@
-"""All of the drops app's Redis I/O: key formats, writes in one pipeline, Lua.
+"""The drops app's Redis repository: every read and write of drops, receipts,
+tickets, quotas and the media index (key formats in drops.keys), Lua for the
+steps that must be atomic.
 
 Nothing here sees a plaintext or an access key: callers pass sealed bytes and
 HMACs only (see drops.sealing).
@@ -8,19 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drops import keys as k
+from drops import records
 from nullboard import redis_utils
-
-DROP_KEY = "drop:{id}"  # hash: sealed drop, key HMACs, wrapped data keys, used marks
-RECEIPT_KEY = "drop:{id}:receipt"  # hash: receipt token HMAC, used times, burn time
-FAILS_DROP_KEY = "drop:{id}:fails"  # wrong keys tried on one drop, by anyone
-FAILS_PAIR_KEY = "drop:{id}:fails:{client}"  # wrong keys tried by one client on one drop
-FAILS_CLIENT_KEY = "drops:fails:{client}"  # wrong keys tried by one client (an HMAC)
-QUOTA_KEY = "drops:quota:{network}"  # zset: one client network's live drops -> expiry
-QUOTA_BYTES_KEY = "drops:quota:{network}:bytes"  # hash: their voice bytes
-TICKET_KEY = "drops:ticket:{hash}"  # hash: one single-use audio stream
-EXPIRY_KEY = "drops:expiry"  # zset: drop id -> when its files may go
-MEDIA_BYTES_KEY = "drops:media-bytes"  # bytes of media on disk (the sweeper re-counts)
-SWEEP_LOCK_KEY = "drops:sweep-lock"
 
 # The receipt outlives its drop a little, so the creator can see the last view.
 RECEIPT_GRACE_SECONDS = 600
@@ -32,10 +24,6 @@ _save = redis_utils.lua(__file__, "drop_save.lua")
 _open = redis_utils.lua(__file__, "drop_open.lua")
 _burn = redis_utils.lua(__file__, "drop_burn.lua")
 _unlock = redis_utils.lua(__file__, "sweep_unlock.lua")
-
-
-def _k(fmt: str, **parts: str) -> str:
-    return redis_utils.key(fmt.format(**parts))
 
 
 @dataclass(frozen=True)
@@ -76,7 +64,7 @@ class Quota:
 
 def drop_reserve(*, drop_id: str, ttl: int) -> bool:
     """Claim a new id before its files exist; False if the id is taken."""
-    keys = [_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id), redis_utils.key(EXPIRY_KEY)]
+    keys = [k.DROP(id=drop_id), k.RECEIPT(id=drop_id), k.EXPIRY()]
     return int(_reserve(keys, [drop_id, ttl])) == 1
 
 
@@ -84,7 +72,7 @@ def drop_save(
     *,
     drop_id: str,
     fields: dict[str, bytes | str | int],
-    receipt: dict[str, str | int],
+    receipt: records.ReceiptHash,
     ttl: int,
     expires_at: int,
     now: int,
@@ -98,30 +86,31 @@ def drop_save(
     media share used up, -3 media cap reached.
     """
     keys = [
-        _k(DROP_KEY, id=drop_id),
-        _k(RECEIPT_KEY, id=drop_id),
-        redis_utils.key(EXPIRY_KEY),
-        redis_utils.key(MEDIA_BYTES_KEY),
-        _k(QUOTA_KEY, network=quota.network),
-        _k(QUOTA_BYTES_KEY, network=quota.network),
+        k.DROP(id=drop_id),
+        k.RECEIPT(id=drop_id),
+        k.EXPIRY(),
+        k.MEDIA_BYTES(),
+        k.QUOTA(network=quota.network),
+        k.QUOTA_BYTES(network=quota.network),
     ]
-    args: list[bytes | str | int] = [
-        drop_id,
-        now,
-        ttl,
-        expires_at,
-        ttl + RECEIPT_GRACE_SECONDS,
-        max(INDEX_TTL_SECONDS, ttl + RECEIPT_GRACE_SECONDS),
-        file_bytes,
-        voice_bytes,
-        quota.media_cap,
-        quota.drops,
-        quota.media_bytes,
-        len(fields),
-    ]
+    table = {
+        "id": drop_id,
+        "now": now,
+        "ttl": ttl,
+        "expires_at": expires_at,
+        "receipt_ttl": ttl + RECEIPT_GRACE_SECONDS,
+        "index_ttl": max(INDEX_TTL_SECONDS, ttl + RECEIPT_GRACE_SECONDS),
+        "file_bytes": file_bytes,
+        "voice_bytes": voice_bytes,
+        "media_cap": quota.media_cap,
+        "network_drops": quota.drops,
+        "network_bytes": quota.media_bytes,
+        "fields": len(fields),
+    }
+    args: list[bytes | str | int] = [redis_utils.lua_table(table)]
     for pairs in (fields, receipt):
         for name, value in pairs.items():
-            args += [name, value]
+            args += [name, value]  # type: ignore[list-item]
     return int(_save(keys, args))
 
 
@@ -140,27 +129,26 @@ def drop_open(
     """Run the open script; a tuple is its refusal: (0, 0) gone, (-1, 0) wrong,
     (-2, 0) used, (-3, seconds to wait) throttled."""
     keys = [
-        _k(DROP_KEY, id=drop_id),
-        _k(RECEIPT_KEY, id=drop_id),
-        redis_utils.key(EXPIRY_KEY),
-        _k(FAILS_PAIR_KEY, id=drop_id, client=client),
-        _k(FAILS_DROP_KEY, id=drop_id),
-        _k(FAILS_CLIENT_KEY, client=client),
-        _k(TICKET_KEY, hash=ticket_hash),
+        k.DROP(id=drop_id),
+        k.RECEIPT(id=drop_id),
+        k.EXPIRY(),
+        k.FAILS_PAIR(id=drop_id, client=client),
+        k.FAILS_DROP(id=drop_id),
+        k.FAILS_CLIENT(client=client),
+        k.TICKET(hash=ticket_hash),
     ]
-    args = [
-        verifier_hash,
-        now,
-        drop_id,
-        ticket_grace,
-        limits.pair,
-        limits.drop,
-        limits.client,
-        limits.window,
-        ticket_mode,
-        ticket_key,
-        redis_utils.PREFIX,
-    ]
+    table = {
+        "verifier": verifier_hash,
+        "now": now,
+        "id": drop_id,
+        "ticket_ttl": ticket_grace,
+        "limits": [limits.pair, limits.drop, limits.client],
+        "window": limits.window,
+        "ticket_mode": ticket_mode,
+        "quota_prefix": k.QUOTA_PREFIX,
+        "quota_bytes_suffix": k.QUOTA_BYTES_SUFFIX,
+    }
+    args = [redis_utils.lua_table(table), ticket_key]
     result = _open(keys, args)
     if int(result[0]) != 1:
         return int(result[0]), int(result[1]) if len(result) > 1 else 0
@@ -181,13 +169,20 @@ def drop_open(
 
 def drop_burn(*, drop_id: str, token_hash: str, now: int) -> int:
     """Burn now if the receipt matches: 1 burned, 0 already gone, -1 wrong receipt."""
-    keys = [_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id)]
-    return int(_burn(keys, [token_hash, now, drop_id, redis_utils.PREFIX]))
+    keys = [k.DROP(id=drop_id), k.RECEIPT(id=drop_id)]
+    table = {
+        "token": token_hash,
+        "now": now,
+        "id": drop_id,
+        "quota_prefix": k.QUOTA_PREFIX,
+        "quota_bytes_suffix": k.QUOTA_BYTES_SUFFIX,
+    }
+    return int(_burn(keys, [redis_utils.lua_table(table)]))
 
 
 def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | None:
     """Some fields of a live drop, or None when it does not exist."""
-    values = redis_utils.client().hmget(_k(DROP_KEY, id=drop_id), names)
+    values = redis_utils.client().hmget(k.DROP(id=drop_id), names)
     if all(value is None for value in values):
         return None
     return dict(zip(names, values, strict=True))
@@ -195,32 +190,30 @@ def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | 
 
 def receipt_fields(*, drop_id: str) -> dict[str, str]:
     """The receipt hash, decoded (empty when gone)."""
-    raw = redis_utils.client().hgetall(_k(RECEIPT_KEY, id=drop_id))
-    return {k.decode(): v.decode() for k, v in raw.items()}
+    raw = redis_utils.client().hgetall(k.RECEIPT(id=drop_id))
+    return {name.decode(): value.decode() for name, value in raw.items()}
 
 
 def ticket_read(*, ticket_hash: str) -> dict[str, bytes]:
     """A ticket's fields (empty when spent or expired); reading does not spend it."""
-    raw = redis_utils.client().hgetall(_k(TICKET_KEY, hash=ticket_hash))
-    return {k.decode(): v for k, v in raw.items()}
+    raw = redis_utils.client().hgetall(k.TICKET(hash=ticket_hash))
+    return {name.decode(): value for name, value in raw.items()}
 
 
 def ticket_spend(*, ticket_hash: str) -> bool:
     """Spend a ticket once its answer is ready; False if another request spent it."""
-    return bool(redis_utils.client().delete(_k(TICKET_KEY, hash=ticket_hash)))
+    return bool(redis_utils.client().delete(k.TICKET(hash=ticket_hash)))
 
 
 def expiry_forget(*, drop_ids: list[str]) -> None:
     """Drop ids whose files are gone leave the index."""
     if drop_ids:
-        redis_utils.client().zrem(redis_utils.key(EXPIRY_KEY), *drop_ids)
+        redis_utils.client().zrem(k.EXPIRY(), *drop_ids)
 
 
 def expiry_due(*, now: float, limit: int = 1000) -> list[str]:
     """Drop ids whose files may go now, oldest first."""
-    found = redis_utils.client().zrangebyscore(
-        redis_utils.key(EXPIRY_KEY), "-inf", now, start=0, num=limit
-    )
+    found = redis_utils.client().zrangebyscore(k.EXPIRY(), "-inf", now, start=0, num=limit)
     return [item.decode() for item in found]
 
 
@@ -228,7 +221,7 @@ def expiry_pending(*, drop_ids: list[str]) -> set[str]:
     """Which of these ids still wait in the index (their files are spoken for)."""
     if not drop_ids:
         return set()
-    scores = redis_utils.client().zmscore(redis_utils.key(EXPIRY_KEY), drop_ids)
+    scores = redis_utils.client().zmscore(k.EXPIRY(), drop_ids)
     return {drop_id for drop_id, score in zip(drop_ids, scores, strict=True) if score}
 
 
@@ -238,14 +231,14 @@ def drops_live(*, drop_ids: list[str], now: float) -> set[str]:
         return set()
     with redis_utils.client().pipeline(transaction=False) as pipe:
         for drop_id in drop_ids:
-            pipe.hget(_k(DROP_KEY, id=drop_id), "exp")
+            pipe.hget(k.DROP(id=drop_id), "exp")
         found = pipe.execute()
     return {i for i, exp in zip(drop_ids, found, strict=True) if exp and int(exp) > now}
 
 
 def media_bytes() -> int:
     """Bytes of media on disk, as last counted."""
-    return int(redis_utils.client().get(redis_utils.key(MEDIA_BYTES_KEY)) or 0)
+    return int(redis_utils.client().get(k.MEDIA_BYTES()) or 0)
 
 
 # Freeing bytes must work when Redis is full (a burned drop's files are deleted then
@@ -259,32 +252,27 @@ _media_sub_plain = redis_utils.LuaScript(_MEDIA_SUB)
 def media_bytes_sub(*, amount: int) -> None:
     """Take ``amount`` freed bytes off the media count, even at the memory edge."""
     script = _media_sub_plain if redis_utils.is_embedded() else _media_sub_oom
-    script([redis_utils.key(MEDIA_BYTES_KEY)], [amount])
+    script([k.MEDIA_BYTES()], [amount])
 
 
 def media_bytes_add(*, amount: int) -> None:
     """Adjust the media byte count by ``amount`` (negative on delete)."""
     with redis_utils.client().pipeline(transaction=True) as pipe:
-        pipe.incrby(redis_utils.key(MEDIA_BYTES_KEY), amount)
-        pipe.expire(redis_utils.key(MEDIA_BYTES_KEY), INDEX_TTL_SECONDS)
+        pipe.incrby(k.MEDIA_BYTES(), amount)
+        pipe.expire(k.MEDIA_BYTES(), INDEX_TTL_SECONDS)
         pipe.execute()
 
 
 def media_bytes_set(*, amount: int) -> None:
     """Set the media byte count (the sweeper's fresh tally)."""
-    redis_utils.client().set(redis_utils.key(MEDIA_BYTES_KEY), amount, ex=INDEX_TTL_SECONDS)
+    redis_utils.client().set(k.MEDIA_BYTES(), amount, ex=INDEX_TTL_SECONDS)
 
 
 def sweep_lock(*, token: str, ttl: int) -> bool:
     """Take the sweep lock for ``ttl`` seconds; False if another holds it."""
-    return bool(redis_utils.client().set(redis_utils.key(SWEEP_LOCK_KEY), token, nx=True, ex=ttl))
+    return bool(redis_utils.client().set(k.SWEEP_LOCK(), token, nx=True, ex=ttl))
 
 
 def sweep_unlock(*, token: str) -> None:
     """Release the sweep lock if we still hold it."""
-    _unlock([redis_utils.key(SWEEP_LOCK_KEY)], [token])
-
-
-def keys_of(*, drop_id: str) -> list[str]:
-    """Every Redis key one drop uses (for MEMORY USAGE in the benchmark)."""
-    return [_k(DROP_KEY, id=drop_id), _k(RECEIPT_KEY, id=drop_id)]
+    _unlock([k.SWEEP_LOCK()], [token])
