@@ -141,14 +141,3 @@ def pow_required(view: Callable) -> Callable:
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def solve(challenge: str, difficulty: int) -> str:
-    """Find a nonce by brute force (tests, benchmarks and scripts)."""
-    n = 0
-    target = "0" * difficulty
-    while True:
-        nonce = str(n)
-        if hashlib.sha256((challenge + nonce).encode()).hexdigest().startswith(target):
-            return nonce
-        n += 1

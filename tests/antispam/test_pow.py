@@ -8,10 +8,11 @@ from django.http import JsonResponse
 from django.test import Client
 from django.urls import include, path
 
-from antispam.pow import challenge_consume, challenge_issue, leading_zeros, pow_required, solve
+from antispam.pow import challenge_consume, challenge_issue, leading_zeros, pow_required
 from nullboard import redis_utils
 from nullboard.api import ApiError, api
 from tests.conftest import start_session
+from tests.pow import solve
 
 
 @api(methods=["POST"])
