@@ -82,7 +82,12 @@ os.environ.setdefault("POW_DIFFICULTY", "1")
 os.environ.setdefault("ENABLE_RANDOM_DELAYS", "false")
 # Every test client shares 127.0.0.1; the cap's own tests set it low.
 os.environ.setdefault("WS_MAX_CONNECTIONS_PER_CLIENT", "100000")
-os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="nb-media-"))
+# Each test process (xdist worker) its own media folder, as its own Redis: a folder
+# inherited from the xdist controller would be shared (and swept, purged) by both.
+MEDIA_FOR = "NB_TEST_MEDIA_FOR"
+if "MEDIA_ROOT" not in os.environ or os.environ.get(MEDIA_FOR, _process) != _process:
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="nb-media-")
+    os.environ[MEDIA_FOR] = _process
 
 from nullboard.settings import *  # noqa: E402, F403
 
