@@ -165,14 +165,3 @@ def pow_write(spec: type[Spec] = Spec, *, check: Callable[..., None] | None = No
         return wrapper
 
     return decorator
-
-
-def solve(challenge: str, difficulty: int) -> str:
-    """Find a nonce by brute force (tests, benchmarks and scripts)."""
-    n = 0
-    target = "0" * difficulty
-    while True:
-        nonce = str(n)
-        if hashlib.sha256((challenge + nonce).encode()).hexdigest().startswith(target):
-            return nonce
-        n += 1
