@@ -28,9 +28,12 @@ $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt | $(V
 run: $(SITE_STAMP)
 	DEBUG=true HTTPS=false $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## test: the whole suite (real Redis and Chromium when present; CI=true requires both)
+## test: the whole suite on TEST_WORKERS xdist workers, each with its own throwaway
+## redis-server (Chromium when present; CI=true requires both). With REDIS_URL set the
+## suite uses (and flushes) that Redis instead, in one process.
+TEST_WORKERS ?= $(if $(REDIS_URL),0,2)
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

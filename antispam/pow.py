@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from nullboard import errors, redis_utils
+from nullboard import errors, metrics, redis_utils
 from nullboard.api import on_server_failure, request_data, spec_parse
 from nullboard.identity import identity_peek
 from nullboard.specs import Spec, text
@@ -71,6 +71,7 @@ def challenge_issue(*, sid: str) -> Challenge:
     """Issue a fresh challenge bound to the session ``sid``."""
     challenge = secrets.token_hex(16)
     difficulty = current_difficulty()
+    metrics.POW_DIFFICULTY.set(difficulty)
     redis_utils.client().set(
         redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
         f"{sid}|{difficulty}",
@@ -164,14 +165,3 @@ def pow_write(spec: type[Spec] = Spec, *, check: Callable[..., None] | None = No
         return wrapper
 
     return decorator
-
-
-def solve(challenge: str, difficulty: int) -> str:
-    """Find a nonce by brute force (tests, benchmarks and scripts)."""
-    n = 0
-    target = "0" * difficulty
-    while True:
-        nonce = str(n)
-        if hashlib.sha256((challenge + nonce).encode()).hexdigest().startswith(target):
-            return nonce
-        n += 1

@@ -20,7 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from antispam.websocket import CLOSE_TRY_LATER
 from boards import events, keys
 from boards.validation import is_room, is_topic
-from nullboard import errors, live, redis_utils
+from nullboard import errors, live, metrics, redis_utils
 from nullboard.identity import name_from_scope
 
 logger = logging.getLogger(__name__)
@@ -88,10 +88,13 @@ class FeedConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()
+        self.counted = True
+        metrics.LIVE_SOCKETS.inc()
         try:
             await live.subscribe(events.TRENDING_GROUP, self)
             username = await sync_to_async(_username)(self.scope)
         except redis_utils.OUTAGE_ERRORS:
+            metrics.REDIS_ERRORS.inc()
             logger.warning("Redis unreachable: closing a new live socket")
             await self.send_error("unavailable", "The store is unreachable; try again shortly.")
             return await self.close(code=CLOSE_TRY_LATER, reason="store unreachable; retry soon")
@@ -100,6 +103,9 @@ class FeedConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            self.counted = False
+            metrics.LIVE_SOCKETS.dec()
         await self.release()
 
     async def release(self) -> None:
@@ -122,6 +128,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         except FrameError as error:
             await self.send_error(error.code, error.detail)
         except redis_utils.OUTAGE_ERRORS:
+            metrics.REDIS_ERRORS.inc()
             # No middleware out here: a Redis blip must not kill the socket.
             await self.send_error("unavailable", "The store is unreachable; try again shortly.")
         except Exception:

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from drops import media, records, repository, sealing
 from drops.audio import AudioRejected, audio_inspect
+from nullboard import metrics
 
 KEYS_PER_DROP = 3
 TEXT_MAX_CHARS = 10_000
@@ -204,6 +205,8 @@ def drop_store(
     if saved != 1:
         media.files_discard(written)
         _refuse_save(saved)
+    metrics.DROPS_CREATED.labels(kind).inc()
+    metrics.MEDIA_BYTES.inc(voice_bytes)
     return CreatedDrop(
         id=drop_id,
         kind=kind,
@@ -305,7 +308,9 @@ def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes =
         if code == -3:
             raise Throttled(wait)
         raise WrongKey(used=code == -2)
+    metrics.DROPS_OPENED.inc()
     if opened.burned:
+        metrics.DROPS_BURNED.labels("views").inc()
         media.files_delete([media.qr_name(drop_id)])
         if opened.kind == "text":
             repository.expiry_forget(drop_ids=[drop_id])
@@ -391,4 +396,6 @@ def drop_burn(*, drop_id: str, receipt_token: str) -> bool:
         raise DropGone
     media.files_delete(media.drop_files(drop_id))
     repository.expiry_forget(drop_ids=[drop_id])
+    if result == 1:
+        metrics.DROPS_BURNED.labels("receipt").inc()
     return result == 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.core.files.storage import default_storage
 
 from drops import media, repository
+from nullboard import metrics
 
 LOCK_SECONDS = 300  # longer than any pass; a crashed sweeper frees it by itself
 BATCH = 1000
@@ -65,6 +66,7 @@ def _sweep_due(report: SweepReport, *, now: float, dry_run: bool) -> None:
             _remove(report, names, dry_run=dry_run)
         if not dry_run:
             repository.expiry_forget(drop_ids=gone)
+            metrics.DROPS_SWEPT.inc(len(gone))
         if len(due) < BATCH:
             return
 

@@ -50,7 +50,10 @@ POW_DIFFICULTY = Gauge(
 )
 DROPS_CREATED = Counter("nullboard_drops_created", "Drops created.", ["kind"])
 DROPS_OPENED = Counter("nullboard_drops_opened", "Drop views served (a key spent).")
-DROPS_BURNED = Counter("nullboard_drops_burned", "Drops gone for good, by cause.", ["reason"])
+DROPS_BURNED = Counter(
+    "nullboard_drops_burned", "Drops burned before their time: last view or receipt.", ["reason"]
+)
+DROPS_SWEPT = Counter("nullboard_drops_swept", "Expired drops whose files the sweeper removed.")
 MEDIA_BYTES = Counter("nullboard_drop_media_bytes", "Bytes of sealed voice media stored.")
 
 

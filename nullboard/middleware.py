@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
 from django_ratelimit.exceptions import Ratelimited
 
-from nullboard import errors
+from nullboard import errors, metrics
 from nullboard.api import error_response, is_api_path, json_error, run_failure_hooks
 from nullboard.identity import name_cookie_set
 from nullboard.redis_utils import OUTAGE_ERRORS
@@ -43,6 +43,7 @@ STORE_FULL_DETAIL = errors.STORE_FULL
 def outage_response(request: HttpRequest, exc: BaseException | None = None) -> HttpResponse:
     """503 for a Redis outage (``store_full`` when Redis is at its memory limit):
     JSON on the API, a plain page elsewhere."""
+    metrics.REDIS_ERRORS.inc()
     if is_api_path(request.path):
         if isinstance(exc, redis.exceptions.OutOfMemoryError):
             return json_error(503, "store_full", STORE_FULL_DETAIL, {"Retry-After": "30"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,9 +16,11 @@ import pytest
 import redis
 from django.conf import settings
 
-from antispam.pow import solve
 from nullboard import redis_utils
+from tests import servers
+from tests.pow import solve
 from tests.privacy import LOG_BOOK, SERVER_PORTS, TEST_CLIENT_ADDRESS, addresses_in_store
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -27,7 +28,7 @@ IN_CI = bool(os.environ.get("CI"))
 
 
 def pytest_report_header(config):
-    where = settings.REDIS_URL or "embedded fakeredis (no Redis answered)"
+    where = settings.REDIS_URL or "embedded fakeredis (no redis-server, or REDIS_URL silent)"
     return [
         f"nullboard store: {where}",
         f"chromium: {CHROMIUM if Path(CHROMIUM).exists() else 'absent'}",
@@ -113,12 +114,6 @@ def pow_fields(client) -> dict:
 @pytest.fixture
 def session(client) -> dict:
     return start_session(client)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_http(url: str, timeout: float = 20.0) -> None:
@@ -309,47 +304,25 @@ class HttpClient:
         return self.request("POST", path, body or {})
 
 
-class RedisServer:
-    """A throwaway redis-server on its own port, for outage tests; ``args`` adds
-    options (``["--replicaof", "127.0.0.1", "6380"]``, or ``["--sentinel"]``
-    after a config file)."""
+class RedisServer(servers.RedisServer):
+    """A throwaway redis-server on its own port, for outage tests (tests/servers.py);
+    a missing binary skips the test, or fails it under CI."""
 
     def __init__(self, port: int | None = None, args: list[str] | None = None) -> None:
-        self.port = port or free_port()
+        super().__init__(port, args)
         SERVER_PORTS.add(self.port)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.args = args or []
-        self.proc: subprocess.Popen | None = None
 
     def start(self) -> RedisServer:
-        binary = shutil.which("redis-server")
-        if binary is None:
+        try:
+            super().start()
+        except servers.RedisServerMissing:
             if IN_CI:
                 pytest.fail("CI must run the outage tests; redis-server is missing")
             pytest.skip("redis-server is not installed")
-        self.proc = subprocess.Popen(
-            [binary, *self.args, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--dir", tempfile.mkdtemp(prefix="nb-redis-")],  # for a replica's sync dump
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        return self
 
     def client(self) -> redis.Redis:
         return redis.Redis(port=self.port, socket_timeout=5, decode_responses=True)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
 
 
 @pytest.fixture

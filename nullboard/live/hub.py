@@ -18,6 +18,7 @@ from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from nullboard import metrics
 from nullboard.live.sender import SEND_TIMEOUT
 
 logger = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ class Hub:
                 sent += 1
                 if sent % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
+        metrics.EVENTS_DELIVERED.inc(sent)
 
     def _in_sequence(self, group: str, stream: object, number: object) -> bool:
         """False for a number seen before; flags a gap when one was skipped."""

@@ -21,6 +21,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from nullboard import metrics
+
 logger = logging.getLogger(__name__)
 
 MESSAGE_TYPE = "feed.event"  # {group, texts: [frame, ...], stream, number}, read by the hub
@@ -65,6 +67,7 @@ def _published(groups: Iterable[str], event: str, payload: dict[str, Any]) -> Pu
         return None
     # Serialised once here, not once per subscriber: the hub sends ``text`` as is.
     text = json.dumps({"event": event, "payload": payload}, separators=(",", ":"))
+    metrics.EVENTS_PUBLISHED.inc()
     return Published(layer, groups, event, text)
 
 

@@ -3,8 +3,9 @@
 import pytest
 import time_machine
 
-from antispam.pow import challenge_consume, challenge_issue, difficulty_for_rate, solve, write_rate
+from antispam.pow import challenge_consume, challenge_issue, difficulty_for_rate, write_rate
 from nullboard import redis_utils
+from tests.pow import solve
 
 
 @pytest.fixture

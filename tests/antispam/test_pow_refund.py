@@ -49,6 +49,8 @@ def refuse_writes(monkeypatch):
 
     def start(error: type[Exception]) -> None:
         pow_scripts = {pow_module._consume.sha, pow_module._refund.sha}
+        for script in (pow_module._consume, pow_module._refund):  # a fresh Redis has
+            redis_utils.client().script_load(script.source)  # no script cached yet
         execute = redis.Redis.execute_command
 
         def refusing(self, *args, **options):

@@ -25,6 +25,30 @@ async def until(socket, event: str) -> dict:
             return frame
 
 
+class PinnedClock:
+    """The live layer's clock, moved on only by its own pauses: a retry's waiting is
+    counted, not timed, so a busy machine cannot stretch it."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.now = 0.0
+        clock, real_sleep = self, asyncio.sleep
+
+        async def sleep(seconds: float, *args) -> None:
+            clock.now += seconds
+            await real_sleep(0)
+
+        class Asyncio:  # the sender's asyncio: the real one but for sleep
+            def __getattr__(self, name):
+                return sleep if name == "sleep" else getattr(asyncio, name)
+
+        class Time:  # the sender's time: the real one but for monotonic
+            def __getattr__(self, name):
+                return (lambda: clock.now) if name == "monotonic" else getattr(time, name)
+
+        monkeypatch.setattr(sender, "asyncio", Asyncio())
+        monkeypatch.setattr(sender, "time", Time())
+
+
 def members(group: str) -> int:
     return len(live_hub.hub().members.get(group, ()))
 
@@ -67,13 +91,22 @@ async def test_a_published_event_carries_its_frame_serialised_once(monkeypatch):
     assert sent[0].text.startswith('{"event":"post:new","payload":{')
 
 
-def record_sends(monkeypatch) -> list[tuple[str, float]]:
+class Sends(list):
+    """(thread name, monotonic time) per batch sent; ``done`` is set at the first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done = threading.Event()
+
+
+def record_sends(monkeypatch) -> Sends:
     """Where and when each batch is sent: (thread name, monotonic time)."""
-    sends: list[tuple[str, float]] = []
+    sends = Sends()
     real = sender.send_batch
 
     async def record(batch, **options):
         sends.append((threading.current_thread().name, time.monotonic()))
+        sends.done.set()
         return await real(batch, **options)
 
     monkeypatch.setattr(sender, "send_batch", record)
@@ -118,7 +151,11 @@ async def test_the_in_memory_layer_is_sent_to_from_its_own_loop(monkeypatch):
     sends = record_sends(monkeypatch)
     monkeypatch.setattr(sender, "get_channel_layer", InMemoryChannelLayer)
     await sync_to_async(events.publish)([events.HOME_GROUP], "post:new", {"id": "x"})
-    await asyncio.sleep(0.05)
+    for _ in range(500):
+        if sends:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0)
     assert [thread for thread, _ in sends] == [threading.current_thread().name]
 
 
@@ -131,6 +168,19 @@ class RecordingLayer:
     async def group_send(self, group: str, message: dict) -> None:
         await asyncio.sleep(self.delay)
         self.sent.append((group, message))
+
+
+class GatedLayer(RecordingLayer):
+    """Holds every send until ``gate`` opens; ``started`` is set at the first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started, self.gate = asyncio.Event(), asyncio.Event()
+
+    async def group_send(self, group: str, message: dict) -> None:
+        self.started.set()
+        await self.gate.wait()
+        await super().group_send(group, message)
 
 
 async def test_a_batch_sends_one_message_per_group_with_its_frames_in_order():
@@ -154,7 +204,7 @@ async def test_a_batch_sends_one_message_per_group_with_its_frames_in_order():
 async def test_a_backlog_goes_out_in_few_messages_in_publish_order():
     """While one send is in flight, later events queue and leave together: a busy
     process makes a round trip per group per batch, not per event."""
-    layer = RecordingLayer(delay=0.05)
+    layer = GatedLayer()
     loop = asyncio.get_running_loop()
 
     def publish(numbers) -> None:
@@ -167,8 +217,9 @@ async def test_a_backlog_goes_out_in_few_messages_in_publish_order():
         return [text for _, message in layer.sent for text in message["texts"]]
 
     publish([0])
-    await asyncio.sleep(0.01)  # the first event's send is now in flight
+    await layer.started.wait()  # the first event's send is now in flight
     publish(range(1, 40))
+    layer.gate.set()
     assert await frames(40) == [str(n) for n in range(40)]
     assert [len(message["texts"]) for _, message in layer.sent] == [1, 39]
     layer.sent.clear()
@@ -192,7 +243,8 @@ class FlakyLayer(RecordingLayer):
         await super().group_send(group, message)
 
 
-async def test_a_failed_group_send_is_retried_and_the_others_go_once():
+async def test_a_failed_group_send_is_retried_and_the_others_go_once(monkeypatch):
+    PinnedClock(monkeypatch)
     layer = FlakyLayer("feed.home", failures=3)
     item = sender.Published(layer, ("topic.news", "feed.home"), "e", "x")
     assert await sender.send_batch([item], retry_seconds=5)
@@ -202,21 +254,21 @@ async def test_a_failed_group_send_is_retried_and_the_others_go_once():
     ]
 
 
-async def test_a_send_still_failing_after_the_retries_is_logged_and_dropped(caplog):
+async def test_a_send_still_failing_after_the_retries_is_logged_and_dropped(caplog, monkeypatch):
+    clock = PinnedClock(monkeypatch)
     layer = FlakyLayer("feed.home", failures=1000)
     item = sender.Published(layer, ("topic.news", "feed.home"), "e", "x")
-    started = time.monotonic()
     assert not await sender.send_batch([item], retry_seconds=0.5)
-    assert 0.2 < time.monotonic() - started < 1.5
+    assert 0.2 < clock.now < 1.5
     assert [group for group, _ in layer.sent] == ["topic.news"]
     assert "Live event to feed.home not delivered (1 frames)" in caplog.text
 
 
 async def test_while_the_layer_keeps_failing_later_batches_are_not_retried(monkeypatch):
-    monkeypatch.setattr(sender, "RETRY_SECONDS", 0.3)
+    monkeypatch.setattr(events, "RETRY_SECONDS", 0.3)
+    clock = PinnedClock(monkeypatch)
     layer = FlakyLayer("topic.news", failures=1000)
     loop = asyncio.get_running_loop()
-    started = time.monotonic()
     for n in range(3):
         sender._enqueue(loop, sender.Published(layer, ("topic.news",), "e", str(n)))
         await asyncio.sleep(0.01)  # three batches: one event each
@@ -224,7 +276,7 @@ async def test_while_the_layer_keeps_failing_later_batches_are_not_retried(monke
     while not running.queue.empty() or not running.failing:
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)
-    assert time.monotonic() - started < 0.9  # one batch waited out its retries, not three
+    assert clock.now < 0.9  # one batch waited out its retries, not three
     layer.failures = 0
     sender._enqueue(loop, sender.Published(layer, ("topic.news",), "e", "back"))
     while not layer.sent:
@@ -341,8 +393,11 @@ async def test_a_healthy_path_keeps_sockets_open_and_events_flowing(monkeypatch)
     monkeypatch.setattr(live_hub, "HEALTH_INTERVAL_SECONDS", 0.05)
     socket = await connect()
     await send(socket, "topic:join", {"topic": "news"})
-    await asyncio.sleep(1.0)  # twenty heartbeats, through the real Redis
     hub = live_hub.hub()
+    for _ in range(400):  # heartbeats, through the real Redis
+        if hub.heard >= 10:
+            break
+        await asyncio.sleep(0.05)
     assert hub.heard >= 10 and not hub.gap
     post = await sync_to_async(make_post)(topic="news")
     assert (await until(socket, "post:new"))["payload"] == post
@@ -388,11 +443,11 @@ async def test_a_send_that_hangs_counts_as_failed(monkeypatch):
         async def group_send(self, group, message):
             await asyncio.sleep(3600)  # a partitioned master: no answer, no error
 
-    monkeypatch.setattr(sender, "SEND_TIMEOUT", 0.05)
-    started = time.monotonic()
+    monkeypatch.setattr(events, "SEND_TIMEOUT", 0.05)
+    clock = PinnedClock(monkeypatch)
     item = sender.Published(Hanging(), ("topic.news",), "e", "x")
     assert not await sender.send_batch([item], retry_seconds=0.3)
-    assert time.monotonic() - started < 1.5
+    assert clock.now < 1.5
 
 
 async def test_a_reset_from_outside_the_watch_stops_the_old_watch_and_pump():
@@ -401,6 +456,6 @@ async def test_a_reset_from_outside_the_watch_stops_the_old_watch_and_pump():
     hub = live_hub.hub()
     watch, pump = hub.watch, hub.pump
     await hub.drop_all()
-    await asyncio.sleep(0.05)
+    await asyncio.wait({watch, pump}, timeout=10)
     assert watch.done() and pump.done()
     assert await closed(socket) == {"type": "websocket.close", "code": live_hub.CLOSE_STORE_LOST}

@@ -9,8 +9,8 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from antispam.pow import solve
 from tests.conftest import DaphneServer
+from tests.pow import solve
 
 from .helpers import blob
 from .wsclient import next_post, subscribe

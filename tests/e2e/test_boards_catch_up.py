@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from playwright.sync_api import expect
 
-from antispam.pow import solve
 from tests.conftest import DaphneServer, HttpClient, RedisServer
+from tests.pow import solve
 
 pytestmark = pytest.mark.browser
 

@@ -35,7 +35,7 @@ def test_lua_scripts_run_on_the_embedded_store(embedded_server):
     client.get("/")
     session = json.loads(client.post("/api/session")[2])
     # A write guarded by proof of work exercises the Lua consume script.
-    from antispam.pow import solve
+    from tests.pow import solve
 
     fields = {
         "pow_challenge": session["pow_challenge"],

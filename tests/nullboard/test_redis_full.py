@@ -13,8 +13,8 @@ import struct
 import pytest
 import redis
 
-from antispam.pow import solve
 from tests.conftest import HttpClient, RedisServer, WebServer
+from tests.pow import solve
 
 pytestmark = pytest.mark.redis
 

@@ -227,10 +227,9 @@ def test_slow_headers_are_dropped_and_others_are_served_meanwhile(server):
         started = time.monotonic()
         assert client.get("/about")[0] == 200  # served meanwhile
         assert time.monotonic() - started < HEADER_TIMEOUT
-        time.sleep(HEADER_TIMEOUT + 1.5)
         closed = 0
-        for sock in slow:
-            sock.settimeout(2)
+        for sock in slow:  # each recv ends when the server drops the connection
+            sock.settimeout(HEADER_TIMEOUT + 10)
             try:
                 closed += sock.recv(1024) == b""
             except ConnectionResetError:

@@ -106,7 +106,7 @@ def test_a_bad_boolean_stops_start_up():
     assert "DEBUG='maybe' is not a boolean" in result.stderr
 
 
-def test_production_settings_pass_check_deploy_without_warnings():
+def test_production_settings_pass_check_deploy_without_warnings(redis_server):
     result = manage(
         "check",
         "--deploy",
@@ -116,7 +116,7 @@ def test_production_settings_pass_check_deploy_without_warnings():
         HTTPS="true",
         SECRET_KEY="a-real-production-secret-" + "q7Z!" * 12,
         ALLOWED_HOSTS="nullboard.example",
-        REDIS_URL="redis://127.0.0.1:6379/15",
+        REDIS_URL=redis_server.url,
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout

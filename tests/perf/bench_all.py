@@ -44,12 +44,12 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from antispam.pow import solve  # noqa: E402
 from boards import keys as board_keys  # noqa: E402
 from boards import services as board_services  # noqa: E402
 from drops import keys as drop_keys  # noqa: E402
 from drops import services as drop_services  # noqa: E402
 from nullboard import redis_utils  # noqa: E402
+from tests.pow import solve  # noqa: E402
 from tests.readers import keys_of  # noqa: E402
 
 QUICK = bool(os.environ.get("BENCH_QUICK"))

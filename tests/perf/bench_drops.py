@@ -79,7 +79,7 @@ def bench_http(count: int = 200) -> tuple[float, float, float]:
     of work at the test difficulty) and open, per second, and open p95 in ms."""
     from django.test import Client
 
-    from antispam.pow import solve
+    from tests.pow import solve
 
     client = Client()
     started = time.perf_counter()

@@ -26,8 +26,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from antispam.pow import solve  # noqa: E402
 from tests.conftest import DaphneServer, HttpClient  # noqa: E402
+from tests.pow import solve  # noqa: E402
 from tests.reliability.conftest import blob  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "5"))

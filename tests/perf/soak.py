@@ -113,7 +113,7 @@ def blob() -> str:
 
 
 def pow_fields(client: Client, stats: Stats) -> dict[str, str] | None:
-    from antispam.pow import solve
+    from tests.pow import solve
 
     status, data, took = client.request("POST", "/api/session")
     stats.record("session", status, took)

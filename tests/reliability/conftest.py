@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from antispam.pow import solve
 from nullboard import redis_utils
 from tests.conftest import DaphneServer, HttpClient, RedisServer
+from tests.pow import solve
 
 # Counters that any request may bump: rate limits and their daily secret, the
 # site-wide write rate behind adaptive proof of work, open sockets per client.

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from antispam.pow import solve
 from tests.conftest import DaphneServer
+from tests.pow import solve
 from tests.reliability.conftest import assert_no_server_error, blob, session_client
 
 pytestmark = pytest.mark.redis

@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import pytest
 
-from antispam.pow import solve
 from tests.boards.helpers import blob
 from tests.boards.wsclient import WsClient, next_post, subscribe
 from tests.conftest import DaphneServer, HttpClient, RedisServer
+from tests.pow import solve
 from tests.reliability.conftest import assert_no_server_error, session_client
 
 MASTER = "nbmaster"

@@ -12,10 +12,10 @@ import json
 import pytest
 import redis
 
-from antispam.pow import solve
 from tests.boards.helpers import blob
 from tests.boards.wsclient import next_post, subscribe
 from tests.conftest import DaphneServer, HttpClient, RedisServer
+from tests.pow import solve
 
 # topic.news hashes to the first shard, topic.sport to the second (and the home
 # feed to the second, trending to the first): both shards carry traffic.
