@@ -38,9 +38,7 @@ export function t(msgid, values) {
 
 /** The plural form for `count` (the language's own rule), with %(count)s filled. */
 export function nt(singular, plural, count, values) {
-  const text = catalog.ngettext
-    ? catalog.ngettext(singular, plural, count)
-    : count === 1 ? singular : plural;
+  const text = catalog.ngettext ? catalog.ngettext(singular, plural, count) : count === 1 ? singular : plural;
   return fill(text, { count, ...values });
 }
 
@@ -60,9 +58,7 @@ export function formatClock(seconds) {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const rest = twoDigits.format(s % 60);
-  return h
-    ? `${numbers.format(h)}:${twoDigits.format(m)}:${rest}`
-    : `${numbers.format(m)}:${rest}`;
+  return h ? `${numbers.format(h)}:${twoDigits.format(m)}:${rest}` : `${numbers.format(m)}:${rest}`;
 }
 
 const relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
