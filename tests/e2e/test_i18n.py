@@ -107,6 +107,7 @@ def test_the_menu_switches_language_without_javascript(context_for):
 def test_scripts_find_the_catalog_of_the_page_language(context_for):
     page = _open(context_for("fa-IR", PHONE), "/")
     assert page.evaluate("typeof django.gettext") == "function"
+    assert page.evaluate("django.gettext('Copied')") == "رونوشت شد"
     helpers = page.evaluate(
         """async () => {
             const i18n = await import('/static/js/i18n.js');

@@ -226,6 +226,8 @@ def test_the_javascript_catalog_is_served_per_language(client):
     assert response["Content-Type"].startswith("text/javascript")
     body = response.content.decode()
     assert "django.gettext = " in body and "django.ngettext = " in body
+    assert "(n > 1)" in body  # Persian's plural rule, from locale/fa/.../djangojs.po
+    assert '"Copied": "\\u0631\\u0648' in body  # "رونوشت شد", the scripts' strings
     assert "eval(" not in body and "new Function" not in body  # CSP: no unsafe-eval
     assert "public" in response["Cache-Control"] and "max-age=3600" in response["Cache-Control"]
     assert client.get("/jsi18n/xx.js").status_code == 404
