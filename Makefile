@@ -29,9 +29,12 @@ run: $(SITE_STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## lint: ruff, then mypy with django-stubs (its plugin imports the settings, which
+## want a SECRET_KEY when DEBUG is off)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	SECRET_KEY=mypy $(BIN)/mypy
 
 ## audit: every installed package (the pinned requirements and what they pull in) against
 ## PyPI's vulnerability data; fails on a finding and on a package it could not check
