@@ -97,7 +97,9 @@ class ConnectionCapMiddleware:
         name = redis_utils.key(CONNECTIONS_KEY.format(client=client))
         try:
             async with redis_utils.aclient().pipeline(transaction=True) as pipe:
-                count, _ = await pipe.incr(name).expire(name, CONNECTIONS_TTL_SECONDS).execute()
+                pipe.incr(name)  # queued: a pipeline's commands answer in execute()
+                pipe.expire(name, CONNECTIONS_TTL_SECONDS)
+                count, _ = await pipe.execute()
         except redis_utils.OUTAGE_ERRORS:
             logger.warning("Redis unreachable: closing a new WebSocket")
             return await refuse(

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from pydantic import BeforeValidator, Field, PlainValidator, ValidationInfo
+from pydantic import BeforeValidator, PlainValidator, ValidationInfo
 
 from drops import sealing, services
 from nullboard import errors
 from nullboard.api import request_data
-from nullboard.specs import Spec, check_text, refuse, text, whole_number
+from nullboard.specs import Spec, check_text, from_check, refuse, text, whole_number
 
 NOT_BOTH_SEALED = _("Send a sealed drop or a plain one, not both.")
 NOT_BOTH_PLAIN = _("Send text or audio, not both.")
@@ -56,8 +56,8 @@ Passphrase = Annotated[str, text(max_length=sealing.PASSPHRASE_MAX_CHARS, requir
 class DropLife(Spec):
     """How long a drop lives and how many views it gives (within the settings' bounds)."""
 
-    ttl_seconds: Ttl = Field(None)
-    max_views: Views = Field(None)
+    ttl_seconds: Ttl = from_check()
+    max_views: Views = from_check()
 
 
 class DropForm(DropLife):
@@ -150,7 +150,7 @@ class SealedDropCreate(DropLife):
 
     seal: Annotated[services.SealInput, PlainValidator(seal_check)]
     mime: Annotated[str, BeforeValidator(_mime)] = ""
-    ciphertext: Annotated[bytes, PlainValidator(_ciphertext)] = Field(None)
+    ciphertext: Annotated[bytes, PlainValidator(_ciphertext)] = from_check()
 
 
 def _verifier(value: Any) -> bytes:
