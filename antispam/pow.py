@@ -121,7 +121,7 @@ def challenge_consume(*, sid: str, challenge: str, nonce: str) -> Callable[[], b
 
 def challenge_refund(*, challenge: str, bucket: str) -> bool:
     """Make a spent challenge usable again; False when it has expired meanwhile."""
-    return _refund(_keys(challenge, bucket), []) == 1
+    return bool(_refund(_keys(challenge, bucket), []) == 1)
 
 
 class PowProof(Spec):

@@ -96,6 +96,15 @@ def _default_rate(group: str, request: HttpRequest) -> str:
     return f"{settings.RATE_LIMIT_MAX_REQUESTS}/{settings.RATE_LIMIT_WINDOW_SECONDS}s"
 
 
+def form_limit(group: str, rate: str) -> Callable[[ViewT], ViewT]:
+    """Count a form's posts per client; over the limit the view still runs, with
+    ``request.limited`` set, so it can answer with the form and a message."""
+    decorator: Callable[[ViewT], ViewT] = ratelimit(
+        group=group, key=client_key, rate=rate, method="POST", block=False
+    )
+    return decorator
+
+
 def write_limit(
     group: str, rate: str | Callable[[str, HttpRequest], str] | None = None
 ) -> Callable[[ViewT], ViewT]:

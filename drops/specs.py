@@ -30,10 +30,10 @@ def _files(info: ValidationInfo) -> Any:
 
 def _text_check(value: Any, info: ValidationInfo) -> str:
     """A text drop's message: a bounded string with more than blanks in it."""
-    value = check_text(value, name="text", max_length=services.TEXT_MAX_CHARS)
-    if not value.strip():
+    message = check_text(value, name="text", max_length=services.TEXT_MAX_CHARS)
+    if not message.strip():
         raise refuse("missing_field", errors.REQUIRED % {"name": "text"})
-    return value
+    return message
 
 
 Ttl = Annotated[
@@ -128,7 +128,8 @@ def _mime(value: Any, info: ValidationInfo) -> str:
     if value not in services.VOICE_TYPES:
         types = ", ".join(services.VOICE_TYPES)
         raise refuse("invalid_field", _("'mime' must be one of %(types)s.") % {"types": types})
-    return value
+    mime: str = value  # one of VOICE_TYPES
+    return mime
 
 
 def _ciphertext(value: Any, info: ValidationInfo) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, ParamSpec, TypedDict, TypeVar
+from typing import Any, NotRequired, ParamSpec, TypedDict, TypeVar
 
 import redis
 from asgiref.sync import sync_to_async
@@ -20,10 +20,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
-from django_ratelimit.decorators import ratelimit
 
 from antispam.pow import pow_write
-from antispam.ratelimit import client_key, client_network_key, write_limit
+from antispam.ratelimit import client_key, client_network_key, form_limit, write_limit
 from drops import media, sealing, selectors, services
 from drops.audio import AudioRejected, audio_inspect
 from drops.specs import (
@@ -48,7 +47,7 @@ R = TypeVar("R")
 
 
 # --- input ---------------------------------------------------------------------
-def _upload_fits(upload: UploadedFile | None, *, sealed: bool) -> None:
+def _upload_fits(upload: UploadedFile[Any] | None, *, sealed: bool) -> None:
     """Refuse a recording over VOICE_MAX_BYTES (plus the seal's few bytes) unread."""
     limit = settings.VOICE_MAX_BYTES + (sealing.SEAL_OVERHEAD if sealed else 0)
     if upload is not None and (upload.size or 0) > limit:
@@ -59,7 +58,7 @@ def _voice_too_large() -> errors.TooLarge:
     return errors.TooLarge(errors.VOICE_TOO_LARGE % {"limit": settings.VOICE_MAX_BYTES})
 
 
-def _audio(upload: UploadedFile) -> tuple[bytes, str]:
+def _audio(upload: UploadedFile[Any]) -> tuple[bytes, str]:
     """Read and inspect a plain recording (server-sealed path); bounded in work."""
     data = upload.read()
     try:
@@ -260,6 +259,22 @@ def _wait_text(seconds: int) -> str:
     ) % {"n": minutes}
 
 
+class OpenAnswer(TypedDict):
+    """POST /api/drops/ID/open's answer (docs/openapi.yaml, DropOpened)."""
+
+    kind: str
+    views_left: int
+    expires_at: int
+    sealed: str
+    audio_url: NotRequired[str]  # voice
+    mime: NotRequired[str]  # voice
+    text: NotRequired[str]  # opened on the server
+    wrapped: NotRequired[str]  # by verifier: the browser opens it
+    salt: NotRequired[str]
+    iterations: NotRequired[int]
+    ciphertext: NotRequired[str]  # by verifier, text
+
+
 @api(methods=["POST"])
 @off_the_shared_thread
 @write_limit("drops-open")
@@ -280,7 +295,7 @@ def api_open(request: HttpRequest, drop_id: str) -> JsonResponse:
             )
     except OPEN_REFUSALS as exc:
         raise _open_refusal(exc) from None
-    body: dict = {
+    body: OpenAnswer = {
         "kind": opened.kind,
         "views_left": opened.views_left,
         "expires_at": opened.expires_at,
@@ -349,7 +364,7 @@ def _new_refused(
 @never_cache
 @ensure_csrf_cookie
 @require_http_methods(["GET", "HEAD", "POST"])
-@ratelimit(group="drops-form", key=client_key, rate=FORM_RATE, method="POST", block=False)
+@form_limit("drops-form", FORM_RATE)
 def new_page(request: HttpRequest) -> HttpResponse:
     """Write a drop. Without JavaScript the form posts here and the server seals it."""
     if request.method != "POST":

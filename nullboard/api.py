@@ -115,7 +115,7 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
 
     Cached on the request so decorators and views parse the body once.
     """
-    cached = getattr(request, _BODY_CACHE, None)
+    cached: dict[str, Any] | None = getattr(request, _BODY_CACHE, None)
     if cached is not None:
         return cached
     content_type = request.content_type or ""

@@ -144,11 +144,12 @@ def _sentinel_master(url: str) -> redis.asyncio.Redis:
         sentinel_kwargs=settings.REDIS_SENTINEL_KWARGS,
         **_ASYNC_TIMEOUTS,
     )
-    return sentinel.master_for(
+    master: redis.asyncio.Redis = sentinel.master_for(
         **sentinel_master(url),
         db=int(settings.REDIS_DB),
         max_connections=settings.REDIS_POOL_SIZE,
     )
+    return master
 
 
 class LuaScript:
