@@ -152,15 +152,13 @@ _Decorator = Callable[[_WriteView[SpecT, P, R]], Callable[Concatenate[HttpReques
 
 
 @overload
-def pow_write(
-    *, check: _Check[Spec, P] | None = None
-) -> Callable[[_WriteView[Spec, P, R]], Callable[Concatenate[HttpRequest, P], R]]: ...
+def pow_write(*, check: _Check[Spec, P] | None = None) -> _Decorator[Spec, P, R]: ...
 
 
 @overload
 def pow_write(
     spec: type[SpecT], *, check: _Check[SpecT, P] | None = None
-) -> Callable[[_WriteView[SpecT, P, R]], Callable[Concatenate[HttpRequest, P], R]]: ...
+) -> _Decorator[SpecT, P, R]: ...
 
 
 def pow_write(
