@@ -54,4 +54,4 @@ collectstatic: $(SITE_STAMP)
 	SECRET_KEY=collectstatic $(BIN)/python manage.py collectstatic --noinput
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
