@@ -39,10 +39,13 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-## lint: ruff (lint and format) over Python, Biome (lint and format) over static/ (not static/vendor/)
+## lint: ruff (lint and format) and mypy with django-stubs over Python (its plugin imports
+## the settings, which want a SECRET_KEY when DEBUG is off); Biome (lint and format) over
+## static/ (not static/vendor/)
 lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	SECRET_KEY=mypy $(BIN)/mypy
 	$(BIOME) ci --error-on-warnings .
 
 ## audit: every installed package (the pinned requirements and what they pull in) against
@@ -64,4 +67,4 @@ collectstatic: $(SITE_STAMP)
 	SECRET_KEY=collectstatic $(BIN)/python manage.py collectstatic --noinput
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Awaitable, Callable
+from typing import cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -41,23 +43,27 @@ class TrafficShapingMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response) -> None:
+    def __init__(
+        self, get_response: Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
+    ) -> None:
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if self.is_async:
             return self.__acall__(request)
         if self._delays(request):
             time.sleep(delay_seconds())
-        return self._finish(request, self.get_response(request))
+        return self._finish(request, cast(HttpResponse, self.get_response(request)))
 
-    async def __acall__(self, request: HttpRequest):
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
         if self._delays(request):
             await asyncio.sleep(delay_seconds())
-        return self._finish(request, await self.get_response(request))
+        return self._finish(
+            request, await cast(Awaitable[HttpResponse], self.get_response(request))
+        )
 
     @staticmethod
     def _delays(request: HttpRequest) -> bool:

@@ -8,7 +8,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Concatenate, ParamSpec, TypeVar, overload
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from nullboard import errors, metrics, redis_utils
 from nullboard.api import on_server_failure, request_data, spec_parse
-from nullboard.identity import identity_peek
+from nullboard.identity import identity_require
 from nullboard.specs import Spec, text
 
 CHALLENGE_KEY = "pow:{challenge}"
@@ -24,6 +24,10 @@ SPENT_KEY = "pow:{challenge}:spent"  # a spent challenge, until its TTL (refunda
 RATE_BUCKET_KEY = "pow:rate:{bucket}"
 _consume = redis_utils.lua(__file__, "pow_consume.lua")
 _refund = redis_utils.lua(__file__, "pow_refund.lua")
+
+SpecT = TypeVar("SpecT", bound=Spec)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def challenge_consume(*, sid: str, challenge: str, nonce: str) -> Callable[[], b
 
 def challenge_refund(*, challenge: str, bucket: str) -> bool:
     """Make a spent challenge usable again; False when it has expired meanwhile."""
-    return _refund(_keys(challenge, bucket), []) == 1
+    return bool(_refund(_keys(challenge, bucket), []) == 1)
 
 
 class PowProof(Spec):
@@ -133,9 +137,7 @@ def pow_verify(request: HttpRequest) -> None:
     valid, so a rejected write leaves the challenge usable). If the request then
     ends in a server failure (5xx, an outage), the challenge is refunded."""
     proof = spec_parse(PowProof, request_data(request))
-    identity = identity_peek(request)
-    if identity is None:
-        raise errors.Forbidden(errors.NO_SESSION, code="no_session")
+    identity = identity_require(request)
     refund = challenge_consume(
         sid=identity.sid, challenge=proof.pow_challenge, nonce=proof.pow_nonce
     )
@@ -143,7 +145,26 @@ def pow_verify(request: HttpRequest) -> None:
     on_server_failure(request, refund)
 
 
-def pow_write(spec: type[Spec] = Spec, *, check: Callable[..., None] | None = None) -> Callable:
+# A write view takes the request and its validated body, then the URL's arguments;
+# pow_write hands the URL resolver a view without the body.
+_WriteView = Callable[Concatenate[HttpRequest, SpecT, P], R]
+_Check = Callable[Concatenate[HttpRequest, SpecT, P], None]
+_Decorator = Callable[[_WriteView[SpecT, P, R]], Callable[Concatenate[HttpRequest, P], R]]
+
+
+@overload
+def pow_write(*, check: _Check[Spec, P] | None = None) -> _Decorator[Spec, P, R]: ...
+
+
+@overload
+def pow_write(
+    spec: type[SpecT], *, check: _Check[SpecT, P] | None = None
+) -> _Decorator[SpecT, P, R]: ...
+
+
+def pow_write(
+    spec: type[Spec] = Spec, *, check: Callable[..., None] | None = None
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """The one decorator for writes that cost a proof of work.
 
     In this order: validate the body against ``spec`` (a bad body is refused
@@ -153,9 +174,9 @@ def pow_write(spec: type[Spec] = Spec, *, check: Callable[..., None] | None = No
     ``view(request, body, *args, **kwargs)`` with the validated body.
     """
 
-    def decorator(view: Callable) -> Callable:
+    def decorator(view: Callable[..., R]) -> Callable[..., R]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
+        def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> R:
             body = spec_parse(spec, request_data(request), request=request)
             if check is not None:
                 check(request, body, *args, **kwargs)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.decorators import ratelimit
+
+ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 
 
 def address_from(remote: str | None, forwarded_for: str) -> str:
@@ -37,7 +40,7 @@ def client_address(request: HttpRequest) -> str:
     )
 
 
-def scope_address(scope: dict) -> str:
+def scope_address(scope: Mapping[str, Any]) -> str:
     """The address of an ASGI connection's client (WebSockets)."""
     client = scope.get("client") or (None, None)
     forwarded = ""
@@ -93,8 +96,20 @@ def _default_rate(group: str, request: HttpRequest) -> str:
     return f"{settings.RATE_LIMIT_MAX_REQUESTS}/{settings.RATE_LIMIT_WINDOW_SECONDS}s"
 
 
-def write_limit(group: str, rate: str | Callable | None = None) -> Callable:
+def form_limit(group: str, rate: str) -> Callable[[ViewT], ViewT]:
+    """Count a form's posts per client; over the limit the view still runs, with
+    ``request.limited`` set, so it can answer with the form and a message."""
+    decorator: Callable[[ViewT], ViewT] = ratelimit(
+        group=group, key=client_key, rate=rate, method="POST", block=False
+    )
+    return decorator
+
+
+def write_limit(
+    group: str, rate: str | Callable[[str, HttpRequest], str] | None = None
+) -> Callable[[ViewT], ViewT]:
     """Limit a write view per client; over the limit it raises Ratelimited (429)."""
-    return ratelimit(
+    decorator: Callable[[ViewT], ViewT] = ratelimit(
         group=group, key=client_key, rate=rate or _default_rate, method="POST", block=True
     )
+    return decorator

@@ -23,6 +23,7 @@ from django.conf import settings
 
 from antispam.ratelimit import key_for_address, scope_address
 from nullboard import redis_utils
+from nullboard.limits import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +36,9 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 _release = redis_utils.lua(__file__, "ws_release.lua")
 
 
-def _header(scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
+def _header(scope: Scope, name: bytes) -> str | None:
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for key, value in headers:
         if key == name:
             return value.decode("latin-1")
     return None
@@ -57,7 +59,7 @@ def _origin_tuple(url: str) -> tuple[str, str, int] | None:
     return parts.scheme, parts.hostname.lower(), port
 
 
-def site_scheme(scope) -> str:
+def site_scheme(scope: Scope) -> str:
     """The scheme pages of this site are served over: https whenever the site runs
     under HTTPS (TLS may end at a proxy, so the socket itself may look plain)."""
     if settings.HTTPS or scope.get("scheme") == "wss":
@@ -65,7 +67,7 @@ def site_scheme(scope) -> str:
     return "http"
 
 
-def same_origin(scope) -> bool:
+def same_origin(scope: Scope) -> bool:
     """True if the socket's Origin is this site's exact origin: scheme, host, port.
 
     The host allow-list (AllowedHostsOriginValidator, outside this) passes any port
@@ -84,10 +86,10 @@ class ConnectionCapMiddleware:
     """Refuse a socket from another origin; close a client's sockets beyond
     WS_MAX_CONNECTIONS_PER_CLIENT open at once, and any while the store is down."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             return await self.app(scope, receive, send)
         if not same_origin(scope):
@@ -97,7 +99,9 @@ class ConnectionCapMiddleware:
         name = redis_utils.key(CONNECTIONS_KEY.format(client=client))
         try:
             async with redis_utils.aclient().pipeline(transaction=True) as pipe:
-                count, _ = await pipe.incr(name).expire(name, CONNECTIONS_TTL_SECONDS).execute()
+                pipe.incr(name)  # queued: a pipeline's commands answer in execute()
+                pipe.expire(name, CONNECTIONS_TTL_SECONDS)
+                count, _ = await pipe.execute()
         except redis_utils.OUTAGE_ERRORS:
             logger.warning("Redis unreachable: closing a new WebSocket")
             return await refuse(
@@ -125,14 +129,14 @@ class ConnectionCapMiddleware:
             logger.warning("Redis unreachable: a socket count is left to its TTL")
 
     @staticmethod
-    async def _deny(receive, send) -> None:
+    async def _deny(receive: Receive, send: Send) -> None:
         """A handshake refusal (HTTP 403): a page of another site is told nothing."""
         message = await receive()
         if message["type"] == "websocket.connect":
             await send({"type": "websocket.close"})
 
 
-async def refuse(receive, send, code: int, error: str, detail: str) -> None:
+async def refuse(receive: Receive, send: Send, code: int, error: str, detail: str) -> None:
     """Accept, say why in an ``error`` frame, and close with ``code``: a browser
     shows a page the close code (and reason, where the server sends one), never
     an HTTP status from the handshake."""

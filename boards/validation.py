@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -46,15 +46,15 @@ FEED_EXACTLY_ONE = _("Give exactly one of 'topic' or 'room'.")
 ROOM_NEEDS_CHECK = _("A passphrase room needs its 'key_check'.")
 
 
-def is_topic(value: object) -> bool:
+def is_topic(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and bool(TOPIC_RE.fullmatch(value))
 
 
-def is_room(value: object) -> bool:
+def is_room(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and bool(ROOM_RE.fullmatch(value))
 
 
-def is_item_id(value: object) -> bool:
+def is_item_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and bool(ITEM_ID_RE.fullmatch(value))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -25,12 +26,12 @@ from boards.validation import (
 )
 from nullboard import errors
 from nullboard.api import api, spec_parse
-from nullboard.identity import identity_ensure, identity_peek
+from nullboard.identity import identity_ensure, identity_require
 
 # --- Pages ------------------------------------------------------------------------
 
 
-def _page(request: HttpRequest, template: str, **context) -> HttpResponse:
+def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
     """Render a boards page with the sidebars' context and the visitor's name."""
     identity = identity_ensure(request)
     board = {
@@ -175,7 +176,7 @@ def _room_exists(request: HttpRequest, body: PostCreate) -> None:
 @write_limit("posts")
 @pow_write(PostCreate, check=_room_exists)
 def _post_create(request: HttpRequest, body: PostCreate) -> JsonResponse:
-    author = identity_peek(request).username  # type: ignore[union-attr] - pow needs a session
+    author = identity_require(request).username
     try:
         post = services.post_create(topic=body.topic, room=body.room, blob=body.blob, author=author)
     except services.BoardsError as exc:
@@ -221,7 +222,7 @@ def _post_exists(request: HttpRequest, body: CommentCreate, post_id: str) -> Non
 @write_limit("comments")
 @pow_write(CommentCreate, check=_post_exists)
 def _comment_create(request: HttpRequest, body: CommentCreate, post_id: str) -> JsonResponse:
-    author = identity_peek(request).username  # type: ignore[union-attr] - pow needs a session
+    author = identity_require(request).username
     try:
         comment = services.comment_create(post_id=post_id, blob=body.blob, author=author)
     except services.BoardsError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Inspection is bounded in work and time: a real 60 s recording has a few thousand
@@ -133,18 +134,18 @@ def _ogg_seconds(data: bytes) -> float | None:
     head = data.find(b"OpusHead", 0, 4096)
     if head < 0 or len(data) < head + 12:
         raise AudioRejected("Ogg audio must be Opus")
-    pre_skip = struct.unpack("<H", data[head + 10 : head + 12])[0]
+    pre_skip: int = struct.unpack("<H", data[head + 10 : head + 12])[0]
     last = data.rfind(b"OggS")
     if last < 0 or len(data) < last + 14:
         return None
-    granule = struct.unpack("<q", data[last + 6 : last + 14])[0]
+    granule: int = struct.unpack("<q", data[last + 6 : last + 14])[0]
     if granule <= 0:
         return None
     return max(granule - pre_skip, 0) / 48000  # Opus granules count 48 kHz samples
 
 
 # --- MP4 -----------------------------------------------------------------------------
-def _boxes(data: bytes, start: int, end: int, budget: _Budget):
+def _boxes(data: bytes, start: int, end: int, budget: _Budget) -> Iterator[tuple[bytes, int, int]]:
     pos = start
     while pos + 8 <= end:
         budget.spend()

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.utils.encoding import force_bytes
 
 VERSION = 1
 # Crockford base32: no I, L, O or U, so a key read aloud or retyped survives.
@@ -61,7 +62,7 @@ class SealError(Exception):
 def pepper() -> bytes:
     """The HMAC pepper, derived from SECRET_KEY under a fixed context."""
     return hashlib.blake2b(
-        settings.SECRET_KEY.encode(), digest_size=32, person=b"nb-drops-pepper"
+        force_bytes(settings.SECRET_KEY), digest_size=32, person=b"nb-drops-pepper"
     ).digest()
 
 
@@ -221,8 +222,9 @@ def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def b64decode(text: str, *, size: int | None = None, max_size: int | None = None) -> bytes:
-    """Strict base64; ValueError on anything else, or on a wrong length."""
+def b64decode(text: object, *, size: int | None = None, max_size: int | None = None) -> bytes:
+    """Strict base64; ValueError on anything else (a value that is not a string
+    included), or on a wrong length."""
     if not isinstance(text, str) or not _B64_SHAPE.fullmatch(text) or len(text) % 4:
         raise ValueError("not base64")
     try:

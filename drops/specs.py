@@ -11,12 +11,12 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from pydantic import BeforeValidator, Field, PlainValidator, ValidationInfo
+from pydantic import BeforeValidator, PlainValidator, ValidationInfo
 
 from drops import sealing, services
 from nullboard import errors
 from nullboard.api import request_data
-from nullboard.specs import Spec, check_text, refuse, text, whole_number
+from nullboard.specs import Spec, check_text, from_check, refuse, text, whole_number
 
 NOT_BOTH_SEALED = _("Send a sealed drop or a plain one, not both.")
 NOT_BOTH_PLAIN = _("Send text or audio, not both.")
@@ -30,10 +30,10 @@ def _files(info: ValidationInfo) -> Any:
 
 def _text_check(value: Any, info: ValidationInfo) -> str:
     """A text drop's message: a bounded string with more than blanks in it."""
-    value = check_text(value, name="text", max_length=services.TEXT_MAX_CHARS)
-    if not value.strip():
+    message = check_text(value, name="text", max_length=services.TEXT_MAX_CHARS)
+    if not message.strip():
         raise refuse("missing_field", errors.REQUIRED % {"name": "text"})
-    return value
+    return message
 
 
 Ttl = Annotated[
@@ -56,8 +56,8 @@ Passphrase = Annotated[str, text(max_length=sealing.PASSPHRASE_MAX_CHARS, requir
 class DropLife(Spec):
     """How long a drop lives and how many views it gives (within the settings' bounds)."""
 
-    ttl_seconds: Ttl = Field(None)
-    max_views: Views = Field(None)
+    ttl_seconds: Ttl = from_check()
+    max_views: Views = from_check()
 
 
 class DropForm(DropLife):
@@ -128,7 +128,8 @@ def _mime(value: Any, info: ValidationInfo) -> str:
     if value not in services.VOICE_TYPES:
         types = ", ".join(services.VOICE_TYPES)
         raise refuse("invalid_field", _("'mime' must be one of %(types)s.") % {"types": types})
-    return value
+    mime: str = value  # one of VOICE_TYPES
+    return mime
 
 
 def _ciphertext(value: Any, info: ValidationInfo) -> bytes:
@@ -150,7 +151,7 @@ class SealedDropCreate(DropLife):
 
     seal: Annotated[services.SealInput, PlainValidator(seal_check)]
     mime: Annotated[str, BeforeValidator(_mime)] = ""
-    ciphertext: Annotated[bytes, PlainValidator(_ciphertext)] = Field(None)
+    ciphertext: Annotated[bytes, PlainValidator(_ciphertext)] = from_check()
 
 
 def _verifier(value: Any) -> bytes:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, NotRequired, ParamSpec, TypedDict, TypeVar
 
 import redis
 from asgiref.sync import sync_to_async
@@ -19,10 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
-from django_ratelimit.decorators import ratelimit
 
 from antispam.pow import pow_write
-from antispam.ratelimit import client_key, client_network_key, write_limit
+from antispam.ratelimit import client_key, client_network_key, form_limit, write_limit
 from drops import media, sealing, selectors, services
 from drops.audio import AudioRejected, audio_inspect
 from drops.specs import (
@@ -42,21 +42,23 @@ DURATION_SLACK_SECONDS = 0.5
 FORM_RATE = "5/10m"  # 5 text drops per client per 10 minutes from the no-JS form
 FORM_WINDOW_SECONDS = 600
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 # --- input ---------------------------------------------------------------------
-def _upload(request: HttpRequest, name: str, *, sealed: bool) -> UploadedFile:
-    """An uploaded recording within VOICE_MAX_BYTES (plus the seal's few bytes)."""
-    upload = request.FILES[name]
-    if upload.size > settings.VOICE_MAX_BYTES + (sealing.SEAL_OVERHEAD if sealed else 0):
+def _upload_fits(upload: UploadedFile[Any] | None, *, sealed: bool) -> None:
+    """Refuse a recording over VOICE_MAX_BYTES (plus the seal's few bytes) unread."""
+    limit = settings.VOICE_MAX_BYTES + (sealing.SEAL_OVERHEAD if sealed else 0)
+    if upload is not None and (upload.size or 0) > limit:
         raise _voice_too_large()
-    return upload
 
 
 def _voice_too_large() -> errors.TooLarge:
     return errors.TooLarge(errors.VOICE_TOO_LARGE % {"limit": settings.VOICE_MAX_BYTES})
 
 
-def _audio(upload: UploadedFile) -> tuple[bytes, str]:
+def _audio(upload: UploadedFile[Any]) -> tuple[bytes, str]:
     """Read and inspect a plain recording (server-sealed path); bounded in work."""
     data = upload.read()
     try:
@@ -114,14 +116,14 @@ MEDIA_FULL = _("Voice storage is full for everyone right now; try again later.")
 ID_TAKEN = _("That drop id is taken; seal again with a new one.")
 
 
-def off_the_shared_thread(view: Callable) -> Callable:
+def off_the_shared_thread(view: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     """Run a sync view in the thread pool, not the one thread Django gives all sync
     views under ASGI: drop writes wait on Redis and disk, and need no ORM."""
     run = sync_to_async(view, thread_sensitive=False)
 
     @functools.wraps(view)
-    async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return await run(request, *args, **kwargs)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await run(*args, **kwargs)
 
     return wrapper
 
@@ -154,7 +156,16 @@ def api_create(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=201)
 
 
-def _store_args(request: HttpRequest, body: SealedDropCreate | PlainDropCreate) -> dict:
+class _StoreArgs(TypedDict):
+    """What every drop write takes, whoever seals it."""
+
+    link_base: str
+    network: str
+    ttl_seconds: int
+    max_views: int
+
+
+def _store_args(request: HttpRequest, body: SealedDropCreate | PlainDropCreate) -> _StoreArgs:
     return {
         "link_base": _link_base(request),
         "network": client_network_key(None, request),
@@ -164,17 +175,15 @@ def _store_args(request: HttpRequest, body: SealedDropCreate | PlainDropCreate) 
 
 
 def _sealed_upload_fits(request: HttpRequest, body: SealedDropCreate) -> None:
-    if "ciphertext" in request.FILES:
-        _upload(request, "ciphertext", sealed=True)  # before the upload is even read
+    _upload_fits(request.FILES.get("ciphertext"), sealed=True)  # before it is even read
 
 
 @pow_write(SealedDropCreate, check=_sealed_upload_fits)
 def _create_browser_sealed(request: HttpRequest, body: SealedDropCreate) -> services.CreatedDrop:
     store_args = _store_args(request, body)
-    if "ciphertext" in request.FILES:
-        ciphertext = request.FILES["ciphertext"].read()
+    if (upload := request.FILES.get("ciphertext")) is not None:
         return services.drop_store(
-            **store_args, kind="voice", seal=body.seal, ciphertext=ciphertext, mime=body.mime
+            **store_args, kind="voice", seal=body.seal, ciphertext=upload.read(), mime=body.mime
         )
     return services.drop_store(
         **store_args, kind="text", seal=body.seal, ciphertext=body.ciphertext
@@ -182,17 +191,16 @@ def _create_browser_sealed(request: HttpRequest, body: SealedDropCreate) -> serv
 
 
 def _plain_upload_fits(request: HttpRequest, body: PlainDropCreate) -> None:
-    if "audio" in request.FILES:
-        _upload(request, "audio", sealed=False)
+    _upload_fits(request.FILES.get("audio"), sealed=False)
 
 
 @pow_write(PlainDropCreate, check=_plain_upload_fits)
 def _create_server_sealed(request: HttpRequest, body: PlainDropCreate) -> services.CreatedDrop:
     store_args = _store_args(request, body)
     passphrase = body.passphrase
-    if "audio" in request.FILES:
+    if (upload := request.FILES.get("audio")) is not None:
         # Parsed only after the proof of work and rate limits: parsing costs work.
-        audio, mime = _audio(request.FILES["audio"])
+        audio, mime = _audio(upload)
         return services.drop_create(**store_args, audio=audio, mime=mime, passphrase=passphrase)
     return services.drop_create(**store_args, text=body.text, passphrase=passphrase)
 
@@ -230,8 +238,8 @@ def _open_refusal(exc: Exception) -> errors.Error:
     if isinstance(exc, services.DropGone):
         return errors.Gone(errors.DROP_GONE)
     if isinstance(exc, services.Throttled):
-        detail = _wait_text(exc.retry_after)
-        return errors.Throttled(detail, retry_after=exc.retry_after, code="too_many_wrong_keys")
+        wait = _wait_text(exc.retry_after)
+        return errors.Throttled(wait, retry_after=exc.retry_after, code="too_many_wrong_keys")
     if isinstance(exc, services.WrongKey) and exc.used:
         return errors.Forbidden(_("This key has been used already."), code="key_used")
     if isinstance(exc, services.WrongKey):
@@ -249,6 +257,22 @@ def _wait_text(seconds: int) -> str:
         "A right key still opens the drop.",
         minutes,
     ) % {"n": minutes}
+
+
+class OpenAnswer(TypedDict):
+    """POST /api/drops/ID/open's answer (docs/openapi.yaml, DropOpened)."""
+
+    kind: str
+    views_left: int
+    expires_at: int
+    sealed: str
+    audio_url: NotRequired[str]  # voice
+    mime: NotRequired[str]  # voice
+    text: NotRequired[str]  # opened on the server
+    wrapped: NotRequired[str]  # by verifier: the browser opens it
+    salt: NotRequired[str]
+    iterations: NotRequired[int]
+    ciphertext: NotRequired[str]  # by verifier, text
 
 
 @api(methods=["POST"])
@@ -271,7 +295,7 @@ def api_open(request: HttpRequest, drop_id: str) -> JsonResponse:
             )
     except OPEN_REFUSALS as exc:
         raise _open_refusal(exc) from None
-    body: dict = {
+    body: OpenAnswer = {
         "kind": opened.kind,
         "views_left": opened.views_left,
         "expires_at": opened.expires_at,
@@ -294,7 +318,9 @@ def api_open(request: HttpRequest, drop_id: str) -> JsonResponse:
 
 
 # --- pages ---------------------------------------------------------------------
-def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     context = {"identity": identity_ensure(request), "nav": "drops", **context}
     response = render(request, template, context, status=status)
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -317,7 +343,7 @@ def _life_label(seconds: int) -> str:
     return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
 
 
-def _new_context(**extra) -> dict:
+def _new_context(**extra: Any) -> dict[str, Any]:
     return {
         "life_choices": [(s, _life_label(s)) for s in services.drop_life_choices()],
         "default_life": settings.DROP_TTL_SECONDS,
@@ -330,7 +356,9 @@ def _new_context(**extra) -> dict:
     }
 
 
-def _new_refused(request: HttpRequest, detail: str, status: int, wait: int) -> HttpResponse:
+def _new_refused(
+    request: HttpRequest, detail: errors.Detail, status: int, wait: int
+) -> HttpResponse:
     response = _page(request, "drops/new.html", _new_context(error=detail), status=status)
     response["Retry-After"] = str(wait)
     return response
@@ -340,7 +368,7 @@ def _new_refused(request: HttpRequest, detail: str, status: int, wait: int) -> H
 @never_cache
 @ensure_csrf_cookie
 @require_http_methods(["GET", "HEAD", "POST"])
-@ratelimit(group="drops-form", key=client_key, rate=FORM_RATE, method="POST", block=False)
+@form_limit("drops-form", FORM_RATE)
 def new_page(request: HttpRequest) -> HttpResponse:
     """Write a drop. Without JavaScript the form posts here and the server seals it."""
     if request.method != "POST":
@@ -379,7 +407,7 @@ def new_page(request: HttpRequest) -> HttpResponse:
 def open_page(request: HttpRequest, drop_id: str) -> HttpResponse:
     """The key form; posting it opens the drop on the server (no JavaScript needed)."""
     peek = selectors.drop_peek(drop_id=drop_id)
-    context: dict = {
+    context: dict[str, Any] = {
         "drop_id": drop_id,
         "peek": peek,
         "voice_max_seconds": settings.VOICE_MAX_SECONDS,

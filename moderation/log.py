@@ -9,8 +9,9 @@ from __future__ import annotations
 import secrets
 import time
 import unicodedata
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict, cast
 
 from boards import keys
 from nullboard import redis_utils
@@ -48,26 +49,54 @@ def modlog_entry(*, action: str, kind: str, reason: str, now: int) -> str:
     return f"{day}|{action}|{kind}|{secrets.token_hex(4)}|{reason_clean(reason)}"
 
 
-def log_days(*, now: int | None = None) -> list[dict[str, Any]]:
+class LogReason(TypedDict):
+    """A public reason given on a day, and how often."""
+
+    action: str
+    kind: str
+    reason: str
+    count: int
+
+
+class LogDay(TypedDict):
+    """One UTC day of the public log: counts per action and kind, and the reasons."""
+
+    day: str
+    posts_hidden: int
+    comments_hidden: int
+    posts_restored: int
+    comments_restored: int
+    posts_removed: int
+    comments_removed: int
+    reasons: list[LogReason]
+
+
+def log_days(*, now: int | None = None) -> list[LogDay]:
     """The live log grouped by UTC day, newest day first: counts per action and
     kind, and each public reason with how often it was given."""
     now = int(time.time()) if now is None else now
-    days: dict[str, dict[str, Any]] = {}
-    for raw in redis_utils.client().zrangebyscore(keys.modlog_key(), now, "+inf"):
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    reasons: dict[str, Counter[tuple[str, str, str]]] = defaultdict(Counter)
+    # Members only (no scores asked), as bytes: the client does not decode replies.
+    entries = cast(list[bytes], redis_utils.client().zrangebyscore(keys.modlog_key(), now, "+inf"))
+    for raw in entries:
         day, action, kind, _nonce, reason = raw.decode().split("|", 4)
-        row = days.setdefault(day, {"day": day, "counts": {}, "reasons": {}})
-        name = f"{kind}s_{action}"
-        row["counts"][name] = row["counts"].get(name, 0) + 1
+        counts[day][f"{kind}s_{action}"] += 1
         if reason:
-            said = (action, kind, reason)
-            row["reasons"][said] = row["reasons"].get(said, 0) + 1
-    result = []
-    for day in sorted(days, reverse=True):
-        row = days[day]
-        counts = {f"{k}s_{a}": row["counts"].get(f"{k}s_{a}", 0) for a in ACTIONS for k in KINDS}
-        reasons = [
-            {"action": action, "kind": kind, "reason": reason, "count": count}
-            for (action, kind, reason), count in sorted(row["reasons"].items())
-        ]
-        result.append({"day": day, **counts, "reasons": reasons})
-    return result
+            reasons[day][(action, kind, reason)] += 1
+    return [
+        LogDay(
+            day=day,
+            posts_hidden=counts[day]["posts_hidden"],
+            comments_hidden=counts[day]["comments_hidden"],
+            posts_restored=counts[day]["posts_restored"],
+            comments_restored=counts[day]["comments_restored"],
+            posts_removed=counts[day]["posts_removed"],
+            comments_removed=counts[day]["comments_removed"],
+            reasons=[
+                LogReason(action=action, kind=kind, reason=reason, count=count)
+                for (action, kind, reason), count in sorted(reasons[day].items())
+            ],
+        )
+        for day in sorted(counts, reverse=True)
+    ]

@@ -18,7 +18,7 @@ from moderation.log import log_days
 from moderation.repository import KINDS, REASONS
 from nullboard import errors
 from nullboard.api import api
-from nullboard.identity import identity_ensure, identity_peek
+from nullboard.identity import identity_ensure, identity_require
 from nullboard.specs import Spec, refuse, text
 
 NOT_FOUND = {"post": errors.NO_SUCH_POST, "comment": errors.NO_SUCH_COMMENT}
@@ -50,8 +50,7 @@ def _over_quota(retry_after: int) -> errors.Throttled:
 
 
 def _may_flag(request: HttpRequest, body: FlagCreate) -> None:
-    if identity_peek(request) is None:
-        raise errors.Forbidden(errors.NO_SESSION, code="no_session")
+    identity_require(request)
     # Refused before the proof of work is spent; the script checks again atomically.
     if retry_after := services.flag_retry_after(address=client_address(request)):
         raise _over_quota(retry_after)

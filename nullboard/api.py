@@ -8,22 +8,26 @@ import functools
 import json
 import logging
 import math
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar, cast
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from nullboard import errors
 
 logger = logging.getLogger(__name__)
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
+# A view, sync or async. Its answer type must admit a JsonResponse (the guard's and
+# the error mapping's answer), so ``api`` keeps the view's own type.
+ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponse | Awaitable[HttpResponse]])
 
 
 def json_error(
-    status: int, code: str, detail: errors.Detail, headers: dict | None = None
+    status: int, code: str, detail: errors.Detail, headers: dict[str, str] | None = None
 ) -> JsonResponse:
     """The one error body every API path answers with."""
     response = JsonResponse({"error": code, "detail": str(detail)}, status=status)
@@ -48,7 +52,7 @@ def spec_parse(spec: type[SpecT], data: Any, **context: Any) -> SpecT:
         raise _refusal(exc.errors()[0]) from None
 
 
-def _refusal(error: Any) -> errors.Error:
+def _refusal(error: ErrorDetails) -> errors.Error:
     ctx = error.get("ctx") or {}
     if "detail" in ctx:  # a spec's own refusal (nullboard.specs.refuse)
         refusal = errors.TooLarge if ctx.get("status") == 413 else errors.Invalid
@@ -111,7 +115,7 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
 
     Cached on the request so decorators and views parse the body once.
     """
-    cached = getattr(request, _BODY_CACHE, None)
+    cached: dict[str, Any] | None = getattr(request, _BODY_CACHE, None)
     if cached is not None:
         return cached
     content_type = request.content_type or ""
@@ -136,8 +140,9 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
 _ON_FAILURE = "_nullboard_on_failure"
 
 
-def on_server_failure(request: HttpRequest, undo: Callable[[], None]) -> None:
-    """Run ``undo`` if this request ends in a server failure (at most once)."""
+def on_server_failure(request: HttpRequest, undo: Callable[[], object]) -> None:
+    """Run ``undo`` if this request ends in a server failure (at most once); what it
+    returns is ignored."""
     hooks = request.__dict__.setdefault(_ON_FAILURE, [])
     hooks.append(undo)
 
@@ -157,7 +162,7 @@ def has_failure_hooks(request: HttpRequest) -> bool:
     return bool(request.__dict__.get(_ON_FAILURE))
 
 
-def api(methods: Iterable[str] = ("GET",)) -> Callable:
+def api(methods: Iterable[str] = ("GET",)) -> Callable[[ViewT], ViewT]:
     """Guard a view's methods with a JSON 405 and answer domain errors as JSON.
 
     Works on sync and async views alike (an async view stays a coroutine).
@@ -174,15 +179,18 @@ def api(methods: Iterable[str] = ("GET",)) -> Callable:
             {"Allow": ", ".join(allowed)},
         )
 
-    def decorator(view: Callable) -> Callable:
+    def decorator(view: ViewT) -> ViewT:
         if iscoroutinefunction(view):
+            async_view = cast(Callable[..., Awaitable[HttpResponse]], view)
 
             @functools.wraps(view)
-            async def async_wrapper(request: HttpRequest, *args, **kwargs):
+            async def async_wrapper(
+                request: HttpRequest, *args: Any, **kwargs: Any
+            ) -> HttpResponse:
                 if (refused := refuse(request)) is not None:
                     return refused
                 try:
-                    response = await view(request, *args, **kwargs)
+                    response = await async_view(request, *args, **kwargs)
                 except errors.Error as exc:
                     response = error_response(exc)
                 # Other exceptions go on to ApiErrorMiddleware, which answers them and
@@ -191,20 +199,22 @@ def api(methods: Iterable[str] = ("GET",)) -> Callable:
                     await sync_to_async(run_failure_hooks)(request)
                 return response
 
-            return async_wrapper
+            return cast(ViewT, async_wrapper)
+
+        sync_view = cast(Callable[..., HttpResponse], view)
 
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if (refused := refuse(request)) is not None:
                 return refused
             try:
-                response = view(request, *args, **kwargs)
+                response = sync_view(request, *args, **kwargs)
             except errors.Error as exc:
                 response = error_response(exc)
             if response.status_code >= 500:
                 run_failure_hooks(request)
             return response
 
-        return wrapper
+        return cast(ViewT, wrapper)
 
     return decorator

@@ -27,7 +27,7 @@ CLIENT_URLS = {
 }
 
 
-def site(request: HttpRequest) -> dict:
+def site(request: HttpRequest) -> dict[str, str]:
     return {"site_name": settings.SITE_NAME}
 
 

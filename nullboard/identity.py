@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
+from nullboard import errors
 from nullboard.words import ADJECTIVES, NOUNS
 
 _NAME = "nb_name"
@@ -68,6 +69,14 @@ def identity_peek(request: HttpRequest) -> Identity | None:
     if not name or not sid:
         return None
     return Identity(sid=sid, username=name)
+
+
+def identity_require(request: HttpRequest) -> Identity:
+    """The visitor's identity; errors.Forbidden when the request has no live session."""
+    identity = identity_peek(request)
+    if identity is None:
+        raise errors.Forbidden(errors.NO_SESSION, code="no_session")
+    return identity
 
 
 def identity_ensure(request: HttpRequest, *, refresh: bool = False) -> Identity:

@@ -139,7 +139,7 @@ def _quiet_cancelled_connections(loop: asyncio.AbstractEventLoop) -> None:
     server's own handler."""
     previous = loop.get_exception_handler()
 
-    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if isinstance(context.get("exception"), asyncio.CancelledError):
             return
         if previous is not None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Awaitable, Callable
+from typing import cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import ResolverMatch
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -69,7 +72,7 @@ def exposition() -> tuple[bytes, str]:
 
 def route_of(request: HttpRequest) -> str:
     """The URL pattern's name: never the path, which may hold an id or a room."""
-    match = getattr(request, "resolver_match", None)
+    match: ResolverMatch | None = getattr(request, "resolver_match", None)
     if match is not None and match.url_name:
         return match.url_name
     if request.path.startswith(settings.STATIC_URL):
@@ -86,23 +89,25 @@ class RequestMetricsMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response) -> None:
+    def __init__(
+        self, get_response: Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
+    ) -> None:
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if self.is_async:
             return self.__acall__(request)
         started = time.perf_counter()
-        response = self.get_response(request)
+        response = cast(HttpResponse, self.get_response(request))
         self._record(request, response, started)
         return response
 
-    async def __acall__(self, request: HttpRequest):
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        response = await self.get_response(request)
+        response = await cast(Awaitable[HttpResponse], self.get_response(request))
         self._record(request, response, started)
         return response
 

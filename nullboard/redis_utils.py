@@ -14,13 +14,16 @@ import weakref
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import redis
 import redis.asyncio
 from django.conf import settings
 from django_redis.exceptions import ConnectionInterrupted
+
+if TYPE_CHECKING:
+    import fakeredis  # imported when used: only the embedded store needs it
 
 # Every key of the site starts with this, so purge and stats find them all; the
 # cache and the channel layer take their prefixes from it too (settings).
@@ -50,7 +53,7 @@ def _raise_as_outage(exc: redis.exceptions.ResponseError) -> None:
 
 
 @cache
-def embedded_server() -> Any:
+def embedded_server() -> fakeredis.FakeServer:
     """The single in-process fakeredis server used when REDIS_URL is unset."""
     import fakeredis
 
@@ -141,7 +144,9 @@ def client() -> redis.Redis:
     return _client
 
 
-_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = (
+    weakref.WeakKeyDictionary()
+)
 ASYNC_POOL_SIZE = 64  # per event loop (one per web process); a feed read holds one ~0.2 ms
 _ASYNC_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 
@@ -151,17 +156,18 @@ def aclient() -> redis.asyncio.Redis:
     loop = asyncio.get_running_loop()
     found = _async_clients.get(loop)
     if found is None:
-        if is_embedded():
+        url = settings.REDIS_URL
+        if url is None:  # embedded
             import fakeredis
 
             found = fakeredis.FakeAsyncRedis(server=embedded_server())
         elif settings.REDIS_SENTINELS:
-            found = _sentinel_master()
+            found = _sentinel_master(url)
         else:
             # A blocking pool: a burst of concurrent requests on this loop waits a
             # moment for a connection instead of failing (a full pool would be a 503).
             pool = redis.asyncio.BlockingConnectionPool.from_url(
-                settings.REDIS_URL,
+                url,
                 max_connections=ASYNC_POOL_SIZE,
                 timeout=5,
                 **_ASYNC_TIMEOUTS,
@@ -183,7 +189,7 @@ def sentinel_master(url: str) -> dict[str, Any]:
     }
 
 
-def _sentinel_master() -> redis.asyncio.Redis:
+def _sentinel_master(url: str) -> redis.asyncio.Redis:
     """An asyncio client that asks the sentinels for the master before each new
     connection, so it follows a failover; REDIS_URL names the master and the db.
     Sentinel's pool cannot wait for a free connection, so it is as large as the
@@ -195,11 +201,12 @@ def _sentinel_master() -> redis.asyncio.Redis:
         sentinel_kwargs=settings.REDIS_SENTINEL_KWARGS,
         **_ASYNC_TIMEOUTS,
     )
-    return sentinel.master_for(
-        **sentinel_master(settings.REDIS_URL),
+    master: redis.asyncio.Redis = sentinel.master_for(
+        **sentinel_master(url),
         db=int(settings.REDIS_DB),
         max_connections=settings.REDIS_POOL_SIZE,
     )
+    return master
 
 
 class LuaScript:
@@ -213,7 +220,7 @@ class LuaScript:
         self.source = source
         self.sha = hashlib.sha1(self.source.encode(), usedforsecurity=False).hexdigest()
 
-    def __call__(self, keys: list[str], args: list[Any], *, conn: redis.Redis | None = None):
+    def __call__(self, keys: list[str], args: list[Any], *, conn: redis.Redis | None = None) -> Any:
         conn = conn or client()
         try:
             try:
@@ -225,7 +232,9 @@ class LuaScript:
             _raise_as_outage(exc)
             raise
 
-    async def acall(self, keys: list[str], args: list[Any], *, conn=None):
+    async def acall(
+        self, keys: list[str], args: list[Any], *, conn: redis.asyncio.Redis | None = None
+    ) -> Any:
         """The same script on this loop's asyncio client: one EVALSHA, no thread."""
         conn = conn or aclient()
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from nullboard import errors
@@ -93,8 +93,15 @@ def check_whole(value: Any, *, name: str, default: Bound, low: Bound, high: Boun
     return number
 
 
+def from_check() -> Any:
+    """The default of a field whose check makes its value: an absent field reaches the
+    check as None (defaults are validated) and comes out as the check's default. So
+    the default is the check's input, not a value of the field's type."""
+    return Field(None)
+
+
 def whole_number(*, default: Bound, low: Bound, high: Bound) -> BeforeValidator:
-    """A whole-number field checked by :func:`check_whole` (declare it ``= Field(None)``
+    """A whole-number field checked by :func:`check_whole` (declare it ``= from_check()``
     so an absent field takes the default)."""
 
     def check(value: Any, info: ValidationInfo) -> int:

@@ -49,7 +49,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     )
 
 
-def _error_page(request: HttpRequest, status: int, code: str, detail: str, title: str):
+def _error_page(
+    request: HttpRequest, status: int, code: str, detail: str, title: str
+) -> HttpResponse:
     if is_api_path(request.path):
         return json_error(status, code, detail)
     return render(
@@ -57,18 +59,18 @@ def _error_page(request: HttpRequest, status: int, code: str, detail: str, title
     )
 
 
-def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     # A body over the limit read by middleware (CSRF reads form posts) lands here.
     if isinstance(exception, RequestDataTooBig):
         return _error_page(request, 413, "too_large", "The request body is too large.", "Too large")
     return _error_page(request, 400, "bad_request", "The request was malformed.", "Bad request")
 
 
-def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error_page(request, 403, "forbidden", "Not allowed.", "Not allowed")
 
 
-def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error_page(request, 404, "not_found", "Nothing here.", "Not found")
 
 

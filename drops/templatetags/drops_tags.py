@@ -11,15 +11,15 @@ register = template.Library()
 
 
 @register.filter
-def unixtime(value: int | None) -> datetime | None:
-    """Unix seconds as an aware UTC datetime."""
+def unixtime(value: int | str | None) -> datetime | None:
+    """Unix seconds (a number, or its text) as an aware UTC datetime."""
     if value in (None, ""):
         return None
     return datetime.fromtimestamp(int(value), tz=UTC)
 
 
 @register.filter
-def time_left(expires_at: int | None) -> str:
+def time_left(expires_at: int | str | None) -> str:
     """What is left until ``expires_at``, as the countdown shows it (m:ss)."""
     if expires_at in (None, ""):
         return ""

@@ -265,7 +265,7 @@ async def test_a_send_still_failing_after_the_retries_is_logged_and_dropped(capl
 
 
 async def test_while_the_layer_keeps_failing_later_batches_are_not_retried(monkeypatch):
-    monkeypatch.setattr(events, "RETRY_SECONDS", 0.3)
+    monkeypatch.setattr(sender, "RETRY_SECONDS", 0.3)
     clock = PinnedClock(monkeypatch)
     layer = FlakyLayer("topic.news", failures=1000)
     loop = asyncio.get_running_loop()
@@ -443,7 +443,7 @@ async def test_a_send_that_hangs_counts_as_failed(monkeypatch):
         async def group_send(self, group, message):
             await asyncio.sleep(3600)  # a partitioned master: no answer, no error
 
-    monkeypatch.setattr(events, "SEND_TIMEOUT", 0.05)
+    monkeypatch.setattr(sender, "SEND_TIMEOUT", 0.05)
     clock = PinnedClock(monkeypatch)
     item = sender.Published(Hanging(), ("topic.news",), "e", "x")
     assert not await sender.send_batch([item], retry_seconds=0.3)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from types import FrameType
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from drops.sweep import SweepReport, media_sweep
 
@@ -22,7 +24,7 @@ class Command(BaseCommand):
 
     help = "Delete voice files and QR images whose drop is gone (expired, burned or orphaned)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--dry-run", action="store_true", help="List what would be removed; remove nothing."
         )
@@ -39,14 +41,16 @@ class Command(BaseCommand):
             help="Leave files with no drop alone until they are this many seconds old.",
         )
 
-    def handle(self, *args, dry_run: bool, loop: bool, interval: int, grace: int, **options):
+    def handle(
+        self, *args: Any, dry_run: bool, loop: bool, interval: int, grace: int, **options: Any
+    ) -> None:
         self.verbosity = options["verbosity"]
         if not loop:
             self.report(media_sweep(now=time.time(), grace=grace, dry_run=dry_run), dry_run)
             return
         stop = threading.Event()
 
-        def finish(signum, frame):
+        def finish(signum: int, frame: FrameType | None) -> None:
             stop.set()
 
         previous = {sig: signal.signal(sig, finish) for sig in (signal.SIGTERM, signal.SIGINT)}

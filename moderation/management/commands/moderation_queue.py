@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from moderation.repository import reports_list
 
@@ -26,11 +27,11 @@ def _age(seconds: int) -> str:
 class Command(BaseCommand):
     help = "List flagged and hidden posts and comments, most recently flagged first."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print a JSON array.")
         parser.add_argument("--limit", type=int, default=200, help="At most this many rows.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         reports = reports_list(limit=options["limit"])
         now = int(time.time())
         if options["json"]:

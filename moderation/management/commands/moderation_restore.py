@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from moderation.management.commands._item import (
     add_item_arguments,
@@ -15,10 +17,10 @@ from moderation.services import item_restore
 class Command(BaseCommand):
     help = "Clear the flags on a post or comment and show it again if it was hidden."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         add_item_arguments(parser)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         kind, item_id = item_from(options)
         reason = reason_from(options)
         if not item_restore(kind=kind, item_id=item_id, reason=reason):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from nullboard.sitewide import stats_collect
 
@@ -12,10 +13,10 @@ from nullboard.sitewide import stats_collect
 class Command(BaseCommand):
     help = "Print live counts: sessions, posts, comments, rooms, drops, flags, media, memory."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         counts = stats_collect()
         if options["json"]:
             self.stdout.write(json.dumps(counts, sort_keys=True))
