@@ -333,13 +333,18 @@ def _gone(request: HttpRequest) -> HttpResponse:
 
 def _life_label(seconds: int) -> str:
     """A drop's life in the largest whole unit, in the reader's language."""
-    for size, label in (
-        (86400, lambda n: ngettext("%(count)d day", "%(count)d days", n)),
-        (3600, lambda n: ngettext("%(count)d hour", "%(count)d hours", n)),
-        (60, lambda n: ngettext("%(count)d minute", "%(count)d minutes", n)),
-    ):
-        if seconds >= size and seconds % size == 0:
-            return label(seconds // size) % {"count": seconds // size}
+    if seconds % 86400 == 0:
+        return ngettext("%(count)d day", "%(count)d days", seconds // 86400) % {
+            "count": seconds // 86400
+        }
+    if seconds % 3600 == 0:
+        return ngettext("%(count)d hour", "%(count)d hours", seconds // 3600) % {
+            "count": seconds // 3600
+        }
+    if seconds % 60 == 0:
+        return ngettext("%(count)d minute", "%(count)d minutes", seconds // 60) % {
+            "count": seconds // 60
+        }
     return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
 
 

@@ -4,7 +4,8 @@ nullboard.views hands to templates/nullboard/error.html (translated there)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_noop, pgettext_lazy
@@ -40,7 +41,7 @@ MODLOG_TAGS = (
 _catalog = JavaScriptCatalog.as_view()
 
 
-def javascript_catalog(request: HttpRequest, lang: str) -> HttpResponse:
+def javascript_catalog(request: HttpRequest, lang: str) -> HttpResponseBase:
     """Django's JavaScript catalog (``django.gettext`` and friends) for ``lang``."""
     if lang not in dict(settings.LANGUAGES):
         raise Http404
