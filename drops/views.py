@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
@@ -332,11 +332,20 @@ def _gone(request: HttpRequest) -> HttpResponse:
 
 
 def _life_label(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{seconds} seconds"
+    """A drop's life in the largest whole unit, in the reader's language."""
+    if seconds % 86400 == 0:
+        return ngettext("%(count)d day", "%(count)d days", seconds // 86400) % {
+            "count": seconds // 86400
+        }
+    if seconds % 3600 == 0:
+        return ngettext("%(count)d hour", "%(count)d hours", seconds // 3600) % {
+            "count": seconds // 3600
+        }
+    if seconds % 60 == 0:
+        return ngettext("%(count)d minute", "%(count)d minutes", seconds // 60) % {
+            "count": seconds // 60
+        }
+    return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
 
 
 def _new_context(**extra: Any) -> dict[str, Any]:
@@ -370,7 +379,7 @@ def new_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _page(request, "drops/new.html", _new_context())
     if getattr(request, "limited", False):
-        detail = (
+        detail = gettext(
             "You have made several drops from this form in the last few minutes. "
             "Wait ten minutes and try again (with JavaScript on, the limit is higher)."
         )

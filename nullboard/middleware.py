@@ -11,6 +11,7 @@ import django.contrib.sessions.middleware
 import django.middleware.clickjacking
 import django.middleware.common
 import django.middleware.csrf
+import django.middleware.locale
 import django.middleware.security
 import redis
 import whitenoise.middleware
@@ -228,6 +229,12 @@ class XFrameOptionsMiddleware(InlineHooks):
     """Django's XFrameOptionsMiddleware."""
 
     wraps = django.middleware.clickjacking.XFrameOptionsMiddleware
+
+
+class LocaleMiddleware(InlineHooks):
+    """Django's LocaleMiddleware: the language from Accept-Language or its cookie."""
+
+    wraps = django.middleware.locale.LocaleMiddleware
 
 
 class CSPMiddleware(InlineHooks):

@@ -50,6 +50,9 @@ MIDDLEWARE = [
     "nullboard.middleware.CSPMiddleware",
     "nullboard.middleware.SessionMiddleware",
     "nullboard.middleware.IdentityCookieMiddleware",  # page views store no session
+    # Accept-Language, then the language cookie set_language writes (no URL prefix,
+    # no session): after sessions, before CommonMiddleware, as Django asks.
+    "nullboard.middleware.LocaleMiddleware",
     "nullboard.middleware.CommonMiddleware",
     "nullboard.middleware.SameOriginFormMiddleware",  # before CSRF: no-JS forms
     "nullboard.middleware.CsrfViewMiddleware",
@@ -69,6 +72,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
                 "nullboard.context_processors.site",
                 "nullboard.context_processors.client_config",
@@ -367,9 +371,28 @@ LOGGING = {
     },
 }
 
+# --- Languages ------------------------------------------------------------------
+# Chosen from Accept-Language or the language menu (Django's language cookie, kept a
+# year, readable by no script); the menu shows each name in its own language
+# (Django's LANG_INFO). The catalogs in locale/ are compiled and committed.
 LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("fa", "Persian"),
+    ("ar", "Arabic"),
+    ("ru", "Russian"),
+    ("uk", "Ukrainian"),
+    ("zh-hans", "Simplified Chinese"),
+    ("es", "Spanish"),
+    ("tr", "Turkish"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 86400
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = HTTPS
 TIME_ZONE = "UTC"
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 SITE_NAME = "Nullboard"

@@ -1,5 +1,6 @@
 // Copy buttons: <button data-copy="ID"> copies the text or value of #ID. A successful
 // copy fires a bubbling "copied" event on the button, so a page can tell what was copied.
+import { t } from "../js/i18n.js";
 
 // Put `text` on the clipboard and say so on `button`; when the clipboard refuses,
 // select `target` (if given) so Ctrl+C works. Resolves to whether the copy happened.
@@ -9,12 +10,12 @@ export async function copyText(button, text, target = null) {
   try {
     await navigator.clipboard.writeText(text);
     copied = true;
-    button.textContent = "Copied";
+    button.textContent = t("Copied");
     button.dispatchEvent(new CustomEvent("copied", { bubbles: true }));
   } catch {
     if (target?.select) target.select();
     else if (target) window.getSelection().selectAllChildren(target);
-    button.textContent = "Press Ctrl+C";
+    button.textContent = t("Press Ctrl+C");
   }
   clearTimeout(Number(button.dataset.labelTimer));
   button.dataset.labelTimer = String(

@@ -1,18 +1,12 @@
 // Live countdowns for elements with data-countdown data-expires-at (Unix seconds).
-function format(seconds) {
-  const s = Math.max(0, Math.ceil(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
-}
+import { formatClock } from "../js/i18n.js";
 
 // Count `el` down to its data-expires-at; call onDone once when it reaches zero.
 export function countdown(el, onDone) {
   let done = false;
   const tick = () => {
     const left = Number(el.dataset.expiresAt) - Date.now() / 1000;
-    el.textContent = format(left);
+    el.textContent = formatClock(left);
     el.classList.toggle("urgent", left < 10);
     if (left <= 0 && !done) {
       done = true;

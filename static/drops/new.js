@@ -1,8 +1,10 @@
 // New drop: text or voice tabs, the recorder, proof of work, then the share view.
 // The browser seals the drop (static/drops/seal.js): the server gets only ciphertext,
 // wrapped keys and verifiers, never the text, the recording, a key or the passphrase.
+
 import { postForm, postWithWork, proofOfWork } from "../js/api.js";
 import { url } from "../js/config.js";
+import { formatClock, nt, t } from "../js/i18n.js";
 import { accessKeyDisplay, dropSeal, toBase64 } from "./seal.js";
 import { showShare } from "./share.js";
 
@@ -60,10 +62,10 @@ textarea.addEventListener("input", () => {
 // --- recorder -------------------------------------------------------------
 function showClock(seconds) {
   const s = Math.floor(seconds);
-  clock.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  clock.textContent = formatClock(s);
 }
 
-const secondsText = (n) => `${n} second${n === 1 ? "" : "s"}`;
+const secondsText = (n) => nt("%(count)s second", "%(count)s seconds", n);
 
 // The level meter: an AnalyserNode on the microphone, its loudness (RMS) on each frame.
 // Returns a function that stops it.
@@ -99,7 +101,7 @@ async function startRecording() {
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: true });
   } catch {
-    status.textContent = "The microphone is not available; allow it and try again.";
+    status.textContent = t("The microphone is not available; allow it and try again.");
     return;
   }
   const mimeType = TYPES.find((type) => MediaRecorder.isTypeSupported(type));
@@ -112,7 +114,10 @@ async function startRecording() {
     showClock(elapsed);
     if (elapsed >= spoken + ANNOUNCE_EVERY) {
       spoken = elapsed - (elapsed % ANNOUNCE_EVERY);
-      announcer.textContent = `Recording: ${secondsText(spoken)} of ${maxSeconds}.`;
+      announcer.textContent = t("Recording: %(elapsed)s of %(max)s.", {
+        elapsed: secondsText(spoken),
+        max: maxSeconds,
+      });
     }
   }, 200);
   const stopMeter = meterFor(stream);
@@ -123,7 +128,9 @@ async function startRecording() {
     clearTimeout(limit);
     stopMeter();
     const took = Math.round((performance.now() - started) / 1000);
-    announcer.textContent = `Recorded ${secondsText(took)}. Listen to it, record again, or create the drop.`;
+    announcer.textContent = t("Recorded %(elapsed)s. Listen to it, record again, or create the drop.", {
+      elapsed: secondsText(took),
+    });
     for (const track of stream.getTracks()) track.stop();
     const blob = new Blob(chunks, { type: (recorder.mimeType || "audio/webm").split(";")[0] });
     if (preview.src) URL.revokeObjectURL(preview.src);
@@ -131,16 +138,20 @@ async function startRecording() {
     preview.src = URL.createObjectURL(blob);
     preview.hidden = false;
     form.classList.remove("recording");
-    recordButton.textContent = "Record again";
+    recordButton.textContent = t("Record again");
     recordButton.disabled = false;
     // Stop is about to be disabled under the keyboard's focus: move it to the recording.
     const hadFocus = document.activeElement === stopButton;
     stopButton.disabled = true;
     if (hadFocus) preview.focus();
-    status.textContent = blob.size > maxBytes ? "That recording is too large; record a shorter one." : "";
+    status.textContent = blob.size > maxBytes ? t("That recording is too large; record a shorter one.") : "";
   });
   recorder.start(250);
-  announcer.textContent = `Recording. It stops by itself after ${maxSeconds} seconds.`;
+  announcer.textContent = nt(
+    "Recording. It stops by itself after %(count)s second.",
+    "Recording. It stops by itself after %(count)s seconds.",
+    maxSeconds,
+  );
   form.classList.add("recording");
   recordButton.disabled = true;
   stopButton.disabled = false;
@@ -189,7 +200,7 @@ form.addEventListener("submit", async (event) => {
   const button = document.getElementById("create");
   button.disabled = true;
   status.classList.remove("error");
-  status.textContent = "Sealing in your browser…";
+  status.textContent = t("Sealing in your browser…");
   try {
     const data = await create();
     textarea.value = "";

@@ -1,8 +1,10 @@
 // The key form: a key in the fragment (#key=...) fills it, and a click opens the drop.
 // This page derives the key's verifier (with the passphrase), posts only that, then
 // unwraps the data key and decrypts here: the key and passphrase never leave the page.
+
 import { ApiError, postJSON } from "../js/api.js";
 import { url } from "../js/config.js";
+import { nt, t } from "../js/i18n.js";
 import { countdown } from "./countdown.js";
 import { activateOpened, holdUntil } from "./opened.js";
 import { accessKeyNormalize, dropOpen, fromBase64, keyDerive } from "./seal.js";
@@ -15,7 +17,7 @@ const keyStep = document.getElementById("key-step");
 const opened = document.getElementById("opened");
 const dropId = form.dataset.dropId;
 const maxSeconds = Number(form.dataset.voiceMaxSeconds) || 60;
-const GONE = "This drop is gone: it expired, was burned, or never existed.";
+const GONE = t("This drop is gone: it expired, was burned, or never existed.");
 
 function keyFromFragment() {
   const params = new URLSearchParams(window.location.hash.slice(1));
@@ -82,12 +84,12 @@ async function show(data, wrapKey) {
   // The reader holds it now: at least 30 s on screen, even past the drop's own end.
   opened.querySelector("[data-opened-expires]").dataset.expiresAt = String(holdUntil(data.expires_at));
   opened.querySelector("[data-views-left]").textContent = data.views_left
-    ? `${data.views_left} view${data.views_left === 1 ? "" : "s"} left.`
-    : "That was the last view: the drop is burned.";
+    ? nt("%(count)s view left.", "%(count)s views left.", data.views_left)
+    : t("That was the last view: the drop is burned.");
   opened.querySelector("[data-sealed-by]").textContent =
     data.sealed === "browser"
-      ? "Sealed in the sender's browser, opened in yours."
-      : "Sealed on the server, because JavaScript was off when it was made; opened in your browser.";
+      ? t("Sealed in the sender's browser, opened in yours.")
+      : t("Sealed on the server, because JavaScript was off when it was made; opened in your browser.");
   keyStep.hidden = true;
   opened.hidden = false;
   activateOpened(opened);
@@ -99,7 +101,7 @@ form.addEventListener("submit", async (event) => {
   const button = form.querySelector("button[type=submit]");
   const key = accessKeyNormalize(input.value);
   if (!key) {
-    status.textContent = "That is not a key: a key has 28 letters and digits, in groups of four.";
+    status.textContent = t("That is not a key: a key has 28 letters and digits, in groups of four.");
     return;
   }
   button.disabled = true;
@@ -132,7 +134,7 @@ if (life) {
   countdown(life, () => {
     if (!opened.hidden) return;
     form.hidden = true;
-    status.textContent = "This drop has expired.";
+    status.textContent = t("This drop has expired.");
     form.after(status);
   });
 }

@@ -1,5 +1,6 @@
 // An opened drop: it stays at least HOLD_SECONDS (even past the drop's end: the reader
 // already holds it), then the message or player is wiped; "Close" wipes it at once.
+import { t } from "../js/i18n.js";
 import { enableCopy } from "./copy.js";
 import { startAll } from "./countdown.js";
 
@@ -22,7 +23,7 @@ export function wipe(root) {
     player.hidden = true;
   }
   if (message) {
-    message.textContent = "This drop was wiped from the page.";
+    message.textContent = t("This drop was wiped from the page.");
     message.hidden = false;
   }
   for (const button of root.querySelectorAll("[data-copy-text], [data-close]")) button.hidden = true;
@@ -41,7 +42,7 @@ export function activateOpened(root) {
     () => {
       for (const stop of stops) stop();
       wipe(root);
-      root.querySelector("[data-opened-clock]").textContent = "Closed: wiped from this page.";
+      root.querySelector("[data-opened-clock]").textContent = t("Closed: wiped from this page.");
     },
     { once: true },
   );

@@ -1,5 +1,6 @@
 // The receipt: times in the reader's own time zone and locale, a live countdown,
 // and a reload when the drop's time is up.
+import { t } from "../js/i18n.js";
 import { startAll } from "./countdown.js";
 
 // The browser's preferred locales that match the page's language, then the page's:
@@ -21,7 +22,7 @@ export function showLocalTimes(root = document) {
   }
   const zone = root.querySelector("[data-time-zone]");
   const name = format.resolvedOptions().timeZone;
-  if (zone && name) zone.textContent = `Times are in your time zone (${name}).`;
+  if (zone && name) zone.textContent = t("Times are in your time zone (%(zone)s).", { zone: name });
 }
 
 showLocalTimes();

@@ -4,15 +4,16 @@
 // max_views, expires_at, sealed}; the no-JS share page is server-rendered and only
 // activated. The QR codes are drawn here, from the page's own data: the links, keys
 // included, never leave the browser.
+import { formatNumber, nt, t } from "../js/i18n.js";
 import { encode } from "../vendor/uqr/uqr.js";
 import { copyText, enableCopy } from "./copy.js";
 import { startAll } from "./countdown.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const NOTHING_COPIED = "The keys are not shown again: copy each reader's link before you leave.";
+const NOTHING_COPIED = t("The keys are not shown again: copy each reader's link before you leave.");
 const SEALED = {
-  browser: "Sealed in your browser: the server never saw your message or these keys.",
-  server: "Sealed on the server, because JavaScript was off.",
+  browser: t("Sealed in your browser: the server never saw your message or these keys."),
+  server: t("Sealed on the server, because JavaScript was off."),
 };
 
 // What one reader gets: the drop's link with their key in the fragment (never sent).
@@ -48,7 +49,7 @@ export function drawQR(text, label) {
 }
 
 function views(count) {
-  return `${count} view${count === 1 ? "" : "s"}`;
+  return nt("%(count)s view", "%(count)s views", count);
 }
 
 // --- leaving before every reader's link is copied --------------------------
@@ -63,17 +64,17 @@ function warnBeforeLeaving(event) {
   if (guard.done || uncopied().length === 0) return;
   event.preventDefault();
   // Older browsers ask only when returnValue holds a message (none of them shows it).
-  event.returnValue = "The keys are not shown again.";
+  event.returnValue = t("The keys are not shown again.");
 }
 
 function sayProgress(root) {
   const status = root.querySelector("[data-share-status]");
   if (!status || guard.readers.size === 0) return;
   const left = uncopied();
-  let message = `Not copied yet: reader ${left.join(", reader ")}.`;
+  let message = t("Not copied yet: reader %(readers)s.", { readers: left.map(formatNumber).join(t(", reader ")) });
   if (guard.done) message = "";
   else if (guard.copied.size === 0) message = NOTHING_COPIED;
-  else if (left.length === 0) message = "All links copied.";
+  else if (left.length === 0) message = t("All links copied.");
   status.textContent = message;
 }
 
@@ -161,7 +162,7 @@ export function activateShare(root) {
     root.classList.add("expired");
     sayProgress(root);
     const line = root.querySelector(".countdown-line");
-    if (line) line.textContent = "This drop has expired: the links no longer open it.";
+    if (line) line.textContent = t("This drop has expired: the links no longer open it.");
   });
 }
 
@@ -171,9 +172,11 @@ function readerBlock(template, url, key, n) {
   block.setAttribute("aria-labelledby", `reader-${n}-title`);
   const title = block.querySelector("[data-reader-title]");
   title.id = `reader-${n}-title`;
-  title.textContent = `Reader ${n}`;
-  block.querySelector("[data-reader-caption]").textContent =
-    `Holds reader ${n}'s link with their key: scan it, then press Open.`;
+  title.textContent = t("Reader %(n)s", { n });
+  block.querySelector("[data-reader-caption]").textContent = t(
+    "Holds reader %(n)s's link with their key: scan it, then press Open.",
+    { n },
+  );
   const link = block.querySelector("[data-reader-link]");
   link.id = `reader-link-${n}`;
   link.textContent = readerLink(url, key);
@@ -183,12 +186,12 @@ function readerBlock(template, url, key, n) {
   const copyLink = block.querySelector("[data-reader-copy-link]");
   copyLink.dataset.copy = link.id;
   copyLink.dataset.copyReader = String(n);
-  copyLink.textContent = `Copy link for reader ${n}`;
-  block.querySelector("[data-reader-share]").setAttribute("aria-label", `Share reader ${n}'s link`);
+  copyLink.textContent = t("Copy link for reader %(n)s", { n });
+  block.querySelector("[data-reader-share]").setAttribute("aria-label", t("Share reader %(n)s's link", { n }));
   const copyKey = block.querySelector("[data-reader-copy-key]");
   copyKey.dataset.copy = code.id;
   copyKey.dataset.copyReader = String(n);
-  copyKey.setAttribute("aria-label", `Copy key ${n} alone`);
+  copyKey.setAttribute("aria-label", t("Copy key %(n)s alone", { n }));
   return block;
 }
 
@@ -208,9 +211,11 @@ export function showShare(data) {
   share.querySelector("[data-share-expires]").dataset.expiresAt = String(data.expires_at);
   share.querySelector("[data-share-views]").textContent = views(data.max_views);
   const firstOnly = share.querySelector("[data-share-first-only]");
-  firstOnly.textContent =
-    `Only the first ${data.max_views === 1 ? "reader" : `${data.max_views} readers`}` +
-    " to open it will read it: the other links then stop working.";
+  firstOnly.textContent = nt(
+    "Only the first reader to open it will read it: the other links then stop working.",
+    "Only the first %(count)s readers to open it will read it: the other links then stop working.",
+    data.max_views,
+  );
   firstOnly.hidden = data.max_views >= data.keys.length;
   share.querySelector("[data-share-receipt]").href = data.receipt_url;
   document.getElementById("compose").hidden = true;

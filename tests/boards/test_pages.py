@@ -82,7 +82,8 @@ def test_pages_carry_no_inline_scripts_or_styles(client):
         assert "style=" not in body
         assert "<script>" not in body
         data = body.count('type="application/json"')  # json_script: data, never run
-        assert body.count("<script") == body.count('<script type="module"') + data
+        catalog = body.count('<script src="/jsi18n/')  # Django's JS catalog, a file
+        assert body.count("<script") == body.count('<script type="module"') + data + catalog
 
 
 def board_pages(client) -> dict[str, str]:

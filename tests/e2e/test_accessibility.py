@@ -18,7 +18,7 @@ from tests.e2e.test_boards_catch_up import Writer, topic_key
 
 pytestmark = pytest.mark.browser
 
-LANGUAGES = ["en"]  # "fa" joins once the translations are merged
+LANGUAGES = ["en", "fa"]
 SCHEMES = ["light", "dark"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 RULES = {
