@@ -56,7 +56,10 @@ tabs.addEventListener("keydown", (event) => {
 });
 
 textarea.addEventListener("input", () => {
-  count.textContent = `${textarea.value.length} of ${textarea.maxLength} characters.`;
+  count.textContent = nt("%(count)s of %(max)s character.", "%(count)s of %(max)s characters.", textarea.maxLength, {
+    count: textarea.value.length,
+    max: textarea.maxLength,
+  });
 });
 
 // --- recorder -------------------------------------------------------------
