@@ -50,8 +50,8 @@ class Hub:
         self.layer = layer
         self.members: dict[str, set[Socket]] = {}
         self.channel: str | None = None
-        self.pump: asyncio.Task | None = None
-        self.watch: asyncio.Task | None = None
+        self.pump: asyncio.Task[None] | None = None
+        self.watch: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
         self.sent = 0  # heartbeats, numbered per channel
         self.gap = False  # a heartbeat or an event was lost on the way
@@ -226,7 +226,7 @@ class Hub:
         return True
 
 
-_hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
 
 
 def hub() -> Hub:

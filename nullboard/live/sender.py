@@ -14,7 +14,7 @@ import logging
 import secrets
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from nullboard import metrics
+from nullboard.limits import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +78,11 @@ def _published(groups: Iterable[str], event: str, payload: dict[str, Any]) -> Pu
 # command's, made for this one call) ends with the call, so it sends and waits.
 _serving: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
-Asgi = Callable[[dict, Callable, Callable], Awaitable[None]]
 
-
-def serve(app: Asgi) -> Asgi:
+def serve(app: ASGIApp) -> ASGIApp:
     """Wrap the ASGI application so the loop it runs on queues live events."""
 
-    async def application(scope: dict, receive: Callable, send: Callable) -> None:
+    async def application(scope: Scope, receive: Receive, send: Send) -> None:
         _serving.add(asyncio.get_running_loop())
         await app(scope, receive, send)
 
