@@ -79,7 +79,10 @@ class Record:
             raise ValueError(f"{self.shape.__name__}: a read must give every field")
         index = {name: i for i, name in enumerate(read)}
         # The JSON bytes of a row, precompiled: one template, fixed row positions.
-        parts, values, ints, slot = [], [], [], 0
+        parts: list[bytes] = []
+        values: list[int] = []  # row positions, in template order
+        ints: list[int] = []  # positions in values
+        slot = 0
         for name in self.fields:
             if name in self.one_of:
                 if name == self.one_of[0]:
@@ -117,7 +120,7 @@ class Record:
             pairs += [name, str(value)]
         return pairs
 
-    def from_hash(self, values: Mapping[str | bytes, Any]) -> dict[str, Any]:
+    def from_hash(self, values: Mapping[str, Any] | Mapping[bytes, Any]) -> dict[str, Any]:
         """The JSON record from hash fields (as HGETALL gives them, or by JSON name)
         and counted values."""
         found = {}
