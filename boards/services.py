@@ -67,7 +67,7 @@ def room_create(*, key_check: str = "", kdf: RoomKdf | None = None) -> dict[str,
 
 def post_create(
     *, topic: str | None = None, room: str | None = None, blob: str, author: str
-) -> dict[str, Any]:
+) -> records.Post:
     """Store a post in one atomic step and announce it live.
 
     Raises BoardsError("no_room") when the room has expired.
@@ -126,7 +126,7 @@ def post_create(
     return post
 
 
-def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
+def comment_create(*, post_id: str, blob: str, author: str) -> records.Comment:
     """Store a comment (capped by its post's life) and announce it live.
 
     Raises BoardsError("no_post") when the post is gone or hidden.

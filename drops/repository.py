@@ -109,9 +109,11 @@ def drop_save(
         "fields": len(fields),
     }
     args: list[bytes | str | int] = [redis_utils.lua_table(table)]
-    for pairs in (fields, receipt):
+    # A TypedDict is no dict[str, ...] to mypy; ReceiptHash's values are all str or int.
+    receipt_fields = cast(dict[str, bytes | str | int], dict(receipt))
+    for pairs in (fields, receipt_fields):
         for name, value in pairs.items():
-            args += [name, value]  # type: ignore[list-item]
+            args += [name, value]
     return int(_save(keys, args))
 
 

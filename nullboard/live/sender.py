@@ -14,7 +14,7 @@ import logging
 import secrets
 import time
 import weakref
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,7 @@ class Published:
     text: str
 
 
-def publish(groups: Iterable[str], event: str, payload: dict[str, Any]) -> None:
+def publish(groups: Iterable[str], event: str, payload: Mapping[str, Any]) -> None:
     """Send ``{event, payload}`` to every subscriber of ``groups``, in any process.
 
     The write has already happened; a failed broadcast must not undo it or fail
@@ -55,14 +55,14 @@ def publish(groups: Iterable[str], event: str, payload: dict[str, Any]) -> None:
         logger.warning("Live event %s not delivered", event, exc_info=True)
 
 
-async def apublish(groups: Iterable[str], event: str, payload: dict[str, Any]) -> None:
+async def apublish(groups: Iterable[str], event: str, payload: Mapping[str, Any]) -> None:
     """``publish`` for async callers."""
     item = _published(groups, event, payload)
     if item is not None:
         await _handle(item)
 
 
-def _published(groups: Iterable[str], event: str, payload: dict[str, Any]) -> Published | None:
+def _published(groups: Iterable[str], event: str, payload: Mapping[str, Any]) -> Published | None:
     layer, groups = get_channel_layer(), tuple(groups)
     if layer is None or not groups:
         return None
