@@ -16,7 +16,7 @@ import time
 import weakref
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -32,9 +32,28 @@ RETRY_SECONDS = 5.0  # a failover takes a few seconds; a longer outage loses eve
 SEND_TIMEOUT = 5.0  # a send that hangs this long (a partitioned master) has failed
 
 
+class ChannelLayer(Protocol):
+    """The public interface of a Channels layer this package uses; channels_redis's
+    pub/sub layer has it without subclassing channels' BaseChannelLayer."""
+
+    async def new_channel(self) -> str: ...
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    async def receive(self, channel: str) -> dict[str, Any]: ...
+
+    async def group_add(self, group: str, channel: str) -> None: ...
+
+    async def group_discard(self, group: str, channel: str) -> None: ...
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None: ...
+
+    async def flush(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Published:
-    layer: Any
+    layer: ChannelLayer
     groups: tuple[str, ...]
     event: str
     text: str
@@ -134,11 +153,11 @@ async def send_batch(
     and the gap in ``stream``'s numbers tells every hub to close its sockets.
     """
     stream = stream or Stream()
-    texts: dict[tuple[Any, str], list[str]] = {}
+    texts: dict[tuple[ChannelLayer, str], list[str]] = {}
     for item in batch:
         for group in item.groups:
             texts.setdefault((item.layer, group), []).append(item.text)
-    pending: dict[tuple[Any, str], dict[str, Any]] = {
+    pending: dict[tuple[ChannelLayer, str], dict[str, Any]] = {
         (layer, group): {
             "type": MESSAGE_TYPE,
             "group": group,
