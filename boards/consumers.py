@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -22,6 +23,10 @@ from boards import events, keys
 from boards.validation import is_room, is_topic
 from nullboard import errors, live, metrics, redis_utils
 from nullboard.identity import name_from_scope
+
+if TYPE_CHECKING:
+    from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
+    from channels.consumer import _ChannelScope  # the scope type of Channels' stubs
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +70,7 @@ def frame_parse(text_data: str | None) -> tuple[str, dict[str, Any]]:
     return (event if isinstance(event, str) else ""), frame.get("payload") or {}
 
 
-def _username(scope: dict[str, Any]) -> str | None:
+def _username(scope: Mapping[str, Any]) -> str | None:
     return name_from_scope(scope)  # the session's, else the page's signed name cookie
 
 
@@ -75,7 +80,9 @@ class FeedConsumer(AsyncWebsocketConsumer):
     # (500 of them on the core layer). An alias no layer has gives none.
     channel_layer_alias = "__hub_only__"
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(
+        self, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         """Run the socket; however it ends (a close from either side, a client gone
         without one, a crash, a cancelled task), leave every group it joined."""
         self.subscriptions: dict[str, dict[str, str]] = {}
@@ -118,7 +125,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
             except Exception as error:  # the store may be down: go on with the others
                 logger.warning("Live group not left (%s)", type(error).__name__)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             event, payload = frame_parse(text_data)
             handler = {"topic:join": self.join, "topic:leave": self.leave}.get(event)

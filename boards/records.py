@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Generic, NotRequired, TypedDict, TypeVar, cast
 
 
 class Post(TypedDict):
@@ -52,15 +52,19 @@ def text(value: bytes | str | int | None) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+# A record's TypedDict (Post, Comment).
+R = TypeVar("R", bound=Mapping[str, object])
+
+
 @dataclass(frozen=True)
-class Record:
+class Record(Generic[R]):
     """How one record maps between its TypedDict (JSON) and its Redis hash.
 
     A row is what a read returns: the values of ``stored`` (hash fields, in
     order), then those of ``counted`` (JSON fields computed by the read).
     """
 
-    shape: type
+    shape: type[R]
     stored: tuple[str, ...]
     counted: tuple[str, ...] = ()
     renamed: Mapping[str, str] = field(default_factory=dict)  # hash field -> JSON field
@@ -79,7 +83,10 @@ class Record:
             raise ValueError(f"{self.shape.__name__}: a read must give every field")
         index = {name: i for i, name in enumerate(read)}
         # The JSON bytes of a row, precompiled: one template, fixed row positions.
-        parts, values, ints, slot = [], [], [], 0
+        parts: list[bytes] = []
+        values: list[int] = []  # row positions, in template order
+        ints: list[int] = []  # positions in values
+        slot = 0
         for name in self.fields:
             if name in self.one_of:
                 if name == self.one_of[0]:
@@ -117,10 +124,10 @@ class Record:
             pairs += [name, str(value)]
         return pairs
 
-    def from_hash(self, values: Mapping[str | bytes, Any]) -> dict[str, Any]:
+    def from_hash(self, values: Mapping[str, Any] | Mapping[bytes, Any]) -> R:
         """The JSON record from hash fields (as HGETALL gives them, or by JSON name)
         and counted values."""
-        found = {}
+        found: dict[str, Any] = {}
         for name, value in values.items():
             name = name.decode() if isinstance(name, bytes) else name
             found[self.renamed.get(name, name)] = value
@@ -131,12 +138,13 @@ class Record:
                 if text(value):
                     record[name] = text(value)
             elif name in self.integers:
-                record[name] = int(value)  # type: ignore[arg-type]
+                record[name] = int(found[name])  # always given: rows and writes carry them
             else:
                 record[name] = text(value)
-        return record
+        # Every field of shape, each of its type (__post_init__ checked the names).
+        return cast(R, record)
 
-    def from_row(self, row: Sequence[Any]) -> dict[str, Any]:
+    def from_row(self, row: Sequence[Any]) -> R:
         """The JSON record from a row (see the class docstring)."""
         return self.from_hash(dict(zip((*self.stored, *self.counted), row, strict=True)))
 

@@ -152,7 +152,7 @@ def post_find(*, post_id: str) -> records.Post | None:
         return None
     if hidden is not None:
         raise ItemHidden(post_id)
-    return records.POST.from_row([*fields, comments])  # type: ignore[return-value]
+    return records.POST.from_row([*fields, comments])
 
 
 def comments_list(*, post_id: str, after: str | None = None) -> list[records.Comment] | None:
@@ -186,7 +186,7 @@ def comments_find(*, post_id: str, after: str | None = None) -> list[records.Com
         return None
     if not isinstance(rows, list):
         raise ItemHidden(post_id)
-    return [records.COMMENT.from_row(row) for row in rows]  # type: ignore[misc]
+    return [records.COMMENT.from_row(row) for row in rows]
 
 
 def comment_get(*, comment_id: str) -> records.Comment | None:
@@ -200,7 +200,7 @@ def comment_get(*, comment_id: str) -> records.Comment | None:
         return None
     if int(expires_at) <= time.time():
         return None
-    return records.COMMENT.from_row(fields)  # type: ignore[return-value]
+    return records.COMMENT.from_row(fields)
 
 
 def trending_list(*, limit: int = TRENDING_SIZE) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from redis.exceptions import ResponseError
@@ -67,19 +67,21 @@ def room_create(*, key_check: str = "", kdf: RoomKdf | None = None) -> dict[str,
 
 def post_create(
     *, topic: str | None = None, room: str | None = None, blob: str, author: str
-) -> dict[str, Any]:
+) -> records.Post:
     """Store a post in one atomic step and announce it live.
 
     Raises BoardsError("no_room") when the room has expired.
     """
-    if bool(topic) == bool(room):
+    if topic and not room:
+        kind, target, second, valid = "topic", topic, keys.feed_key(), is_topic(topic)
+    elif room and not topic:
+        kind, target, second, valid = "room", room, keys.room_key(room), is_room(room)
+    else:
         raise ValueError("a post goes to exactly one topic or room")
-    if topic and not is_topic(topic) or room and not is_room(room):
+    if not valid:
         raise ValueError("invalid topic or room")
     post_id = _new_id()
     now_ms, now = _clock()
-    kind, target = ("topic", topic) if topic else ("room", room)
-    second = keys.feed_key() if topic else keys.room_key(room)  # type: ignore[arg-type]
     values = {
         "id": post_id,
         kind: target,
@@ -119,12 +121,12 @@ def post_create(
         raise BoardsError(_error_code(exc)) from None
     post = records.POST.from_hash({**values, "comment_count": 0, "score": score})
     events.publish(events.groups_for(topic=topic, room=room), "post:new", post)
-    if publish_trending:
-        trending_announce(topic=topic)  # type: ignore[arg-type]
+    if publish_trending and topic:  # only a topic's post bumps trending
+        trending_announce(topic=topic)
     return post
 
 
-def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
+def comment_create(*, post_id: str, blob: str, author: str) -> records.Comment:
     """Store a comment (capped by its post's life) and announce it live.
 
     Raises BoardsError("no_post") when the post is gone or hidden.
@@ -168,8 +170,8 @@ def comment_create(*, post_id: str, blob: str, author: str) -> dict[str, Any]:
     comment = records.COMMENT.from_hash({**values, "expires_at": expires_at, "score": score})
     where = {"topic": topic} if topic else {"room": room}
     events.publish(events.groups_for(**where), "comment:new", {**comment, **where})
-    if publish_trending:
-        trending_announce(topic=topic)  # type: ignore[arg-type]
+    if publish_trending and topic:  # only a comment under a topic's post bumps trending
+        trending_announce(topic=topic)
     return comment
 
 
@@ -201,12 +203,18 @@ def _table(item_id: str, log: dict[str, str | int], **more: str) -> list[str]:
 
 def _post_keys(post_id: str) -> tuple[dict[str, str], list[str]] | None:
     """The post's placement and its feed keys, or None if it is gone."""
-    raw = redis_utils.client().hmget(keys.post_key(post_id), "topic", "room")
+    # As bytes: the client does not decode replies.
+    raw = cast(
+        list[bytes | None], redis_utils.client().hmget(keys.post_key(post_id), "topic", "room")
+    )
     topic, room = (value.decode() if value else None for value in raw)
-    if not topic and not room:
+    if topic:
+        where = {"topic": topic}
+    elif room:
+        where = {"room": room}
+    else:
         return None
-    where = {"topic": topic} if topic else {"room": room}
-    feeds = [keys.feed_key(**where), keys.feed_key()]  # type: ignore[arg-type]
+    feeds = [keys.feed_key(**where), keys.feed_key()]
     return where, feeds
 
 
@@ -268,10 +276,11 @@ def post_remove(*, post_id: str, reason: str = "") -> bool:
 
 def _comment_place(comment_id: str) -> tuple[str, dict[str, str]] | None:
     """The comment's post id and that post's topic or room, or None."""
-    post_id = redis_utils.client().hget(keys.comment_key(comment_id), "post")
-    if post_id is None:
+    # As bytes: the client does not decode replies.
+    raw = cast(bytes | None, redis_utils.client().hget(keys.comment_key(comment_id), "post"))
+    if raw is None:
         return None
-    post_id = post_id.decode()
+    post_id = raw.decode()
     found = _post_keys(post_id)
     return post_id, (found[0] if found else {})
 

@@ -66,7 +66,8 @@ def voice_read(*, drop_id: str) -> bytes | None:
     """The sealed voice note, or None once it is gone."""
     try:
         with default_storage.open(voice_name(drop_id), "rb") as handle:
-            return handle.read()
+            sealed: bytes = handle.read()
+            return sealed
     except FileNotFoundError:
         return None
 
@@ -114,7 +115,8 @@ def qr_read(*, drop_id: str) -> bytes | None:
     """The QR image, or None once it is gone."""
     try:
         with default_storage.open(qr_name(drop_id), "rb") as handle:
-            return handle.read()
+            svg: bytes = handle.read()
+            return svg
     except FileNotFoundError:
         return None
 

@@ -6,7 +6,7 @@ folder read the same field names (drop_open.lua, drop_burn.lua, drop_save.lua).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NotRequired, TypedDict
+from typing import NotRequired, TypedDict, cast
 
 
 class DropHash(TypedDict):
@@ -78,7 +78,8 @@ def drop_row(
         "by": sealed_by,
         "q": network,
     }
-    row: dict[str, bytes | str | int] = dict(record)  # type: ignore[arg-type]
+    # A TypedDict is no dict[str, ...] to mypy; DropHash's values are all bytes, str or int.
+    row = cast(dict[str, bytes | str | int], dict(record))
     for index, (verifier_hash, wrapped) in enumerate(access, 1):
         row[verifier_field(verifier_hash)] = index
         row[wrapped_field(index)] = wrapped

@@ -9,6 +9,7 @@ HMACs only (see drops.sealing).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from drops import keys as k
 from drops import records
@@ -108,9 +109,11 @@ def drop_save(
         "fields": len(fields),
     }
     args: list[bytes | str | int] = [redis_utils.lua_table(table)]
-    for pairs in (fields, receipt):
+    # A TypedDict is no dict[str, ...] to mypy; ReceiptHash's values are all str or int.
+    receipt_fields = cast(dict[str, bytes | str | int], dict(receipt))
+    for pairs in (fields, receipt_fields):
         for name, value in pairs.items():
-            args += [name, value]  # type: ignore[list-item]
+            args += [name, value]
     return int(_save(keys, args))
 
 
@@ -182,7 +185,8 @@ def drop_burn(*, drop_id: str, token_hash: str, now: int) -> int:
 
 def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | None:
     """Some fields of a live drop, or None when it does not exist."""
-    values = redis_utils.client().hmget(k.DROP(id=drop_id), names)
+    # As bytes: the client does not decode replies.
+    values = cast(list[bytes | None], redis_utils.client().hmget(k.DROP(id=drop_id), names))
     if all(value is None for value in values):
         return None
     return dict(zip(names, values, strict=True))
@@ -190,13 +194,15 @@ def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | 
 
 def receipt_fields(*, drop_id: str) -> dict[str, str]:
     """The receipt hash, decoded (empty when gone)."""
-    raw = redis_utils.client().hgetall(k.RECEIPT(id=drop_id))
+    # As bytes: the client does not decode replies.
+    raw = cast(dict[bytes, bytes], redis_utils.client().hgetall(k.RECEIPT(id=drop_id)))
     return {name.decode(): value.decode() for name, value in raw.items()}
 
 
 def ticket_read(*, ticket_hash: str) -> dict[str, bytes]:
     """A ticket's fields (empty when spent or expired); reading does not spend it."""
-    raw = redis_utils.client().hgetall(k.TICKET(hash=ticket_hash))
+    # As bytes: the client does not decode replies.
+    raw = cast(dict[bytes, bytes], redis_utils.client().hgetall(k.TICKET(hash=ticket_hash)))
     return {name.decode(): value for name, value in raw.items()}
 
 
@@ -213,7 +219,11 @@ def expiry_forget(*, drop_ids: list[str]) -> None:
 
 def expiry_due(*, now: float, limit: int = 1000) -> list[str]:
     """Drop ids whose files may go now, oldest first."""
-    found = redis_utils.client().zrangebyscore(k.EXPIRY(), "-inf", now, start=0, num=limit)
+    # Members only (no scores asked), as bytes: the client does not decode replies.
+    found = cast(
+        list[bytes],
+        redis_utils.client().zrangebyscore(k.EXPIRY(), "-inf", now, start=0, num=limit),
+    )
     return [item.decode() for item in found]
 
 

@@ -58,8 +58,9 @@ def drop_peek(*, drop_id: str) -> DropPeek | None:
     """A live drop's kind, expiry and views left; None if gone (or never was)."""
     if not DROP_ID.fullmatch(drop_id):
         return None
-    found = repository.drop_fields(drop_id=drop_id, names=list(records.PEEK_FIELDS))
-    if found is None or None in found.values():
+    fields = repository.drop_fields(drop_id=drop_id, names=list(records.PEEK_FIELDS)) or {}
+    found = {name: value for name, value in fields.items() if value is not None}
+    if len(found) < len(records.PEEK_FIELDS):
         return None  # gone, or only reserved while its files are written
     expires_at = int(found["exp"])
     if expires_at <= time.time():

@@ -46,7 +46,7 @@ class Report:
     topic: str | None = None
     room: str | None = None
     post_id: str | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 def report_from(*, kind: str, item_id: str, flags: Mapping[bytes, bytes], hidden: bool) -> Report:

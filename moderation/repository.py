@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 
@@ -64,7 +65,8 @@ def _thread_of(kind: str, item_id: str) -> str | None:
     """The post whose comments are the item's audience (a comment's is its post's)."""
     if kind == "post":
         return item_id
-    post_id = redis_utils.client().hget(item_key(kind, item_id), "post")
+    # As bytes: the client does not decode replies.
+    post_id = cast(bytes | None, redis_utils.client().hget(item_key(kind, item_id), "post"))
     return post_id.decode() if post_id is not None else None
 
 
@@ -136,7 +138,9 @@ def _text(value: bytes | None) -> str | None:
 def reports_list(*, limit: int = 200) -> list[Report]:
     """Flagged items, most recently flagged first; pruned of expired ones."""
     conn = redis_utils.client()
-    members = [m.decode() for m in conn.zrevrange(reports_key(), 0, limit - 1)]
+    # Members only (no scores asked), as bytes: the client does not decode replies.
+    found = cast(list[bytes], conn.zrevrange(reports_key(), 0, limit - 1))
+    members = [m.decode() for m in found]
     pipe = conn.pipeline(transaction=False)
     for member in members:
         kind, item_id = member.split(":", 1)
@@ -163,11 +167,11 @@ def reports_list(*, limit: int = 200) -> list[Report]:
 
 def _fill_comment_places(reports: list[Report]) -> None:
     """A comment's topic or room is its post's."""
-    comments = [r for r in reports if r.kind == "comment" and r.post_id]
+    comments = [(r, r.post_id) for r in reports if r.kind == "comment" and r.post_id]
     if not comments:
         return
     pipe = redis_utils.client().pipeline(transaction=False)
-    for report in comments:
-        pipe.hmget(board_keys.post_key(report.post_id), "topic", "room")
-    for report, (topic, room) in zip(comments, pipe.execute(), strict=True):
+    for _, post_id in comments:
+        pipe.hmget(board_keys.post_key(post_id), "topic", "room")
+    for (report, _), (topic, room) in zip(comments, pipe.execute(), strict=True):
         report.topic, report.room = _text(topic), _text(room)

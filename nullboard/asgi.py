@@ -12,7 +12,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from antispam.websocket import ConnectionCapMiddleware  # noqa: E402
 from nullboard import live  # noqa: E402
@@ -28,14 +28,18 @@ if is_embedded():
         flush=True,
     )
 
+# SessionMiddlewareStack's two layers, spelled out: its stub types the stack as any
+# Channels application (ASGI 2 classes too), which ConnectionCapMiddleware cannot call.
+# URLRouter's stub wants a stub-only URLPattern subclass that path() (as django-stubs
+# types it) never returns; Channels' documented routes are plain path() ones.
+sockets = CookieMiddleware(SessionMiddleware(URLRouter(websocket_urlpatterns)))  # type: ignore[arg-type]
+
 # live.serve: events published while serving are queued on this loop, not awaited.
 application = live.serve(
     ProtocolTypeRouter(
         {
             "http": BodyLimitMiddleware(django_asgi_app),
-            "websocket": AllowedHostsOriginValidator(
-                ConnectionCapMiddleware(SessionMiddlewareStack(URLRouter(websocket_urlpatterns)))
-            ),
+            "websocket": AllowedHostsOriginValidator(ConnectionCapMiddleware(sockets)),
             "lifespan": lifespan,
         }
     )

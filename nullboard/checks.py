@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import redis
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 
 @register()
-def check_ttls(app_configs, **kwargs):
+def check_ttls(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """A comment must not outlive its post, nor a drop's default life its maximum."""
-    problems = []
+    problems: list[CheckMessage] = []
     if settings.COMMENT_TTL_SECONDS > settings.POST_TTL_SECONDS:
         problems.append(
             Error(
@@ -30,7 +34,9 @@ def check_ttls(app_configs, **kwargs):
 
 
 @register(deploy=True)
-def check_embedded_store(app_configs, **kwargs):
+def check_embedded_store(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     """Production should not run on the in-process store."""
     if settings.REDIS_URL is None:
         return [
@@ -47,14 +53,15 @@ def check_embedded_store(app_configs, **kwargs):
 SAFE_EVICTION_POLICIES = frozenset({"noeviction"})
 
 
-def redis_eviction_problems(conn) -> list:
+def redis_eviction_problems(conn: redis.Redis) -> list[CheckMessage]:
     """W002 when ``conn``'s maxmemory-policy may evict keys (INFO, not CONFIG, so
     it also works on managed Redis that hides CONFIG); nothing when unreachable."""
     from nullboard.redis_utils import OUTAGE_ERRORS
 
+    unreachable: tuple[type[BaseException], ...] = (*OUTAGE_ERRORS, redis.exceptions.RedisError)
     try:
         policy = conn.info("memory").get("maxmemory_policy")
-    except (*OUTAGE_ERRORS, redis.exceptions.RedisError):
+    except unreachable:
         return []  # unreachable: /readyz and the 503s say so at run time
     if isinstance(policy, bytes):
         policy = policy.decode()
@@ -75,7 +82,9 @@ def redis_eviction_problems(conn) -> list:
 
 
 @register()
-def check_redis_eviction(app_configs, **kwargs):
+def check_redis_eviction(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     """Warn when Redis may evict keys (any maxmemory-policy but noeviction)."""
     if settings.REDIS_URL is None:
         return []
@@ -95,9 +104,11 @@ def _runs(name: str) -> bool:
 
 
 @register(deploy=True)
-def check_wrapped_middleware(app_configs, **kwargs):
+def check_wrapped_middleware(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     """What Django's security.W001-W022 ask of its middleware, for ours."""
-    found = []
+    found: list[CheckMessage] = []
 
     def warn(code: int, message: str) -> None:
         found.append(Warning(message, id=f"nullboard.W{code}"))

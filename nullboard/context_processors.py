@@ -37,7 +37,7 @@ def _live_path() -> str:
     return f"/{route.pattern}"
 
 
-def client_config(request: HttpRequest) -> dict:
+def client_config(request: HttpRequest) -> dict[str, object]:
     """What scripts need from the server, handed over by base.html's json_script
     block: URLs (never hard-coded in static/) and the flag reasons moderation takes."""
     return {

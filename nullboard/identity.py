@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from nullboard import errors
 from nullboard.words import ADJECTIVES, NOUNS
@@ -53,7 +55,7 @@ def name_from_cookie(value: str | None) -> str | None:
     return name if _NAME_SHAPE.fullmatch(name) else None
 
 
-def name_from_scope(scope: dict[str, Any]) -> str | None:
+def name_from_scope(scope: Mapping[str, Any]) -> str | None:
     """The visitor's name on a WebSocket: the session's, else the name cookie's."""
     session = scope.get("session")
     name = session.get(_NAME) if session is not None else None
@@ -104,7 +106,7 @@ def identity_ensure(request: HttpRequest, *, refresh: bool = False) -> Identity:
     return Identity(sid=sid, username=name)
 
 
-def name_cookie_set(request: HttpRequest, response: HttpResponse) -> None:
+def name_cookie_set(request: HttpRequest, response: HttpResponseBase) -> None:
     """Set the signed name cookie a page view asked for (see identity_ensure)."""
     name = getattr(request, _PENDING, None)
     if name is None or name_from_cookie(request.COOKIES.get(NAME_COOKIE)) == name:

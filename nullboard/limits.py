@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -23,7 +23,15 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ASGIApp(Protocol):
+    """An ASGI 3 application this site wraps: Django's handler, Channels' routers
+    and middleware, or ours. Each types scope and messages its own way (dicts,
+    Mappings, asgiref's TypedDicts), so the wrapper passes them on as they came."""
+
+    def __call__(self, scope: Any, receive: Any, send: Any, /) -> Awaitable[None]: ...
+
 
 _DISCONNECT: Message = {"type": "http.disconnect"}
 # A declared body up to this many times the limit is read and dropped before the

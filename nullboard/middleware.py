@@ -4,6 +4,8 @@ Django's, django-csp's and WhiteNoise's middleware run without a thread hop per 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import csp.middleware
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
+from django.http.response import HttpResponseBase, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
 from django_ratelimit.exceptions import Ratelimited
@@ -30,6 +33,11 @@ from nullboard.identity import name_cookie_set
 from nullboard.redis_utils import OUTAGE_ERRORS
 
 logger = logging.getLogger(__name__)
+
+# What Django hands a middleware: the next one, sync or async (see is_async).
+GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
+# A process_view hook: (request, view, view_args, view_kwargs) -> a response or None.
+ProcessView = Callable[[HttpRequest, Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
 
 PERMISSIONS_POLICY = (
     "microphone=(self), camera=(), geolocation=(), payment=(), usb=(), "
@@ -106,43 +114,49 @@ class InlineMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
             return self.__acall__(request)
-        response = self.before(request) or self.get_response(request)
+        # Not is_async: get_response is the sync one and answers directly.
+        response = self.before(request) or cast(HttpResponseBase, self.get_response(request))
         return self.after(request, response)
 
-    async def __acall__(self, request: HttpRequest):
-        response = self.before(request) or await self.get_response(request)
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        # is_async: get_response is a coroutine function.
+        response = self.before(request) or await cast(
+            Awaitable[HttpResponseBase], self.get_response(request)
+        )
         return await self.after_async(request, response)
 
-    def before(self, request: HttpRequest) -> HttpResponse | None:
+    def before(self, request: HttpRequest) -> HttpResponseBase | None:
         return None
 
-    def after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def after(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         return response
 
-    async def after_async(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    async def after_async(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         return self.after(request, response)
 
 
 class ApiErrorMiddleware(MiddlewareMixin):
     """Outermost: every API failure answers in the one JSON error shape."""
 
-    def process_exception(self, request: HttpRequest, exception: Exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         return error_for_exception(request, exception)
 
 
 class SecurityHeadersMiddleware(InlineMiddleware):
     """Headers Django does not set itself: Permissions-Policy and CORP."""
 
-    def after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def after(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         if is_api_path(request.path):
@@ -154,7 +168,7 @@ class IdentityCookieMiddleware(InlineMiddleware):
     """Carry a session-less visitor's throwaway name in a signed cookie, so page
     views store nothing in Redis (nullboard.identity)."""
 
-    def after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def after(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         name_cookie_set(request, response)
         return response
 
@@ -184,25 +198,30 @@ class InlineHooks(InlineMiddleware):
 
     wraps: type
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         super().__init__(get_response)
         self.inner = self.wraps(get_response)
-        view_hook = getattr(self.inner, "process_view", None)
+        view_hook: ProcessView | None = getattr(self.inner, "process_view", None)
         if view_hook is not None:  # Django would adapt a sync one with a thread hop
             self.process_view = self.view_async(view_hook) if self.is_async else view_hook
 
     @staticmethod
-    def view_async(hook):
-        async def process_view(request, view, args, kwargs):
+    def view_async(hook: ProcessView) -> ProcessView:
+        async def process_view(
+            request: HttpRequest,
+            view: Callable[..., Any],
+            args: tuple[Any, ...],
+            kwargs: dict[str, Any],
+        ) -> Any:
             return hook(request, view, args, kwargs)
 
         return process_view
 
-    def before(self, request: HttpRequest) -> HttpResponse | None:
+    def before(self, request: HttpRequest) -> HttpResponseBase | None:
         hook = getattr(self.inner, "process_request", None)
         return hook(request) if hook is not None else None
 
-    def after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def after(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         hook = getattr(self.inner, "process_response", None)
         return hook(request, response) if hook is not None else response
 
@@ -249,7 +268,9 @@ class SessionMiddleware(InlineHooks):
 
     wraps = django.contrib.sessions.middleware.SessionMiddleware
 
-    async def after_async(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    async def after_async(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         session = getattr(request, "session", None)
         if session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST):
             return await sync_to_async(self.after)(request, response)
@@ -264,30 +285,35 @@ class StaticFilesMiddleware(InlineMiddleware):
     and a static one is served by it in a worker thread.
     """
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         super().__init__(get_response)
-        rest = async_to_sync(get_response) if self.is_async else get_response
+        # is_async: get_response is a coroutine function, which async_to_sync takes.
+        next_async = cast(Callable[[HttpRequest], Awaitable[HttpResponseBase]], get_response)
+        rest = async_to_sync(next_async) if self.is_async else get_response
         self.whitenoise = whitenoise.middleware.WhiteNoiseMiddleware(rest)
         self.prefix = urlsplit(settings.STATIC_URL).path
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
             return self.__acall__(request)
-        return self.whitenoise(request)
+        response: HttpResponseBase = self.whitenoise(request)
+        return response
 
-    async def __acall__(self, request: HttpRequest):
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path_info.startswith(self.prefix):
             return await sync_to_async(self.serve, thread_sensitive=False)(request)
-        return await self.get_response(request)
+        # is_async (only then is this called): get_response is a coroutine function.
+        return await cast(Awaitable[HttpResponseBase], self.get_response(request))
 
-    def serve(self, request: HttpRequest) -> HttpResponse:
+    def serve(self, request: HttpRequest) -> HttpResponseBase:
         """WhiteNoise's answer with its file read here, in the thread: Django's ASGI
         handler would otherwise drain the file iterator on the loop, with a warning."""
-        response = self.whitenoise(request)
-        if not response.streaming or response.is_async:
+        response: HttpResponseBase = self.whitenoise(request)
+        if not isinstance(response, StreamingHttpResponse) or response.is_async:
             return response
         try:
-            body = b"".join(response.streaming_content)
+            # Not is_async: streaming_content is a plain iterator of bytes.
+            body = b"".join(cast(Iterator[bytes], response.streaming_content))
         finally:
             response.close()
         return HttpResponse(body, status=response.status_code, headers=response.headers)

@@ -8,6 +8,8 @@ error goes on to Django's own load, which resets the session as usual.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
 from django.core.cache import caches
@@ -16,7 +18,7 @@ from nullboard.redis_utils import OUTAGE_ERRORS
 
 
 class SessionStore(CacheSessionStore):
-    def load(self):
+    def load(self) -> dict[str, Any]:
         try:
             data = caches[settings.SESSION_CACHE_ALIAS].get(self.cache_key)
         except OUTAGE_ERRORS:
@@ -25,7 +27,7 @@ class SessionStore(CacheSessionStore):
             data = None
         return data if data is not None else super().load()
 
-    async def aload(self):
+    async def aload(self) -> dict[str, Any]:
         try:
             data = await caches[settings.SESSION_CACHE_ALIAS].aget(await self.acache_key())
         except OUTAGE_ERRORS:

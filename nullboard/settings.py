@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from csp.constants import NONCE, NONE, SELF
@@ -82,7 +83,7 @@ TEMPLATES = [
 ]
 
 # No SQL database: everything lives in Redis with a TTL.
-DATABASES: dict = {}
+DATABASES: dict[str, dict[str, Any]] = {}
 
 # --- Redis -----------------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL")
@@ -106,7 +107,7 @@ REDIS_DB = _db_of(REDIS_URL)
 # instead of failing (redis-py's default pool raises at 100, which became a 503).
 # Sentinel's pool finds the master before each new connection and cannot block.
 REDIS_POOL_SIZE = envint("REDIS_POOL_SIZE", 200, minimum=1)
-_redis_options: dict = {
+_redis_options: dict[str, Any] = {
     "SOCKET_CONNECT_TIMEOUT": 2,
     "SOCKET_TIMEOUT": 5,
     "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
@@ -154,7 +155,7 @@ if REDIS_SENTINELS and envstr("CHANNEL_REDIS_URLS") is None:
     from nullboard.redis_utils import sentinel_master
 
     _master = sentinel_master(REDIS_URL)  # type: ignore[arg-type]
-    CHANNEL_REDIS_HOSTS: list = [
+    CHANNEL_REDIS_HOSTS: list[str] | list[dict[str, Any]] = [
         {
             "master_name": _master["service_name"],
             "sentinels": REDIS_SENTINELS,
@@ -181,7 +182,9 @@ if CHANNEL_LAYER not in ("pubsub", "core"):
     raise ImproperlyConfigured("CHANNEL_LAYER must be 'pubsub' or 'core'.")
 
 if not CHANNEL_REDIS_URLS:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    }
 elif CHANNEL_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {

@@ -16,10 +16,11 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from nullboard import metrics
-from nullboard.live.sender import SEND_TIMEOUT
+from nullboard.live.sender import SEND_TIMEOUT, ChannelLayer
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +47,12 @@ class Hub:
     ``group_discard``, ``receive``, ``send`` and (pub/sub) ``flush``.
     """
 
-    def __init__(self, layer: Any) -> None:
+    def __init__(self, layer: ChannelLayer) -> None:
         self.layer = layer
         self.members: dict[str, set[Socket]] = {}
         self.channel: str | None = None
-        self.pump: asyncio.Task | None = None
-        self.watch: asyncio.Task | None = None
+        self.pump: asyncio.Task[None] | None = None
+        self.watch: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
         self.sent = 0  # heartbeats, numbered per channel
         self.gap = False  # a heartbeat or an event was lost on the way
@@ -70,22 +71,22 @@ class Hub:
                 self.numbers.clear()
                 self.numbers[HEARTBEAT] = {HEARTBEAT: 0}
                 self.pump = asyncio.create_task(self._pump(self.channel))
-                self.watch = asyncio.create_task(self._watch())
+                self.watch = asyncio.create_task(self._watch(self.channel))
             if group not in self.members:
                 try:
                     await self.layer.group_add(group, self.channel)
                 except BaseException:
                     # A half-made subscription must not outlive a failed or cancelled join.
-                    await self._discard_quietly(group)
+                    await self._discard_quietly(group, self.channel)
                     raise
                 self.members[group] = set()
                 self.numbers.pop(group, None)  # numbering is followed from here on
             self.members[group].add(socket)
 
-    async def _discard_quietly(self, group: str) -> None:
+    async def _discard_quietly(self, group: str, channel: str) -> None:
         """Best effort, bounded: the store may be down (the watch then resets all)."""
         try:
-            await asyncio.wait_for(self.layer.group_discard(group, self.channel), SEND_TIMEOUT)
+            await asyncio.wait_for(self.layer.group_discard(group, channel), SEND_TIMEOUT)
         except Exception:
             logger.debug("Discard after a failed join failed", exc_info=True)
 
@@ -98,7 +99,8 @@ class Hub:
             if not members:
                 del self.members[group]
                 self.numbers.pop(group, None)
-                await self.layer.group_discard(group, self.channel)
+                if self.channel is not None:  # always, while a group has members
+                    await self.layer.group_discard(group, self.channel)
 
     async def _pump(self, channel: str) -> None:
         while True:
@@ -121,8 +123,9 @@ class Hub:
         """The last heartbeat that came back on this channel (0 before the first)."""
         return self.numbers.get(HEARTBEAT, {}).get(HEARTBEAT, 0)
 
-    async def _watch(self) -> None:
-        """While sockets listen, check the path events take; if it broke, close them all.
+    async def _watch(self, channel: str) -> None:
+        """While sockets listen on ``channel``, check the path events take; if it
+        broke, close them all.
 
         Pub/sub keeps nothing: what is published while a subscription is down is
         lost, and a socket left open would say "Live" while missing posts. So every
@@ -142,7 +145,7 @@ class Hub:
                 break
             heartbeat = {"type": HEARTBEAT, "n": self.sent + 1}
             try:
-                await asyncio.wait_for(self.layer.send(self.channel, heartbeat), SEND_TIMEOUT)
+                await asyncio.wait_for(self.layer.send(channel, heartbeat), SEND_TIMEOUT)
             except Exception as error:
                 # The connection broke (so the subscription did too, and whatever was
                 # published until it came back is lost), the store hangs, or the
@@ -183,6 +186,8 @@ class Hub:
         it would delete every channel's keys, so there the groups are left one by one)."""
         if isinstance(self.layer, RedisPubSubChannelLayer):
             work = self.layer.flush()
+        elif channel is None:
+            return  # no channel, so no group to leave
         else:
             work = asyncio.gather(*(self.layer.group_discard(g, channel) for g in groups))
         try:
@@ -226,13 +231,15 @@ class Hub:
         return True
 
 
-_hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
 
 
 def hub() -> Hub:
     """This event loop's hub on the current channel layer."""
     loop = asyncio.get_running_loop()
     layer = get_channel_layer()
+    if layer is None:  # settings always name one (in memory without REDIS_URL)
+        raise ImproperlyConfigured("CHANNEL_LAYERS has no default layer.")
     found = _hubs.get(loop)
     if found is None or found.layer is not layer:
         found = Hub(layer)

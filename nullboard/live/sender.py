@@ -14,14 +14,15 @@ import logging
 import secrets
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from nullboard import metrics
+from nullboard.limits import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +32,34 @@ RETRY_SECONDS = 5.0  # a failover takes a few seconds; a longer outage loses eve
 SEND_TIMEOUT = 5.0  # a send that hangs this long (a partitioned master) has failed
 
 
+class ChannelLayer(Protocol):
+    """The public interface of a Channels layer this package uses; channels_redis's
+    pub/sub layer has it without subclassing channels' BaseChannelLayer."""
+
+    async def new_channel(self) -> str: ...
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    async def receive(self, channel: str) -> dict[str, Any]: ...
+
+    async def group_add(self, group: str, channel: str) -> None: ...
+
+    async def group_discard(self, group: str, channel: str) -> None: ...
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None: ...
+
+    async def flush(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Published:
-    layer: Any
+    layer: ChannelLayer
     groups: tuple[str, ...]
     event: str
     text: str
 
 
-def publish(groups: Iterable[str], event: str, payload: dict[str, Any]) -> None:
+def publish(groups: Iterable[str], event: str, payload: Mapping[str, Any]) -> None:
     """Send ``{event, payload}`` to every subscriber of ``groups``, in any process.
 
     The write has already happened; a failed broadcast must not undo it or fail
@@ -54,14 +74,14 @@ def publish(groups: Iterable[str], event: str, payload: dict[str, Any]) -> None:
         logger.warning("Live event %s not delivered", event, exc_info=True)
 
 
-async def apublish(groups: Iterable[str], event: str, payload: dict[str, Any]) -> None:
+async def apublish(groups: Iterable[str], event: str, payload: Mapping[str, Any]) -> None:
     """``publish`` for async callers."""
     item = _published(groups, event, payload)
     if item is not None:
         await _handle(item)
 
 
-def _published(groups: Iterable[str], event: str, payload: dict[str, Any]) -> Published | None:
+def _published(groups: Iterable[str], event: str, payload: Mapping[str, Any]) -> Published | None:
     layer, groups = get_channel_layer(), tuple(groups)
     if layer is None or not groups:
         return None
@@ -77,13 +97,11 @@ def _published(groups: Iterable[str], event: str, payload: dict[str, Any]) -> Pu
 # command's, made for this one call) ends with the call, so it sends and waits.
 _serving: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
-Asgi = Callable[[dict, Callable, Callable], Awaitable[None]]
 
-
-def serve(app: Asgi) -> Asgi:
+def serve(app: ASGIApp) -> ASGIApp:
     """Wrap the ASGI application so the loop it runs on queues live events."""
 
-    async def application(scope: dict, receive: Callable, send: Callable) -> None:
+    async def application(scope: Scope, receive: Receive, send: Send) -> None:
         _serving.add(asyncio.get_running_loop())
         await app(scope, receive, send)
 
@@ -135,11 +153,11 @@ async def send_batch(
     and the gap in ``stream``'s numbers tells every hub to close its sockets.
     """
     stream = stream or Stream()
-    texts: dict[tuple[Any, str], list[str]] = {}
+    texts: dict[tuple[ChannelLayer, str], list[str]] = {}
     for item in batch:
         for group in item.groups:
             texts.setdefault((item.layer, group), []).append(item.text)
-    pending: dict[tuple[Any, str], dict[str, Any]] = {
+    pending: dict[tuple[ChannelLayer, str], dict[str, Any]] = {
         (layer, group): {
             "type": MESSAGE_TYPE,
             "group": group,

@@ -7,7 +7,9 @@ storage burns too.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from nullboard import sitewide
 
@@ -15,10 +17,10 @@ from nullboard import sitewide
 class Command(BaseCommand):
     help = "Delete every nb: key in Redis and every media file. Needs --yes."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--yes", action="store_true", help="Really delete everything.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if not options["yes"]:
             raise CommandError("This deletes everything. Run again with --yes to purge.")
         done = sitewide.purge()
