@@ -193,7 +193,7 @@ def test_every_page_and_state_has_no_axe_violation(
         # The voice tab while recording (meter and clock running), then the player.
         page = visit.go("/drops/new", "new-drop-voice-ready", lambda p: p.click("#tab-voice"))
         page.click("#record")
-        page.wait_for_timeout(1200)
+        expect(page.locator("#rec-clock")).to_have_text("0:01")  # a second recorded
         visit.check("new-drop-voice-recording")
         page.click("#stop")
         page.wait_for_selector("#preview:not([hidden])")
