@@ -275,6 +275,8 @@ PAD_RESPONSES = envbool("PAD_RESPONSES", True)
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
 # Open live-feed sockets one client (network) may hold at once; a browser tab uses one.
 WS_MAX_CONNECTIONS_PER_CLIENT = envint("WS_MAX_CONNECTIONS_PER_CLIENT", 32, minimum=1)
+# Seconds between the live hub's heartbeats (nullboard.live.hub); tests shorten it.
+LIVE_HEALTH_INTERVAL_SECONDS = 2.0
 
 DROP_TTL_SECONDS = envint("DROP_TTL_SECONDS", 30, minimum=5)
 DROP_MAX_VIEWS = envint("DROP_MAX_VIEWS", 3, minimum=1)

@@ -94,4 +94,7 @@ from nullboard.settings import *  # noqa: E402, F403
 # Hashed static names need collectstatic; tests serve the source files.
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+# A server started for a test may shorten the live hub's heartbeat interval.
+if "NB_TEST_HEALTH_INTERVAL" in os.environ:
+    LIVE_HEALTH_INTERVAL_SECONDS = float(os.environ["NB_TEST_HEALTH_INTERVAL"])
 STATIC_ROOT = None

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -25,7 +26,6 @@ from nullboard.live.sender import SEND_TIMEOUT, ChannelLayer
 logger = logging.getLogger(__name__)
 
 YIELD_EVERY = 100  # let the loop breathe (HTTP requests) during a big fan-out
-HEALTH_INTERVAL_SECONDS = 2.0
 HEARTBEAT = "hub.heartbeat"  # a message type, and the key its numbers are kept under
 HEARTBEATS_UNHEARD = 3  # more than this sent since the last one came back: dead
 STREAMS_PER_GROUP = 256  # senders remembered per group (each web process is one)
@@ -129,7 +129,7 @@ class Hub:
 
         Pub/sub keeps nothing: what is published while a subscription is down is
         lost, and a socket left open would say "Live" while missing posts. So every
-        HEALTH_INTERVAL_SECONDS the hub sends a numbered heartbeat to its own
+        settings.LIVE_HEALTH_INTERVAL_SECONDS the hub sends a numbered heartbeat to its own
         channel, out through Redis and back through the subscription events arrive
         on. The path broke if a send fails or hangs, if more than
         HEARTBEATS_UNHEARD go out and none comes back, or if one comes back after a
@@ -139,7 +139,7 @@ class Hub:
         store answers, and re-reads the feed.
         """
         while True:
-            await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
+            await asyncio.sleep(settings.LIVE_HEALTH_INTERVAL_SECONDS)
             if self.gap:
                 reason = "events or heartbeats lost in transit"
                 break

@@ -4,14 +4,16 @@ the shared vectors prove byte-compatible with static/drops/seal.js."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
-import time
+import types
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
+from drops import audio as drops_audio
 from drops import sealing, services
 from nullboard import redis_utils
 from tests.conftest import pow_fields
@@ -286,15 +288,46 @@ def test_proof_of_work_comes_before_any_audio_parsing(client):
     assert response.json()["error"] in ("no_session", "pow_insufficient")
 
 
-def test_inspection_of_a_hostile_webm_is_bounded():
+def test_inspection_of_a_hostile_webm_is_bounded(monkeypatch):
     from drops.audio import AudioRejected, audio_inspect
 
     header = samples.webm(1)[:40]
     hostile = header + b"\xec\x80" * (1024 * 1024 - 20)  # 2 MiB of empty Void elements
-    started = time.perf_counter()
+    spent = []
+    real_spend = drops_audio._Budget.spend
+
+    def spend(budget):
+        spent.append(budget)
+        real_spend(budget)
+
+    # Bounded in work, counted rather than timed: a million elements, and the walk
+    # stops one past the element cap (or sooner, at the time budget).
+    monkeypatch.setattr(drops_audio._Budget, "spend", spend)
     with pytest.raises(AudioRejected):
         audio_inspect(hostile)
-    assert time.perf_counter() - started < 0.1
+    assert len(spent) <= drops_audio.MAX_ELEMENTS + 1 < len(hostile) // 2
+
+
+def test_inspection_stops_at_its_time_budget_on_a_slow_machine(monkeypatch):
+    """The time budget, on a pinned clock: each reading of it is a second later."""
+    from drops.audio import AudioRejected, audio_inspect
+
+    header = samples.webm(1)[:40]
+    hostile = header + b"\xec\x80" * (1024 * 1024 - 20)
+    ticks = itertools.count()
+    clock = types.SimpleNamespace(perf_counter=lambda: float(next(ticks)))
+    monkeypatch.setattr(drops_audio, "time", clock)
+    spent = []
+    real_spend = drops_audio._Budget.spend
+
+    def spend(budget):
+        spent.append(budget)
+        real_spend(budget)
+
+    monkeypatch.setattr(drops_audio._Budget, "spend", spend)
+    with pytest.raises(AudioRejected):
+        audio_inspect(hostile)
+    assert len(spent) == 512  # the first time check, long before the element cap
 
 
 def test_the_no_js_form_over_its_quota_answers_429_with_a_page(client):

@@ -8,6 +8,7 @@ combination makes its own content because every test starts on an empty store.""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -193,7 +194,10 @@ def test_every_page_and_state_has_no_axe_violation(
         # The voice tab while recording (meter and clock running), then the player.
         page = visit.go("/drops/new", "new-drop-voice-ready", lambda p: p.click("#tab-voice"))
         page.click("#record")
-        page.wait_for_timeout(1200)
+        # A second recorded: the clock shows a digit other than zero (in any script).
+        expect(page.locator("#rec-clock")).to_have_text(
+            re.compile("[1-9\u06f1-\u06f9\u0661-\u0669]")
+        )
         visit.check("new-drop-voice-recording")
         page.click("#stop")
         page.wait_for_selector("#preview:not([hidden])")

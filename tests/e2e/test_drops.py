@@ -76,7 +76,7 @@ def test_a_voice_drop_recorded_with_the_fake_microphone_plays(new_page):
     writer = new_page("/drops/new")
     writer.click("#tab-voice")
     writer.click("#record")
-    writer.wait_for_timeout(2000)
+    expect(writer.locator("#rec-clock")).to_have_text("0:02")  # two seconds recorded
     writer.click("#stop")
     writer.wait_for_selector("#preview:not([hidden])")
     writer.click("#create")
@@ -133,7 +133,7 @@ def test_a_voice_note_plays_without_javascript_on_the_readers_side(
     writer = new_page("/drops/new")
     writer.click("#tab-voice")
     writer.click("#record")
-    writer.wait_for_timeout(1500)
+    expect(writer.locator("#rec-clock")).to_have_text("0:01")  # a second recorded
     writer.click("#stop")
     writer.wait_for_selector("#preview:not([hidden])")
     writer.click("#create")

@@ -43,12 +43,14 @@ def test_each_close_says_why_and_reconnects(new_page, code, says, within):
 
 def test_a_refusal_stops_and_says_to_reload(new_page):
     page = new_page(None)
+    page.clock.install()  # the page's timers run on Playwright's clock
     attempts = refuse_first(page, 4403, "not from this site")
     page.goto("/topic/news")
     status = page.locator("[data-live-status]")
     expect(status).to_contain_text("refused this page's connection")
     expect(status).to_contain_text("Reload the page")
-    page.wait_for_timeout(3000)
+    page.clock.run_for(60_000)  # longer than any backoff; a retry says "Reconnecting…"
+    assert "Reload the page" in status.inner_text()
     assert len(attempts) == 1  # no retry: it would be refused again
     expect(status).to_contain_text("Reload the page")
 
@@ -58,6 +60,7 @@ def test_a_socket_that_never_opens_says_it_could_not_connect(new_page):
     as a close before open: the label says the server could not be reached, and the
     page keeps trying with its usual backoff."""
     page = new_page(None)
+    page.clock.install()  # the page's timers run on Playwright's clock
     attempts: list[float] = []
 
     # The config block points the socket at a path with no WebSocket route.
@@ -67,5 +70,14 @@ def test_a_socket_that_never_opens_says_it_could_not_connect(new_page):
     status = page.locator("[data-live-status]")
     expect(status).to_contain_text("could not connect to the server", timeout=10000)
     expect(status).to_contain_text("Retrying in")
-    page.wait_for_timeout(2500)
-    assert 2 <= len(attempts) <= 3  # 1 s, then 2 s: backing off, not hammering
+    assert len(attempts) == 1
+    page.clock.run_for(1_500)  # the first wait is 1 to 1.5 s
+    expect(status).to_contain_text("could not connect to the server", timeout=10000)
+    assert len(attempts) == 2
+    # 1 s, then 2 s: backing off, not hammering. A retry would say "Reconnecting…".
+    page.clock.run_for(1_500)
+    assert "could not connect to the server" in status.inner_text()
+    assert len(attempts) == 2
+    page.clock.run_for(1_000)  # the second wait is 2 to 2.5 s
+    expect(status).to_contain_text("could not connect to the server", timeout=10000)
+    assert len(attempts) == 3

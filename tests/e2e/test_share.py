@@ -130,7 +130,9 @@ def test_no_request_carries_a_key_while_the_share_view_is_shown(browser, live_se
     try:
         drop = create_drop(page)
         page.wait_for_function("() => document.querySelector('[data-share-qr]').complete")
-        page.wait_for_timeout(500)  # anything the QR drawing might fetch late
+        # An absence check: no event marks "nothing more will be fetched", so it gives
+        # anything the QR drawing might fetch late half a second.
+        page.wait_for_timeout(500)
         assert any("/api/drops" in line for line in sent), "the recording saw the create"
         for key in drop["keys"]:
             for form in (key, key.replace("-", ""), key.replace("-", "%2D")):
@@ -175,6 +177,7 @@ def test_reader_twos_link_fills_the_form_and_still_needs_a_click(
         reader.goto(writer.inner_text("[data-reader='2'] [data-reader-link]"))
         assert reader.input_value("#key") == drop["keys"][1]
         assert "#" not in reader.url and drop["keys"][1] not in reader.url
+        # An absence check (no event marks "no open is coming"): a grace for a late one.
         reader.wait_for_timeout(300)
         assert opens == [], "the link alone opened nothing"
         reader.click("#open-form button[type=submit]")
@@ -404,8 +407,8 @@ def test_following_a_link_away_asks_first_too(browser, live_server_url):
     page.on("dialog", answer)
     try:
         drop = create_drop(page)
-        page.click("#share >> text=Make another drop", no_wait_after=True)
-        page.wait_for_timeout(500)
+        with page.expect_event("dialog"):  # answered (dismissed) by the handler above
+            page.click("#share >> text=Make another drop", no_wait_after=True)
         assert asked == ["beforeunload"]
         assert page.locator("[data-reader-key]").all_inner_texts() == drop["keys"]
     finally:
