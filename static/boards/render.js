@@ -127,7 +127,9 @@ export function renderPost(post, text, { link = true, keySuffix = "" } = {}) {
   const head = el("header", "post-head row");
   head.append(el("span", "author mono", post.author));
   if (post.topic) {
-    const topic = el("a", "topic", `#${post.topic}`);
+    // Isolated (like the templates' <bdi>), so "#slug" reads the same in right-to-left pages.
+    const topic = el("a", "topic");
+    topic.append(el("bdi", null, `#${post.topic}`));
     topic.href = url("topic", { topic: post.topic });
     head.append(topic);
   }

@@ -11,7 +11,9 @@ export function renderTrending(items) {
       const li = document.createElement("li");
       const link = document.createElement("a");
       link.href = url("topic", { topic: item.topic });
-      link.textContent = `#${item.topic}`;
+      const name = document.createElement("bdi"); // "#slug" the same way round in right-to-left pages
+      name.textContent = `#${item.topic}`;
+      link.append(name);
       li.append(link);
       return li;
     });
