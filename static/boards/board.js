@@ -2,6 +2,7 @@
 // and after any gap in the live feed fetches exactly the posts it missed.
 import { getJSON, postWithWork } from "../js/api.js";
 import { url } from "../js/config.js";
+import { t } from "../js/i18n.js";
 import { announceArrival } from "./announce.js";
 import { charactersLeft, encrypt, roomKey, roomSecretFromLocation, topicKey } from "./crypto.js";
 import { knownSecret, myRooms, passphraseSecret, tabRooms } from "./keep.js";
@@ -130,11 +131,10 @@ function onEvent(event, payload) {
 function keyProblem(wrong) {
   if (!wrong) return showKeyProblem();
   showKeyProblem({
-    title: "This link's key does not open the room",
-    text:
-      "The part after #k= at the end of the link is not this room's key: it may have been cut short " +
-      "or changed when the link was copied. Nothing of the room can be shown without the right key, " +
-      "and we never see it, so we cannot open the room for you.",
+    title: t("This link's key does not open the room"),
+    text: t(
+      "The part after #k= at the end of the link is not this room's key: it may have been cut short or changed when the link was copied. Nothing of the room can be shown without the right key, and we never see it, so we cannot open the room for you.",
+    ),
   });
 }
 
@@ -160,7 +160,7 @@ function askPassphrase() {
       const button = passForm.querySelector("button");
       button.disabled = true;
       status.classList.remove("error");
-      status.textContent = "Deriving the room's key…";
+      status.textContent = t("Deriving the room's key…");
       try {
         const derived = await passphraseSecret(input.value, kdf, roomSecretFromLocation());
         if (await secretOpens(derived)) {
@@ -171,7 +171,7 @@ function askPassphrase() {
           resolve(derived);
           return;
         }
-        status.textContent = "That passphrase does not open this room. Nothing of the room is shown.";
+        status.textContent = t("That passphrase does not open this room. Nothing of the room is shown.");
       } catch (error) {
         status.textContent = error.message;
       }
@@ -202,11 +202,11 @@ function wireInvite() {
     try {
       await navigator.clipboard.writeText(invite.value);
       status.textContent = kdf
-        ? "Copied. They also need the passphrase: tell it another way."
-        : "Copied. Anyone with this link can read the room.";
+        ? t("Copied. They also need the passphrase: tell it another way.")
+        : t("Copied. Anyone with this link can read the room.");
     } catch {
       invite.select();
-      status.textContent = "Select the link above and copy it.";
+      status.textContent = t("Select the link above and copy it.");
     }
   });
 }
@@ -271,5 +271,5 @@ async function main() {
 
 main().catch((error) => {
   empty.hidden = false;
-  empty.textContent = `Could not load posts: ${error.message}`;
+  empty.textContent = t("Could not load posts: %(reason)s", { reason: error.message });
 });

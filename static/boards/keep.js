@@ -8,6 +8,7 @@
 // A room key in this module is always "the secret": 43 base64url characters,
 // the same form as the invite link's #k=, so crypto.roomKey() takes either.
 import { url } from "../js/config.js";
+import { pt, t } from "../js/i18n.js";
 import { fromBase64, roomSecretFromLocation, toBase64 } from "./crypto.js";
 
 export const KDF = { v: 1, alg: "PBKDF2-SHA256", iterations: 600000 };
@@ -36,10 +37,10 @@ export function newKdf(withLink) {
 
 // The room secret for ``passphrase`` under the room's ``kdf`` (and link key).
 export async function passphraseSecret(passphrase, kdf, linkSecret = null) {
-  if (kdf.v !== 1 || kdf.alg !== KDF.alg) throw new Error("This room uses a key format this page does not know.");
+  if (kdf.v !== 1 || kdf.alg !== KDF.alg) throw new Error(t("This room uses a key format this page does not know."));
   const bits = await pbkdf2(passphrase, fromBase64(kdf.salt), kdf.iterations);
   if (!kdf.link) return toUrl(bits);
-  if (!linkSecret) throw new Error("This room needs its full invite link as well as the passphrase.");
+  if (!linkSecret) throw new Error(t("This room needs its full invite link as well as the passphrase."));
   const joined = new Uint8Array(64);
   joined.set(bits);
   joined.set(fromUrl(linkSecret), 32);
@@ -114,7 +115,13 @@ function charBits(value) {
 export function passphraseStrength(text) {
   const bits = passphraseBits(text);
   const level = bits >= 80 ? 4 : bits >= MIN_BITS ? 3 : bits >= 35 ? 2 : bits > 0 ? 1 : 0;
-  const label = ["Too weak", "Weak", "Not strong enough", "Strong", "Very strong"][level];
+  const label = [
+    pt("passphrase strength", "Too weak"),
+    pt("passphrase strength", "Weak"),
+    pt("passphrase strength", "Not strong enough"),
+    pt("passphrase strength", "Strong"),
+    pt("passphrase strength", "Very strong"),
+  ][level];
   return { bits, level, label, ok: bits >= MIN_BITS && text.length >= 12 };
 }
 
@@ -222,14 +229,14 @@ export async function readExport(text, passphrase) {
   try {
     envelope = JSON.parse(text);
   } catch {
-    throw new Error("This is not a Nullboard rooms export: paste the whole text or choose the file.");
+    throw new Error(t("This is not a Nullboard rooms export: paste the whole text or choose the file."));
   }
-  if (envelope?.format !== FORMAT) throw new Error("This is not a Nullboard rooms export.");
+  if (envelope?.format !== FORMAT) throw new Error(t("This is not a Nullboard rooms export."));
   if (envelope.v !== 1 || envelope.kdf?.alg !== KDF.alg)
-    throw new Error("This export is from a newer version of the site.");
+    throw new Error(t("This export is from a newer version of the site."));
   const iterations = envelope.kdf.iterations;
   if (!Number.isInteger(iterations) || iterations < KDF.iterations || iterations > 10000000) {
-    throw new Error("This export's settings are out of bounds.");
+    throw new Error(t("This export's settings are out of bounds."));
   }
   let plain;
   try {
@@ -240,10 +247,10 @@ export async function readExport(text, passphrase) {
       fromBase64(envelope.ciphertext),
     );
   } catch {
-    throw new Error("Wrong passphrase, or the export was changed: nothing was imported.");
+    throw new Error(t("Wrong passphrase, or the export was changed: nothing was imported."));
   }
   const rows = JSON.parse(decoder.decode(plain)).rooms;
-  if (!Array.isArray(rows)) throw new Error("This export holds no rooms.");
+  if (!Array.isArray(rows)) throw new Error(t("This export holds no rooms."));
   return rows.filter(validEntry);
 }
 

@@ -2,6 +2,7 @@
 // tells the page each time it is subscribed again so the page can catch up on
 // what it missed while the socket was away.
 import { liveUrl } from "../js/config.js";
+import { nt, pt, t } from "../js/i18n.js";
 
 const MIN_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30000;
@@ -20,39 +21,97 @@ export const CLOSE_REFUSED = 4403; // this page may not hold a live socket: retr
 // A code not listed, and 1006 (no close frame: the network or the server went
 // away), is "normal"; a socket that never opened says it could not connect (a
 // handshake refusal, such as another origin's, reaches a page only as that).
+// The texts are whole sentences with the seconds as %(count)s (plural forms).
 const CLOSES = {
   1000: {
     backoff: "normal",
-    text: (s) => `Live updates paused: the server closed the connection. Reconnecting in ${s} s…`,
+    text: (s) =>
+      nt(
+        "Live updates paused: the server closed the connection. Reconnecting in %(count)s second…",
+        "Live updates paused: the server closed the connection. Reconnecting in %(count)s seconds…",
+        s,
+      ),
   },
-  1001: { backoff: "normal", text: (s) => `Live updates paused: the server is restarting. Reconnecting in ${s} s…` },
+  1001: {
+    backoff: "normal",
+    text: (s) =>
+      nt(
+        "Live updates paused: the server is restarting. Reconnecting in %(count)s second…",
+        "Live updates paused: the server is restarting. Reconnecting in %(count)s seconds…",
+        s,
+      ),
+  },
   1011: {
     backoff: "normal",
-    text: (s) => `Live updates paused: something went wrong on our side. Retrying in ${s} s…`,
+    text: (s) =>
+      nt(
+        "Live updates paused: something went wrong on our side. Retrying in %(count)s second…",
+        "Live updates paused: something went wrong on our side. Retrying in %(count)s seconds…",
+        s,
+      ),
   },
-  1012: { backoff: "normal", text: (s) => `Live updates paused: the server is restarting. Reconnecting in ${s} s…` },
-  1013: { backoff: "normal", text: (s) => `Live updates paused: the server is busy. Retrying in ${s} s…` },
+  1012: {
+    backoff: "normal",
+    text: (s) =>
+      nt(
+        "Live updates paused: the server is restarting. Reconnecting in %(count)s second…",
+        "Live updates paused: the server is restarting. Reconnecting in %(count)s seconds…",
+        s,
+      ),
+  },
+  1013: {
+    backoff: "normal",
+    text: (s) =>
+      nt(
+        "Live updates paused: the server is busy. Retrying in %(count)s second…",
+        "Live updates paused: the server is busy. Retrying in %(count)s seconds…",
+        s,
+      ),
+  },
   [CLOSE_RESET]: {
     backoff: "reset",
-    text: () => "Live updates paused: the server reset the connection. Reconnecting…",
+    text: () => t("Live updates paused: the server reset the connection. Reconnecting…"),
   },
   [CLOSE_STORE_DOWN]: {
     backoff: "normal",
-    text: (s) => `Live updates paused: the server's storage is unavailable. Retrying in ${s} s…`,
+    text: (s) =>
+      nt(
+        "Live updates paused: the server's storage is unavailable. Retrying in %(count)s second…",
+        "Live updates paused: the server's storage is unavailable. Retrying in %(count)s seconds…",
+        s,
+      ),
   },
   [CLOSE_TOO_MANY]: {
     backoff: "busy",
-    text: (s) => `Live updates paused: too many live connections from your network. Retrying in ${s} s…`,
+    text: (s) =>
+      nt(
+        "Live updates paused: too many live connections from your network. Retrying in %(count)s second…",
+        "Live updates paused: too many live connections from your network. Retrying in %(count)s seconds…",
+        s,
+      ),
   },
   [CLOSE_REFUSED]: {
     backoff: "none",
-    text: () => "Live updates are off: the server refused this page's connection. Reload the page to try again.",
+    text: () => t("Live updates are off: the server refused this page's connection. Reload the page to try again."),
   },
 };
-const LOST = { backoff: "normal", text: (s) => `Live updates paused. Reconnecting in ${s} s…` };
+const LOST = {
+  backoff: "normal",
+  text: (s) =>
+    nt(
+      "Live updates paused. Reconnecting in %(count)s second…",
+      "Live updates paused. Reconnecting in %(count)s seconds…",
+      s,
+    ),
+};
 const UNREACHABLE = {
   backoff: "normal",
-  text: (s) => `Live updates paused: could not connect to the server. Retrying in ${s} s…`,
+  text: (s) =>
+    nt(
+      "Live updates paused: could not connect to the server. Retrying in %(count)s second…",
+      "Live updates paused: could not connect to the server. Retrying in %(count)s seconds…",
+      s,
+    ),
 };
 
 export class LiveFeed {
@@ -73,8 +132,8 @@ export class LiveFeed {
   }
 
   start() {
-    if (this.status?.dataset.state === "error") this.setStatus("Live updates paused. Reconnecting…", "error");
-    else if (this.status?.dataset.state !== "ok") this.setStatus("Connecting…", "connecting");
+    if (this.status?.dataset.state === "error") this.setStatus(t("Live updates paused. Reconnecting…"), "error");
+    else if (this.status?.dataset.state !== "ok") this.setStatus(t("Connecting…"), "connecting");
     // Only the path goes to the server: never the page URL (its fragment holds room keys).
     const socket = new WebSocket(liveUrl());
     this.socket = socket;
@@ -94,7 +153,7 @@ export class LiveFeed {
         // Subscribed: only now is the connection good, so only now reset the backoff.
         this.delay = MIN_DELAY_MS;
         this.busyDelay = BUSY_MIN_DELAY_MS;
-        this.setStatus("Live", "ok");
+        this.setStatus(pt("live status", "Live"), "ok");
         this.onJoined(frame.payload || {});
       }
       this.onEvent(frame.event, frame.payload || {});

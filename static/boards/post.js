@@ -2,6 +2,7 @@
 // after any gap in the live feed exactly the comments it missed.
 import { getJSON, postWithWork } from "../js/api.js";
 import { url } from "../js/config.js";
+import { t } from "../js/i18n.js";
 import { announceArrival } from "./announce.js";
 import { charactersLeft, encrypt, roomKey, topicKey } from "./crypto.js";
 import { knownSecret } from "./keep.js";
@@ -20,7 +21,7 @@ import {
   showKeyProblem,
   topic,
 } from "./page.js";
-import { insertSorted, keepScroll, renderComment, renderPost, wireComposer } from "./render.js";
+import { commentLabel, insertSorted, keepScroll, renderComment, renderPost, wireComposer } from "./render.js";
 import { renderTrending, wireShowHidden } from "./sidebar.js";
 
 const postId = root.dataset.post;
@@ -52,7 +53,7 @@ function syncCount() {
   if (!count) return;
   const n = list.children.length;
   count.dataset.count = String(n);
-  count.textContent = n === 1 ? "1 comment" : `${n} comments`;
+  count.textContent = commentLabel(n);
   empty.hidden = n > 0;
 }
 
@@ -84,8 +85,9 @@ function end(text) {
   root.querySelector("[data-comments-section]").hidden = true;
 }
 
-const HIDDEN_TEXT = "This post is hidden pending review: several visitors flagged it, and a moderator will look at it.";
-const GONE_TEXT = "This post has expired or was removed.";
+const HIDDEN_TEXT = () =>
+  t("This post is hidden pending review: several visitors flagged it, and a moderator will look at it.");
+const GONE_TEXT = () => t("This post has expired or was removed.");
 
 function onEvent(event, payload) {
   if (ended) return;
@@ -97,17 +99,17 @@ function onEvent(event, payload) {
     find(payload.id)?.remove();
     syncCount();
   } else if (event === "post:hidden" && payload.id === postId) {
-    end(HIDDEN_TEXT);
+    end(HIDDEN_TEXT());
   } else if (event === "post:removed" && payload.id === postId) {
-    end("This post was removed by a moderator.");
+    end(t("This post was removed by a moderator."));
   } else if (event === "topics:trending") {
     renderTrending(payload.items || []);
   }
 }
 
 function failed(error) {
-  if (error.status === 410 && error.code === "hidden") end(HIDDEN_TEXT);
-  else if (error.status === 404) end(GONE_TEXT);
+  if (error.status === 410 && error.code === "hidden") end(HIDDEN_TEXT());
+  else if (error.status === 404) end(GONE_TEXT());
   else throw error;
 }
 
@@ -128,17 +130,17 @@ async function fetchMissed() {
 function keyProblem(wrong) {
   if (wrong) {
     showKeyProblem({
-      title: "This link's key does not open the room",
-      text:
-        "The part after #k= is not this room's key: it may have been cut short or changed when the " +
-        "link was copied. Nothing of the room can be shown without the right key.",
+      title: t("This link's key does not open the room"),
+      text: t(
+        "The part after #k= is not this room's key: it may have been cut short or changed when the link was copied. Nothing of the room can be shown without the right key.",
+      ),
     });
   } else if (kdf) {
     showKeyProblem({
-      title: "Open the room with its passphrase first",
-      text:
-        "This post is in a room protected by a passphrase. Go back to the room, type the passphrase, " +
-        "and open the post from there.",
+      title: t("Open the room with its passphrase first"),
+      text: t(
+        "This post is in a room protected by a passphrase. Go back to the room, type the passphrase, and open the post from there.",
+      ),
     });
   } else {
     showKeyProblem();
@@ -179,5 +181,5 @@ async function main() {
 
 main().catch((error) => {
   empty.hidden = false;
-  empty.textContent = `Could not load: ${error.message}`;
+  empty.textContent = t("Could not load: %(reason)s", { reason: error.message });
 });

@@ -1,6 +1,7 @@
 // Rendering posts and comments. User text only ever goes in through textContent.
 import { postWithWork } from "../js/api.js";
 import { flagReasons, url } from "../js/config.js";
+import { formatDateTime, lang, nt, t } from "../js/i18n.js";
 import { localHidden } from "./sidebar.js";
 
 function el(tag, className, text) {
@@ -12,26 +13,26 @@ function el(tag, className, text) {
 
 function timeNode(seconds) {
   const when = new Date(seconds * 1000);
-  const node = el("time", "when", when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+  const node = el("time", "when", formatDateTime(seconds, { hour: "2-digit", minute: "2-digit" }));
   node.dateTime = when.toISOString();
-  node.title = when.toLocaleString();
+  node.title = formatDateTime(seconds);
   return node;
 }
 
 function hideButton(item, node) {
-  const button = el("button", "link-button", "Hide");
+  const button = el("button", "link-button", t("Hide"));
   button.type = "button";
   const sync = () => {
     const hidden = localHidden.has(item.id);
     node.classList.toggle("locally-hidden", hidden);
-    button.textContent = hidden ? "Unhide" : "Hide";
-    button.setAttribute("aria-label", hidden ? "Unhide on this device" : "Hide on this device");
+    button.textContent = hidden ? t("Unhide") : t("Hide");
+    button.setAttribute("aria-label", hidden ? t("Unhide on this device") : t("Hide on this device"));
   };
   button.addEventListener("click", () => {
     const hidden = localHidden.toggle(item.id);
     sync();
     if (hidden) {
-      notify(`${node.matches(".comment") ? "Comment" : "Post"} hidden on this device.`, {
+      notify(node.matches(".comment") ? t("Comment hidden on this device.") : t("Post hidden on this device."), {
         undo: () => {
           if (localHidden.has(item.id)) localHidden.toggle(item.id);
           sync();
@@ -71,11 +72,14 @@ export function notify(text, { undo = null, ms = 10000 } = {}) {
 // hide the item for everyone until an operator looks at it.
 function flagControl(kind, item) {
   const menu = el("details", "flag-menu");
-  const summary = el("summary", "link-button", "Flag");
-  summary.setAttribute("aria-label", `Flag this ${kind} for moderators`);
+  const summary = el("summary", "link-button", t("Flag"));
+  summary.setAttribute(
+    "aria-label",
+    kind === "comment" ? t("Flag this comment for moderators") : t("Flag this post for moderators"),
+  );
   const options = el("div", "flag-options");
   options.setAttribute("role", "group");
-  options.setAttribute("aria-label", "Why flag it?");
+  options.setAttribute("aria-label", t("Why flag it?"));
   const status = el("span", "status");
   status.setAttribute("role", "status");
   for (const { reason, label } of flagReasons) {
@@ -84,25 +88,29 @@ function flagControl(kind, item) {
     button.dataset.reason = reason;
     button.addEventListener("click", async () => {
       for (const b of options.querySelectorAll("button")) b.disabled = true;
-      status.textContent = "Sending your flag…";
+      status.textContent = t("Sending your flag…");
       try {
         // A flag costs a proof of work, like every other write.
         const answer = await postWithWork(url("api-flags"), { type: kind, id: item.id, reason });
-        status.textContent = "Flagged. Thank you.";
-        summary.textContent = "Flagged";
+        status.textContent = t("Flagged. Thank you.");
+        summary.textContent = t("Flagged");
         menu.open = false;
         if (answer.hidden === true) {
           // The item leaves this page too (live event): say why, where it stays visible.
-          notify(`Thank you: your flag hid this ${kind} for everyone until a moderator reviews it.`);
+          notify(
+            kind === "comment"
+              ? t("Thank you: your flag hid this comment for everyone until a moderator reviews it.")
+              : t("Thank you: your flag hid this post for everyone until a moderator reviews it."),
+          );
         }
       } catch (error) {
-        status.textContent = `Not flagged: ${error.message}`;
+        status.textContent = t("Not flagged: %(reason)s", { reason: error.message });
         for (const b of options.querySelectorAll("button")) b.disabled = false;
       }
     });
     options.append(button);
   }
-  const rules = el("a", "flag-rules", "Community rules");
+  const rules = el("a", "flag-rules", t("Community rules"));
   rules.href = url("rules");
   options.append(rules);
   menu.append(summary, options);
@@ -119,12 +127,14 @@ export function renderPost(post, text, { link = true, keySuffix = "" } = {}) {
   const head = el("header", "post-head row");
   head.append(el("span", "author mono", post.author));
   if (post.topic) {
-    const topic = el("a", "topic", `#${post.topic}`);
+    // Isolated (like the templates' <bdi>), so "#slug" reads the same in right-to-left pages.
+    const topic = el("a", "topic");
+    topic.append(el("bdi", null, `#${post.topic}`));
     topic.href = url("topic", { topic: post.topic });
     head.append(topic);
   }
   head.append(timeNode(post.created_at));
-  const body = el("p", text === null ? "body undecryptable" : "body", text ?? "This post could not be decrypted.");
+  const body = el("p", text === null ? "body undecryptable" : "body", text ?? t("This post could not be decrypted."));
   const foot = el("footer", "post-foot row");
   const count = el("span", "comment-count");
   count.dataset.count = String(post.comment_count || 0);
@@ -143,7 +153,7 @@ export function renderPost(post, text, { link = true, keySuffix = "" } = {}) {
 }
 
 export function commentLabel(n) {
-  return n === 1 ? "1 comment" : `${n} comments`;
+  return nt("%(count)s comment", "%(count)s comments", n);
 }
 
 export function bumpCommentCount(node, by = 1) {
@@ -160,12 +170,19 @@ export function renderComment(comment, text) {
   node.dataset.cursor = comment.cursor || "";
   const head = el("header", "post-head row");
   head.append(el("span", "author mono", comment.author), timeNode(comment.created_at));
-  const body = el("p", text === null ? "body undecryptable" : "body", text ?? "This comment could not be decrypted.");
+  const body = el(
+    "p",
+    text === null ? "body undecryptable" : "body",
+    text ?? t("This comment could not be decrypted."),
+  );
   const foot = el("footer", "post-foot row");
   foot.append(hideButton(comment, node), flagControl("comment", comment));
   node.append(head, body, foot);
   return node;
 }
+
+// The counter's figure in the reader's digits, ungrouped (6115, ۶۱۱۵): it changes at each key.
+const digits = new Intl.NumberFormat(lang, { useGrouping: false });
 
 // The composer: characters left against the limit, and a submit hook. Its
 // controls ship disabled (nothing can be sent without this script) and come on here.
@@ -177,8 +194,12 @@ export function wireComposer(form, { charactersLeft, onSubmit }) {
   const max = Number(form.dataset.maxBytes);
   const update = () => {
     const left = charactersLeft(area.value, max);
-    const plural = (n) => (n === 1 ? "character" : "characters");
-    counter.textContent = left >= 0 ? `${left} ${plural(left)} left` : `${-left} ${plural(-left)} over the limit`;
+    counter.textContent =
+      left >= 0
+        ? nt("%(count)s character left", "%(count)s characters left", left, { count: digits.format(left) })
+        : nt("%(count)s character over the limit", "%(count)s characters over the limit", -left, {
+            count: digits.format(-left),
+          });
     counter.classList.toggle("over", left < 0);
     return left < 0;
   };
@@ -191,24 +212,24 @@ export function wireComposer(form, { charactersLeft, onSubmit }) {
     const text = area.value.trim();
     status.classList.remove("error");
     if (!text) {
-      status.textContent = "Write something first.";
+      status.textContent = t("Write something first.");
       status.classList.add("error");
       return;
     }
     if (update()) {
-      status.textContent = "That is too long: shorten it a little.";
+      status.textContent = t("That is too long: shorten it a little.");
       status.classList.add("error");
       return;
     }
     button.disabled = true;
-    status.textContent = "Encrypting and sending…";
+    status.textContent = t("Encrypting and sending…");
     try {
       await onSubmit(text);
       area.value = "";
       update();
-      status.textContent = "Sent.";
+      status.textContent = t("Sent.");
     } catch (error) {
-      status.textContent = `Not sent: ${error.message}`;
+      status.textContent = t("Not sent: %(reason)s", { reason: error.message });
       status.classList.add("error");
     } finally {
       button.disabled = false;

@@ -2,6 +2,7 @@
 // Only the new room's public parameters and key check are ever sent.
 import { postWithWork } from "../js/api.js";
 import { url } from "../js/config.js";
+import { nt, pt, t } from "../js/i18n.js";
 import { makeKeyCheck, newRoomSecret, roomKey } from "./crypto.js";
 import {
   exportRooms,
@@ -34,7 +35,11 @@ function wireNewRoom() {
   input.addEventListener("input", () => {
     const strength = passphraseStrength(input.value);
     meter.value = strength.level;
-    label.textContent = input.value ? `${strength.label} (about ${strength.bits} bits)` : "Too weak";
+    label.textContent = input.value
+      ? nt("%(strength)s (about %(count)s bit)", "%(strength)s (about %(count)s bits)", strength.bits, {
+          strength: strength.label,
+        })
+      : pt("passphrase strength", "Too weak");
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -43,19 +48,21 @@ function wireNewRoom() {
     if (!strength.ok) {
       say(
         status,
-        `That passphrase is too weak (${strength.label.toLowerCase()}): use four or more random words or 16+ mixed characters.`,
+        t("That passphrase is too weak (%(strength)s): use four or more random words or 16+ mixed characters.", {
+          strength: strength.label.toLowerCase(),
+        }),
         true,
       );
       input.focus();
       return;
     }
     if (again.value !== input.value) {
-      say(status, "The two passphrases differ.", true);
+      say(status, t("The two passphrases differ."), true);
       again.focus();
       return;
     }
     button.disabled = true;
-    say(status, "Deriving the room's key and opening the room…");
+    say(status, t("Deriving the room's key and opening the room…"));
     try {
       const withLink = form.querySelector("[data-with-link]").checked;
       const kdf = newKdf(withLink);
@@ -69,7 +76,7 @@ function wireNewRoom() {
       input.value = again.value = "";
       location.assign(`${room.url}${linkSecret ? `#k=${linkSecret}` : ""}`);
     } catch (error) {
-      say(status, `Could not open a room: ${error.message}`, true);
+      say(status, t("Could not open a room: %(reason)s", { reason: error.message }), true);
       button.disabled = false;
     }
   });
@@ -86,15 +93,15 @@ function wireExport() {
     event.preventDefault();
     const passphrase = form.querySelector("[data-export-passphrase]").value;
     const rows = myRooms.list();
-    if (rows.length === 0) return say(status, "No rooms are remembered on this device yet.", true);
+    if (rows.length === 0) return say(status, t("No rooms are remembered on this device yet."), true);
     if (!passphraseStrength(passphrase).ok) {
       return say(
         status,
-        "Choose a stronger passphrase for the export: four or more random words or 16+ mixed characters.",
+        t("Choose a stronger passphrase for the export: four or more random words or 16+ mixed characters."),
         true,
       );
     }
-    say(status, "Encrypting…");
+    say(status, t("Encrypting…"));
     const text = await exportRooms(passphrase, rows);
     page.querySelector("[data-export-text]").value = text;
     if (url) URL.revokeObjectURL(url);
@@ -103,7 +110,11 @@ function wireExport() {
     result.hidden = false;
     say(
       status,
-      `${rows.length} room${rows.length === 1 ? "" : "s"} exported. Keep the passphrase: without it the export opens nothing.`,
+      nt(
+        "%(count)s room exported. Keep the passphrase: without it the export opens nothing.",
+        "%(count)s rooms exported. Keep the passphrase: without it the export opens nothing.",
+        rows.length,
+      ),
     );
   });
 }
@@ -121,11 +132,18 @@ function wireImport() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     button.disabled = true;
-    say(status, "Decrypting…");
+    say(status, t("Decrypting…"));
     try {
       const rows = await readExport(text.value.trim(), form.querySelector("[data-import-passphrase]").value);
       const count = importRooms(rows);
-      say(status, `Imported ${count} room${count === 1 ? "" : "s"}: they are listed under “My rooms”.`);
+      say(
+        status,
+        nt(
+          "Imported %(count)s room: it is listed under “My rooms”.",
+          "Imported %(count)s rooms: they are listed under “My rooms”.",
+          count,
+        ),
+      );
     } catch (error) {
       say(status, error.message, true);
     } finally {

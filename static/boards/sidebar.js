@@ -1,6 +1,7 @@
 // Shared page parts: the trending list, the "new private room" button, local hiding.
 import { postWithWork } from "../js/api.js";
 import { url } from "../js/config.js";
+import { t } from "../js/i18n.js";
 import { makeKeyCheck, newRoomSecret, roomKey } from "./crypto.js";
 import { myRooms, roomHref } from "./keep.js";
 
@@ -10,14 +11,16 @@ export function renderTrending(items) {
       const li = document.createElement("li");
       const link = document.createElement("a");
       link.href = url("topic", { topic: item.topic });
-      link.textContent = `#${item.topic}`;
+      const name = document.createElement("bdi"); // "#slug" the same way round in right-to-left pages
+      name.textContent = `#${item.topic}`;
+      link.append(name);
       li.append(link);
       return li;
     });
     if (rows.length === 0) {
       const li = document.createElement("li");
       li.className = "hint";
-      li.textContent = "Nothing yet.";
+      li.textContent = t("Nothing yet.");
       rows.push(li);
     }
     list.replaceChildren(...rows);
@@ -30,7 +33,7 @@ function wireNewRoom() {
     button.disabled = false; // off in the HTML: without this script no room can be made
     button.addEventListener("click", async () => {
       button.disabled = true;
-      if (status) status.textContent = "Opening a room…";
+      if (status) status.textContent = t("Opening a room…");
       try {
         // The key is made here and only ever lives in the fragment; the server
         // keeps a constant sealed with it, so a wrong key can be told apart.
@@ -40,7 +43,7 @@ function wireNewRoom() {
         location.assign(`${room.url}#k=${secret}`);
       } catch (error) {
         if (status) {
-          status.textContent = `Could not open a room: ${error.message}`;
+          status.textContent = t("Could not open a room: %(reason)s", { reason: error.message });
           status.classList.add("error");
         }
         button.disabled = false;
@@ -92,12 +95,14 @@ export function renderMyRooms() {
         const li = document.createElement("li");
         const link = document.createElement("a");
         link.href = roomHref(entry);
-        link.textContent = `${entry.kind === "passphrase" ? "Passphrase room" : "Room"} ${entry.room.slice(0, 6)}`;
+        const name = entry.room.slice(0, 6);
+        link.textContent =
+          entry.kind === "passphrase" ? t("Passphrase room %(name)s", { name }) : t("Room %(name)s", { name });
         const forget = document.createElement("button");
         forget.type = "button";
         forget.className = "forget";
-        forget.textContent = "Forget";
-        forget.setAttribute("aria-label", `Forget room ${entry.room.slice(0, 6)} (${index + 1})`);
+        forget.textContent = t("Forget");
+        forget.setAttribute("aria-label", t("Forget room %(name)s (%(number)s)", { name, number: index + 1 }));
         forget.addEventListener("click", () => myRooms.forget(entry.room));
         li.append(link, forget);
         return li;
@@ -111,7 +116,7 @@ export function renderMyRooms() {
 function wireMyRooms() {
   for (const button of document.querySelectorAll("[data-forget-all]")) {
     button.addEventListener("click", () => {
-      if (confirm("Forget every room remembered on this device? Keep an export if you will need them."))
+      if (confirm(t("Forget every room remembered on this device? Keep an export if you will need them.")))
         myRooms.forgetAll();
     });
   }

@@ -1,5 +1,6 @@
 // The trending page: each trending topic with its newest posts, decrypted here.
 import { url } from "../js/config.js";
+import { formatDateTime, t } from "../js/i18n.js";
 import { decrypt, topicKey } from "./crypto.js";
 import "./sidebar.js";
 
@@ -18,11 +19,10 @@ function postItem(post, text) {
   const link = document.createElement("a");
   link.href = url("post", { post_id: post.id });
   link.className = "trending-post";
-  link.textContent = text === null ? "A post that could not be decrypted." : text;
+  link.textContent = text === null ? t("A post that could not be decrypted.") : text;
   const meta = document.createElement("span");
   meta.className = "hint";
-  const when = new Date(post.created_at * 1000);
-  meta.textContent = ` ${post.author} · ${when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+  meta.textContent = ` ${post.author} · ${formatDateTime(post.created_at, { hour: "2-digit", minute: "2-digit" })}`;
   li.append(link, meta);
   return li;
 }
@@ -34,7 +34,7 @@ for (const item of data) {
   if (rows.length === 0) {
     const li = document.createElement("li");
     li.className = "hint";
-    li.textContent = "Its posts have expired; only comments keep it here.";
+    li.textContent = t("Its posts have expired; only comments keep it here.");
     rows.push(li);
   }
   list.replaceChildren(...rows);

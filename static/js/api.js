@@ -1,5 +1,6 @@
 // Small JSON API client: CSRF header, session, and writes with proof of work.
 import { url } from "./config.js";
+import { t } from "./i18n.js";
 import { solve } from "./pow.js";
 
 export class ApiError extends Error {
@@ -21,7 +22,7 @@ async function parse(response) {
   try {
     data = text ? JSON.parse(text) : {};
   } catch {
-    data = { error: "bad_response", detail: "The server answered something unexpected." };
+    data = { error: "bad_response", detail: t("The server answered something unexpected.") };
   }
   if (!response.ok) throw new ApiError(response.status, data.error, data.detail);
   return data;
