@@ -140,6 +140,7 @@ def made(client):
         "drop_id": drop["id"],
         "token": token,
         "ticket": "t" * 32,
+        "lang": "fa",
     }
 
 
