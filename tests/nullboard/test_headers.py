@@ -72,3 +72,18 @@ def test_cookies_are_httponly_and_samesite(client):
         if cookie.key != "csrftoken":
             assert cookie["httponly"]
         assert cookie["samesite"] == "Lax"
+
+
+def test_an_api_answer_carries_the_pages_policy_without_a_nonce(client):
+    page = client.get("/")["Content-Security-Policy"]
+    api = client.get("/api/posts?topic=news")["Content-Security-Policy"]
+    assert "'nonce-" in page and "'nonce-" not in api
+    assert api == re.sub(r" 'nonce-[^']+'", "", page)
+
+
+def test_an_api_answer_says_its_language_and_varies_on_it(client):
+    response = client.get("/api/posts?topic=news", HTTP_ACCEPT_LANGUAGE="fa")
+    assert response["Content-Language"] == "fa"
+    assert "Accept-Language" in response["Vary"]
+    missing = client.get("/api/posts/0123456789abcdef", HTTP_ACCEPT_LANGUAGE="fa").json()
+    assert missing["error"] == "not_found" and not re.search(r"[A-Za-z]{4}", missing["detail"])
