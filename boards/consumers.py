@@ -79,6 +79,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
     # so a per-socket channel would only add one idle blocking receive per socket
     # (500 of them on the core layer). An alias no layer has gives none.
     channel_layer_alias = "__hub_only__"
+    counted = False  # in the live-sockets gauge: from accept until disconnect
 
     async def __call__(
         self, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -110,7 +111,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "counted", False):
+        if self.counted:
             self.counted = False
             metrics.LIVE_SOCKETS.dec()
         await self.release()

@@ -113,11 +113,13 @@ def check_wrapped_middleware(
     def warn(code: int, message: str) -> None:
         found.append(Warning(message, id=f"nullboard.W{code}"))
 
-    for code, name in ((101, "SecurityMiddleware"), (102, "XFrameOptionsMiddleware")):
+    for code, name in (
+        (101, "SecurityMiddleware"),
+        (102, "XFrameOptionsMiddleware"),
+        (103, "CsrfViewMiddleware"),
+    ):
         if not _runs(name):
             warn(code, f"nullboard.middleware.{name} is not in MIDDLEWARE.")
-    if not _runs("CsrfViewMiddleware"):
-        warn(103, "nullboard.middleware.CsrfViewMiddleware is not in MIDDLEWARE.")
     if _runs("SecurityMiddleware"):
         if not settings.SECURE_HSTS_SECONDS:
             warn(104, "SECURE_HSTS_SECONDS is not set: no HSTS header.")

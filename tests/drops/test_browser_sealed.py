@@ -288,11 +288,13 @@ def test_proof_of_work_comes_before_any_audio_parsing(client):
     assert response.json()["error"] in ("no_session", "pow_insufficient")
 
 
-def test_inspection_of_a_hostile_webm_is_bounded(monkeypatch):
-    from drops.audio import AudioRejected, audio_inspect
+def hostile_webm() -> bytes:
+    """A real WebM header, then 2 MiB of empty Void elements."""
+    return samples.webm(1)[:40] + b"\xec\x80" * (1024 * 1024 - 20)
 
-    header = samples.webm(1)[:40]
-    hostile = header + b"\xec\x80" * (1024 * 1024 - 20)  # 2 MiB of empty Void elements
+
+def count_spends(monkeypatch) -> list:
+    """Every unit of work the inspection spends, recorded as it goes."""
     spent = []
     real_spend = drops_audio._Budget.spend
 
@@ -300,9 +302,17 @@ def test_inspection_of_a_hostile_webm_is_bounded(monkeypatch):
         spent.append(budget)
         real_spend(budget)
 
+    monkeypatch.setattr(drops_audio._Budget, "spend", spend)
+    return spent
+
+
+def test_inspection_of_a_hostile_webm_is_bounded(monkeypatch):
+    from drops.audio import AudioRejected, audio_inspect
+
+    hostile = hostile_webm()
     # Bounded in work, counted rather than timed: a million elements, and the walk
     # stops one past the element cap (or sooner, at the time budget).
-    monkeypatch.setattr(drops_audio._Budget, "spend", spend)
+    spent = count_spends(monkeypatch)
     with pytest.raises(AudioRejected):
         audio_inspect(hostile)
     assert len(spent) <= drops_audio.MAX_ELEMENTS + 1 < len(hostile) // 2
@@ -312,21 +322,12 @@ def test_inspection_stops_at_its_time_budget_on_a_slow_machine(monkeypatch):
     """The time budget, on a pinned clock: each reading of it is a second later."""
     from drops.audio import AudioRejected, audio_inspect
 
-    header = samples.webm(1)[:40]
-    hostile = header + b"\xec\x80" * (1024 * 1024 - 20)
     ticks = itertools.count()
     clock = types.SimpleNamespace(perf_counter=lambda: float(next(ticks)))
     monkeypatch.setattr(drops_audio, "time", clock)
-    spent = []
-    real_spend = drops_audio._Budget.spend
-
-    def spend(budget):
-        spent.append(budget)
-        real_spend(budget)
-
-    monkeypatch.setattr(drops_audio._Budget, "spend", spend)
+    spent = count_spends(monkeypatch)
     with pytest.raises(AudioRejected):
-        audio_inspect(hostile)
+        audio_inspect(hostile_webm())
     assert len(spent) == 512  # the first time check, long before the element cap
 
 
