@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from drops.services import RESERVE_SECONDS
 from tests.conftest import DaphneServer
 from tests.pow import solve
 from tests.reliability.conftest import assert_no_server_error, blob, session_client
@@ -135,6 +136,12 @@ def assert_store_whole(conn) -> None:
         if len(parts) != 3:
             continue
         found = set(conn.hgetall(name))
+        if found == {b"reserved"}:
+            # An id reserved while its files were written (drop_reserve.lua), whose
+            # save the outage cut off: its creator got a 503, readers see no drop
+            # (drops.selectors.drop_peek), and the reservation lapses on its own.
+            assert 0 < conn.ttl(name) <= RESERVE_SECONDS, name
+            continue
         assert DROP_FIELDS <= found, (name, found)
         assert len([f for f in found if f.startswith(b"h:")]) == 3, (name, found)
         assert conn.hget(name + b":receipt", "token"), name
