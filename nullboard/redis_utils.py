@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -35,10 +35,16 @@ SITE_PATTERN = PREFIX + "*"  # SCAN pattern of every key of the site
 # live feed closes with 4013. A full Redis (maxmemory with noeviction refuses every
 # write) is one too: it recovers by itself as keys expire. django-redis already
 # wraps its errors, OOM included, in ConnectionInterrupted.
+# On a Redis Cluster, a slot whose master died answers CLUSTERDOWN (or TRYAGAIN,
+# or no node covers it) until a replica is promoted: an outage of that slot, not
+# a bug.
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.SlotNotCoveredError,
     ConnectionInterrupted,
 )
 
@@ -68,8 +74,8 @@ def embedded_connection_kwargs() -> dict[str, Any]:
 
 
 def is_embedded() -> bool:
-    """True when data lives in this process only (no REDIS_URL)."""
-    return settings.REDIS_URL is None
+    """True when data lives in this process only (no REDIS_URL, no cluster)."""
+    return settings.REDIS_URL is None and not settings.REDIS_CLUSTER_NODES
 
 
 def key(*parts: object) -> str:
@@ -87,24 +93,31 @@ class KeyFormat:
     ``parts`` maps each placeholder to the regex its values fit; ``glob`` is the
     SCAN pattern and ``matches`` the whole-key check (``fullmatch``: a key with a
     trailing newline is not one of ours).
+
+    Square brackets mark the key's Redis Cluster hash tag: ``"drop:[{id}]:receipt"``
+    builds ``nb:drop:{AbC}:receipt``, and every key whose tag is the same text lives
+    in the same slot, so one Lua script or MULTI may touch them together
+    (docs/scaling.md, "Redis Cluster"). A key without brackets is hashed whole.
     """
 
     def __init__(self, template: str, **parts: str) -> None:
         names = _PART.findall(template)
         if set(names) != set(parts):
             raise ValueError(f"{template!r} needs a pattern for each of {names}")
+        if template.count("[") != template.count("]") or template.count("[") > 1:
+            raise ValueError(f"{template!r}: at most one [hash tag]")
         self.template = template
-        self.glob = PREFIX + _PART.sub("*", template)
+        self.glob = PREFIX + _tagged(_PART.sub("*", template))
         pieces = _PART.split(template)  # literal, name, literal, name, ..., literal
         regex = "".join(
-            f"(?:{parts[piece]})" if index % 2 else re.escape(piece)
+            f"(?:{parts[piece]})" if index % 2 else re.escape(_tagged(piece))
             for index, piece in enumerate(pieces)
         )
         self.regex = re.compile((re.escape(PREFIX) + regex).encode())
 
     def __call__(self, **parts: object) -> str:
         """The key for these (validated or hashed) parts."""
-        return PREFIX + self.template.format(**parts)
+        return PREFIX + _tagged(self.template.format(**parts))
 
     def matches(self, name: bytes | str) -> bool:
         """True when ``name`` is a whole key of this format."""
@@ -112,6 +125,18 @@ class KeyFormat:
 
     def __repr__(self) -> str:
         return f"KeyFormat({self.template!r})"
+
+
+def _tagged(text: str) -> str:
+    """A template's [hash tag] in Redis's braces."""
+    return text.replace("[", "{").replace("]", "}")
+
+
+def short_tag(name: str) -> str:
+    """Four hex digits standing for ``name`` (a topic, a room): ids that start with
+    them put their keys in the slot of ``name``'s keys, so a feed and its posts
+    share one slot without the id naming the feed."""
+    return hashlib.blake2b(name.encode(), digest_size=2, person=b"nb-slot-tag").hexdigest()
 
 
 def site_keys(conn: redis.Redis | None = None, batch: int = 1000) -> Iterator[bytes]:
@@ -157,7 +182,12 @@ def aclient() -> redis.asyncio.Redis:
     found = _async_clients.get(loop)
     if found is None:
         url = settings.REDIS_URL
-        if url is None:  # embedded
+        if settings.REDIS_CLUSTER_NODES:
+            from nullboard import cluster
+
+            # The cluster client speaks the same commands (routed by slot).
+            found = cast(redis.asyncio.Redis, cluster.async_client())
+        elif url is None:  # embedded
             import fakeredis
 
             found = fakeredis.FakeAsyncRedis(server=embedded_server())

@@ -95,6 +95,20 @@ REDIS_SENTINELS = envaddresses("REDIS_SENTINELS")
 REDIS_SENTINEL_KWARGS = {"socket_connect_timeout": 2, "socket_timeout": 2}  # to sentinels
 if REDIS_SENTINELS and REDIS_URL is None:
     raise ImproperlyConfigured("REDIS_SENTINELS needs REDIS_URL=redis://MASTER-NAME/DB.")
+# Past one machine: REDIS_CLUSTER_NODES lists a Redis Cluster's seed nodes (host:port,
+# ...) and every data key, session, rate-limit counter and challenge lives there
+# (nullboard.cluster; docs/scaling.md). REDIS_URL keeps meaning one server.
+REDIS_CLUSTER_NODES = envaddresses("REDIS_CLUSTER_NODES")
+REDIS_CLUSTER_PASSWORD = envstr("REDIS_CLUSTER_PASSWORD")
+if REDIS_CLUSTER_NODES and (REDIS_URL or REDIS_SENTINELS):
+    raise ImproperlyConfigured(
+        "REDIS_CLUSTER_NODES replaces REDIS_URL and REDIS_SENTINELS: set one store."
+    )
+if REDIS_CLUSTER_NODES and not envstr("CHANNEL_REDIS_URLS"):
+    raise ImproperlyConfigured(
+        "REDIS_CLUSTER_NODES needs CHANNEL_REDIS_URLS: live events go through plain "
+        "Redis servers (one or more), not the cluster."
+    )
 
 
 def _db_of(url: str | None) -> str:
@@ -118,7 +132,7 @@ _redis_options: dict[str, Any] = {
         "timeout": 5,
     },
 }
-if REDIS_URL is None:
+if REDIS_URL is None and not REDIS_CLUSTER_NODES:
     from nullboard.redis_utils import embedded_connection_kwargs
 
     _redis_options["CONNECTION_POOL_KWARGS"] = {
@@ -126,6 +140,8 @@ if REDIS_URL is None:
         "max_connections": REDIS_POOL_SIZE,
         "timeout": 5,
     }
+elif REDIS_CLUSTER_NODES:
+    _redis_options = {"CLIENT_CLASS": "nullboard.cluster.ClusterClient"}
 elif REDIS_SENTINELS:
     # django-redis's SentinelClient would send reads to replicas; Nullboard reads
     # its own writes (a session, a post), so every command goes to the master.
@@ -140,7 +156,9 @@ elif REDIS_SENTINELS:
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL or "redis://embedded:6379/0",
+        # The cluster client finds its nodes in REDIS_CLUSTER_NODES, not here.
+        "LOCATION": REDIS_URL
+        or ("redis://cluster" if REDIS_CLUSTER_NODES else "redis://embedded:6379/0"),
         "KEY_PREFIX": REDIS_KEY_PREFIX,
         "OPTIONS": _redis_options,
     }

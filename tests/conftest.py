@@ -28,7 +28,11 @@ IN_CI = bool(os.environ.get("CI"))
 
 
 def pytest_report_header(config):
-    where = settings.REDIS_URL or "embedded fakeredis (no redis-server, or REDIS_URL silent)"
+    where = (
+        settings.REDIS_URL
+        or (settings.REDIS_CLUSTER_NODES and f"Redis Cluster {settings.REDIS_CLUSTER_NODES}")
+        or "embedded fakeredis (no redis-server, or REDIS_URL silent)"
+    )
     return [
         f"nullboard store: {where}",
         f"chromium: {CHROMIUM if Path(CHROMIUM).exists() else 'absent'}",

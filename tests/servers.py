@@ -85,3 +85,117 @@ class RedisServer:
     def stop_at_exit(self) -> RedisServer:
         atexit.register(self.stop)
         return self
+
+
+class RedisCluster:
+    """A throwaway Redis Cluster on loopback: ``masters`` redis-servers with
+    ``--cluster-enabled yes``, each with ``replicas`` replicas, made one cluster by
+    ``redis-cli --cluster create`` (three masters at least), or a single node
+    holding every slot (``masters=1``: the suite's cluster mode, where Redis itself
+    refuses any script or MULTI that crosses slots).
+
+    ``node_timeout`` (ms) is how long a master may be silent before its replica
+    is promoted.
+    """
+
+    def __init__(
+        self, masters: int = 3, replicas: int = 1, node_timeout: int = 1000, die_with_parent=False
+    ) -> None:
+        if masters != 1 and masters < 3:
+            raise ValueError("redis-cli --cluster create needs three masters (or use one)")
+        self.masters = masters
+        self.replicas = replicas if masters > 1 else 0
+        self.folder = tempfile.mkdtemp(prefix="nb-cluster-")
+        count = masters * (1 + self.replicas)
+        self.nodes = [
+            RedisServer(
+                args=[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    f"{self.folder}/nodes-{index}.conf",
+                    "--cluster-node-timeout",
+                    str(node_timeout),
+                ],
+                die_with_parent=die_with_parent,
+            )
+            for index in range(count)
+        ]
+
+    @property
+    def addresses(self) -> str:
+        """``REDIS_CLUSTER_NODES``: every node as host:port, comma-separated."""
+        return ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
+
+    def cli(self, port: int, *args: str, timeout: float = 30) -> str:
+        binary = shutil.which("redis-cli")
+        if binary is None:
+            raise RedisServerMissing("redis-cli is not installed")
+        done = subprocess.run(
+            [binary, "-h", "127.0.0.1", "-p", str(port), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+        return done.stdout
+
+    def start(self) -> RedisCluster:
+        for node in self.nodes:
+            node.start()
+        first = self.nodes[0].port
+        if self.masters == 1:
+            self.cli(first, "cluster", "addslotsrange", "0", "16383")
+        else:
+            self.cli(
+                first,
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                "--cluster-replicas",
+                str(self.replicas),
+                "--cluster-yes",
+            )
+        self.wait_ok()
+        return self
+
+    def wait_ok(self, timeout: float = 30) -> None:
+        """Until every running node says the cluster is ok and knows every node."""
+        deadline = time.monotonic() + timeout
+        running = [node for node in self.nodes if node.proc is not None]
+        while time.monotonic() < deadline:
+            try:
+                ready = all(
+                    "cluster_state:ok" in self.cli(node.port, "cluster", "info") for node in running
+                )
+            except subprocess.CalledProcessError:
+                ready = False
+            if ready:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the Redis Cluster did not become ok")
+
+    def master_ports(self) -> list[int]:
+        """The ports of the running masters, as the first live node sees them."""
+        for node in self.nodes:
+            if node.proc is None:
+                continue
+            lines = self.cli(node.port, "cluster", "nodes").splitlines()
+            return sorted(
+                int(line.split()[1].split("@")[0].rsplit(":", 1)[1])
+                for line in lines
+                if "master" in line.split()[2] and "fail" not in line.split()[2]
+            )
+        return []
+
+    def node(self, port: int) -> RedisServer:
+        return next(node for node in self.nodes if node.port == port)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def stop_at_exit(self) -> RedisCluster:
+        atexit.register(self.stop)
+        return self

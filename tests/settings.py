@@ -14,7 +14,7 @@ import socket
 import tempfile
 from urllib.parse import urlsplit
 
-from tests.servers import RedisServer, RedisServerMissing
+from tests.servers import RedisCluster, RedisServer, RedisServerMissing
 
 # Set to the test process (xdist worker) whose own server REDIS_URL names; the web
 # servers it starts inherit both, xdist workers started by the controller do not match.
@@ -67,6 +67,14 @@ elif os.environ.get("REDIS_URL") and OWN_REDIS not in os.environ:
                 f"CI needs the real Redis at {os.environ['REDIS_URL']}; none answers."
             )
         os.environ.pop("REDIS_URL")
+elif os.environ.get("NB_TEST_CLUSTER"):
+    # The suite on a one-node Redis Cluster (every slot on one server): Redis itself
+    # refuses any script, MULTI or multi-key command that crosses slots.
+    _cluster = RedisCluster(masters=1, die_with_parent=True).start().stop_at_exit()
+    os.environ[OWN_REDIS] = _process
+    os.environ.pop("REDIS_URL", None)
+    os.environ["REDIS_CLUSTER_NODES"] = _cluster.addresses
+    os.environ["CHANNEL_REDIS_URLS"] = _cluster.nodes[0].url
 else:
     _url = _own_redis()
     if _url is None:
