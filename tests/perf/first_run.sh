@@ -22,6 +22,15 @@ fi
 
 now() { date +%s.%N; }
 
+# CPU seconds (user + system) spent so far by the processes of session $1 and by their
+# children that have exited: the same figure on a busy machine as on an idle one, where
+# the wall-clock time is not.
+session_cpu() {
+  cat /proc/[0-9]*/stat 2>/dev/null |
+    awk -v sid="$1" -v hz="$(getconf CLK_TCK)" \
+      '$6 == sid { t += $14 + $15 + $16 + $17 } END { printf "%.1f", t / hz }'
+}
+
 for run in $(seq 1 "$runs"); do
   work=$(mktemp -d)
   if [ "${COLD:-0}" = 1 ]; then
@@ -41,10 +50,11 @@ for run in $(seq 1 "$runs"); do
     sleep 0.05
   done
   end=$(now)
+  cpu=$(session_cpu "$leader")
   kill -TERM -- "-$leader"
   wait "$leader" 2>/dev/null || true
   installed=$(stat -c %.3Y "$work/nullboard/.venv/.installed-base")
-  printf 'run %d: %.1f s from git clone to the first 200 (install done after %.1f s)\n' \
-    "$run" "$(echo "$end - $start" | bc)" "$(echo "$installed - $start" | bc)"
+  printf 'run %d: %.1f s from git clone to the first 200 (install done after %.1f s); %s s of CPU\n' \
+    "$run" "$(echo "$end - $start" | bc)" "$(echo "$installed - $start" | bc)" "$cpu"
   rm -rf "$work"
 done
