@@ -40,9 +40,12 @@ $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt | $(V
 	touch $(STAMP) $(SITE_STAMP)
 
 ## run: the site at http://127.0.0.1:$(PORT) (embedded store unless REDIS_URL is set);
-## Ctrl+C stops it
+## Ctrl+C stops it. DEBUG=false serves what `make collectstatic` gathered, as in
+## production, and wants a SECRET_KEY.
+DEBUG ?= true
 run: $(SITE_STAMP)
-	DEBUG=true HTTPS=false $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=$(DEBUG) HTTPS=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1} \
+	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: the whole suite on TEST_WORKERS xdist workers, each with its own throwaway
 ## redis-server (Chromium when present; CI=true requires both). With REDIS_URL set the
