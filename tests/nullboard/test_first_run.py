@@ -7,16 +7,19 @@ runserver does (settings, apps, checks, the URLs, the ASGI app, the runserver co
 page and a session) and every package it imported must be base.txt's or one they require.
 """
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, wait_for_http
 
 # Every installed package outside base.txt's closure is made unimportable, as if absent
 # (optional imports, such as Twisted's of h2, then fail as they would on a fresh
@@ -145,3 +148,51 @@ def test_make_run_serves_on_8000_unless_port_is_given(tmp_path: Path):
 def test_make_test_installs_the_rest(tmp_path: Path):
     commands = make_dry_run(tmp_path, "test")
     assert "-r requirements/dev.txt" in commands
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def mapped_files(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_runserver_loads_the_site_once_and_still_reloads(tmp_path: Path):
+    """manage.py's reloading parent only restarts the child: the site loads in the child
+    alone (one start's imports instead of two), and a changed file still restarts it."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env |= {"DEBUG": "true", "HTTPS": "false"}
+    env.pop("REDIS_URL", None)  # the embedded store, whose lupa shows the site is loaded
+    started: list[int] = []
+    with (tmp_path / "output").open("wb") as output:
+        parent = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/", timeout=60)
+            [child] = started = children(parent.pid)
+            assert "lupa" in mapped_files(child)
+            assert "lupa" not in mapped_files(parent.pid)
+            assert "_rust.abi3" not in mapped_files(parent.pid)  # nor cryptography
+
+            deadline = time.monotonic() + 60
+            while children(parent.pid) in ([], [child]) and time.monotonic() < deadline:
+                os.utime(ROOT / "nullboard" / "urls.py")  # the reloader polls once a second
+                time.sleep(0.2)
+            started.extend(children(parent.pid))
+            assert started != [child]
+            wait_for_http(f"http://127.0.0.1:{port}/", timeout=60)
+        finally:
+            started.extend(children(parent.pid))
+            parent.terminate()  # which stops its child, as Django's own parent does
+            parent.wait(timeout=10)
+            for pid in started:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
