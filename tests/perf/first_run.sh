@@ -26,7 +26,7 @@ now() { date +%s.%N; }
 # children that have exited: the same figure on a busy machine as on an idle one, where
 # the wall-clock time is not.
 session_cpu() {
-  cat /proc/[0-9]*/stat 2>/dev/null |
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } |  # (a process may end meanwhile)
     awk -v sid="$1" -v hz="$(getconf CLK_TCK)" \
       '$6 == sid { t += $14 + $15 + $16 + $17 } END { printf "%.1f", t / hz }'
 }
@@ -41,6 +41,7 @@ for run in $(seq 1 "$runs"); do
   # Its own session, so that make, runserver and the reloader's child stop together.
   (cd "$work/nullboard" && exec setsid make run PORT="$port" >"$work/make.log" 2>&1) &
   leader=$!
+  trap 'kill -TERM -- "-$leader" 2>/dev/null || true' EXIT
   until curl -fso /dev/null "http://127.0.0.1:$port/"; do
     if ! kill -0 "$leader" 2>/dev/null; then
       echo "first_run: make run stopped before answering; its output:" >&2
