@@ -12,21 +12,40 @@ BIOME := node_modules/.bin/biome
 
 .PHONY: run test lint format audit bench collectstatic clean
 
+# The port `make run` serves on: PORT=8001 make run.
+PORT ?= 8000
+
+# A first `make run` is timed by tests/perf/first_run.sh. What keeps it short: the venv
+# is made without pip (ensurepip installs and compiles pip itself, seconds of work the
+# site never uses): pip runs from the wheel the interpreter bundles, as ensurepip does;
+# and nothing is compiled to .pyc at install time (most of the tree, Twisted's own tests
+# included, is never imported; what the site imports is compiled on its first start).
+# The tests and tools get pip in the venv, upgraded, before installing dev.txt.
+# (Where the interpreter bundles no wheel, as on some distributions, ensurepip it is.)
+BUNDLED_PIP = $(shell $(PYTHON) -c "import ensurepip, glob, os; print(*glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled', 'pip-*.whl'))[:1])")
+SITE_PIP = $(if $(BUNDLED_PIP),$(BIN)/python $(BUNDLED_PIP)/pip,$(ENSURE_PIP) && $(BIN)/python -m pip)
+ENSURE_PIP = { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip >/dev/null; }
+
 $(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
+	$(PYTHON) -m venv --without-pip $(VENV)
 
 $(SITE_STAMP): requirements/base.txt | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -r requirements/base.txt
+	$(SITE_PIP) install --quiet --no-compile -r requirements/base.txt
 	touch $(SITE_STAMP)
 
 $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt | $(VENV)/bin/python
+	$(ENSURE_PIP)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
 	touch $(STAMP) $(SITE_STAMP)
 
-## run: the site at http://127.0.0.1:8000 (embedded store unless REDIS_URL is set)
+## run: the site at http://127.0.0.1:$(PORT) (embedded store unless REDIS_URL is set);
+## Ctrl+C stops it. DEBUG=false serves what `make collectstatic` gathered, as in
+## production, and wants a SECRET_KEY.
+DEBUG ?= true
 run: $(SITE_STAMP)
-	DEBUG=true HTTPS=false $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=$(DEBUG) HTTPS=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1} \
+	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: the whole suite on TEST_WORKERS xdist workers, each with its own throwaway
 ## redis-server (Chromium when present; CI=true requires both). With REDIS_URL set the
