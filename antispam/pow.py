@@ -135,7 +135,7 @@ def _uncount_write(bucket: str) -> None:
 def challenge_refund(*, challenge: str, bucket: str) -> bool:
     """Make a spent challenge usable again, and take its write out of the rate;
     False when it has expired meanwhile (then nothing is given back)."""
-    refunded = _refund([CHALLENGE(challenge=challenge), SPENT(challenge=challenge)], []) == 1
+    refunded = bool(_refund([CHALLENGE(challenge=challenge), SPENT(challenge=challenge)], []) == 1)
     if refunded:
         _uncount_write(bucket)
     return refunded

@@ -25,6 +25,7 @@ _reserve = redis_utils.lua(__file__, "drop_reserve.lua")
 _unreserve = redis_utils.lua(__file__, "drop_unreserve.lua")
 _quota_take = redis_utils.lua(__file__, "drop_quota_take.lua")
 _media_take = redis_utils.lua(__file__, "drop_media_take.lua")
+_media_give = redis_utils.lua(__file__, "drop_media_give.lua")
 _save = redis_utils.lua(__file__, "drop_save.lua")
 _open = redis_utils.lua(__file__, "drop_open.lua")
 _uncount = redis_utils.lua(__file__, "drop_uncount.lua")
@@ -86,6 +87,7 @@ class Claim:
     drop_id: str
     token: str
     network: str
+    file_bytes: int  # counted in the media byte count
 
 
 def drop_claim(
@@ -137,7 +139,9 @@ def drop_claim(
             (_media_take, [k.EXPIRY(), k.MEDIA_BYTES()], [redis_utils.lua_table(media_table)]),
         ]
     )
-    claim = Claim(code=STORED, drop_id=drop_id, token=token, network=quota.network)
+    claim = Claim(
+        code=STORED, drop_id=drop_id, token=token, network=quota.network, file_bytes=file_bytes
+    )
     answers = (reserved, counted, indexed)
     error = redis_utils.first_error(list(answers))
     codes = [int(a) if not isinstance(a, BaseException) else None for a in answers]
@@ -168,13 +172,13 @@ def claim_release(
     try:
         if reserved and not int(_unreserve([k.DROP(id=claim.drop_id)], [claim.token])):
             return False
-        with redis_utils.client().pipeline(transaction=False) as pipe:
-            if counted:
+        if counted:
+            with redis_utils.client().pipeline(transaction=False) as pipe:
                 pipe.zrem(k.QUOTA(network=claim.network), claim.drop_id)
                 pipe.hdel(k.QUOTA_BYTES(network=claim.network), claim.drop_id)
-            if indexed:
-                pipe.zrem(k.EXPIRY(), claim.drop_id)
-            pipe.execute()
+                pipe.execute()
+        if indexed:
+            _media_give([k.EXPIRY(), k.MEDIA_BYTES()], [claim.drop_id, claim.file_bytes])
     except redis_utils.OUTAGE_ERRORS:
         return None  # what is left expires by its score and TTL; the sweeper re-counts
     return True
