@@ -95,14 +95,17 @@ def _serving(conn: redis.cluster.RedisCluster) -> None:
             raise redis.exceptions.ClusterDownError(f"cluster_state:{info.get('cluster_state')}")
 
 
-def check_ready() -> None:
-    """Readiness on a cluster (``/readyz``): every slot's master answers and says
-    the cluster is ok; raises one of ``OUTAGE_ERRORS`` otherwise.
+def check_ready(conn: object) -> None:
+    """Readiness (``/readyz``): one server answers a PING; on a cluster, every slot's
+    master answers and says the cluster is ok. Raises one of ``OUTAGE_ERRORS``
+    otherwise.
 
-    A failed check asks the cluster for its map once more before answering, so a
-    failover that has already promoted a replica is ready, not an outage of a
+    On a cluster a failed check asks for the map once more before answering, so a
+    failover that has already promoted a replica is ready, not an outage of this
     client's stale map."""
-    conn = sync_client()
+    if not isinstance(conn, redis.cluster.RedisCluster):
+        cast(redis.Redis, conn).ping()
+        return
     try:
         _serving(conn)
     except (
@@ -118,6 +121,8 @@ def check_ready() -> None:
 def used_memory(conn: object) -> int:
     """Bytes of memory Redis uses (stats): one server's, or a cluster's masters' sum."""
     if isinstance(conn, redis.cluster.RedisCluster):
-        found = conn.info("memory", target_nodes=redis.cluster.RedisCluster.PRIMARIES)
-        return sum(int(info.get("used_memory", 0)) for info in found.values())
+        # One node at a time: redis-py answers a one-node target without the node's name.
+        primaries = conn.get_primaries()  # type: ignore[no-untyped-call]
+        found: list[dict[str, Any]] = [conn.info("memory", target_nodes=node) for node in primaries]
+        return sum(int(info.get("used_memory", 0)) for info in found)
     return int(cast(redis.Redis, conn).info("memory").get("used_memory", 0))

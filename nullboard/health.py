@@ -36,10 +36,7 @@ def readyz_view(request: HttpRequest) -> JsonResponse:
     """Redis answers a PING: 200; otherwise 503, so traffic goes elsewhere. On a
     Redis Cluster every slot's master must answer and say the cluster is ok."""
     try:
-        if cluster.enabled():
-            cluster.check_ready()
-        else:
-            redis_utils.client().ping()
+        cluster.check_ready(redis_utils.client())
     except OUTAGE_ERRORS as exc:
         metrics.REDIS_ERRORS.inc()
         logger.warning("Not ready: Redis did not answer (%s)", type(exc).__name__)

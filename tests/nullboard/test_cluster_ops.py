@@ -163,12 +163,14 @@ def test_readyz_is_503_when_a_masters_node_is_gone(settings, client, monkeypatch
     try:
         settings.REDIS_CLUSTER_NODES = [("127.0.0.1", node.port) for node in own.nodes]
         cluster.sync_client.cache_clear()
+        monkeypatch.setattr(redis_utils, "_client", cluster.sync_client())
         assert client.get("/readyz").status_code == 200
         own.node(own.master_ports()[1]).stop()
         response = client.get("/readyz")
         assert response.status_code == 503
         assert response.json() == {"status": "unavailable", "redis": "down"}
     finally:
+        monkeypatch.undo()
         cluster.sync_client().close()
         cluster.sync_client.cache_clear()
         own.stop()
