@@ -17,7 +17,7 @@ from django.core.management import call_command
 
 from drops import keys as drop_keys
 from drops import services as drops
-from nullboard import cluster, redis_utils, sitewide
+from nullboard import checks, cluster, redis_utils, sitewide
 from tests.servers import RedisCluster, RedisServerMissing
 
 
@@ -174,3 +174,21 @@ def test_readyz_is_503_when_a_masters_node_is_gone(settings, client, monkeypatch
         cluster.sync_client().close()
         cluster.sync_client.cache_clear()
         own.stop()
+
+
+def test_the_eviction_check_asks_every_master(on_cluster):
+    conn = redis_utils.client()
+    assert checks.redis_eviction_problems(conn) == []
+    last = masters_of(on_cluster)[-1]
+    last.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        found = checks.redis_eviction_problems(conn)
+        assert [p.id for p in found] == ["nullboard.W002"]
+        assert "allkeys-lru" in found[0].msg
+    finally:
+        last.config_set("maxmemory-policy", "noeviction")
+
+
+def test_a_cluster_is_no_embedded_store(on_cluster, settings):
+    settings.REDIS_URL = None
+    assert checks.check_embedded_store(None) == []
