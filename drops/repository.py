@@ -8,6 +8,7 @@ HMACs only (see drops.sealing).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass, replace
 from typing import cast
@@ -15,6 +16,8 @@ from typing import cast
 from drops import keys as k
 from drops import records
 from nullboard import redis_utils
+
+logger = logging.getLogger(__name__)
 
 # The receipt outlives its drop a little, so the creator can see the last view.
 RECEIPT_GRACE_SECONDS = 600
@@ -300,17 +303,22 @@ def drop_gone(*, drop_id: str, network: str, files_until: int | None = None) -> 
     """After a burn, in one round trip: the network gets its quota back, and the
     media index forgets the drop (its files are deleted) or, with ``files_until``,
     keeps its entry only until then (a voice note still streams once through its
-    ticket). Idempotent; one that is missed frees itself at the drop's expiry."""
-    with redis_utils.client().pipeline(transaction=False) as pipe:
-        if network:
-            pipe.zrem(k.QUOTA(network=network), drop_id)
-            pipe.hdel(k.QUOTA_BYTES(network=network), drop_id)
-        if files_until is None:
-            pipe.zrem(k.EXPIRY(), drop_id)
-        else:
-            # XX: only move the drop's entry, never create the index without its TTL.
-            pipe.zadd(k.EXPIRY(), {drop_id: files_until}, xx=True)
-        pipe.execute()
+    ticket). Idempotent, and best effort: the burn itself is done (a view it spent is
+    answered), and what a missed step leaves frees itself at the drop's expiry (the
+    quota entry by its score, the index entry when the sweeper finds it due)."""
+    try:
+        with redis_utils.client().pipeline(transaction=False) as pipe:
+            if network:
+                pipe.zrem(k.QUOTA(network=network), drop_id)
+                pipe.hdel(k.QUOTA_BYTES(network=network), drop_id)
+            if files_until is None:
+                pipe.zrem(k.EXPIRY(), drop_id)
+            else:
+                # XX: only move the drop's entry, never create the index without its TTL.
+                pipe.zadd(k.EXPIRY(), {drop_id: files_until}, xx=True)
+            pipe.execute()
+    except redis_utils.OUTAGE_ERRORS:
+        logger.warning("Redis unreachable: a burned drop's quota and index entries wait")
 
 
 def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | None:

@@ -9,6 +9,7 @@ import secrets
 import time
 
 import pytest
+import redis
 import time_machine
 
 from drops import keys as drop_keys
@@ -151,3 +152,32 @@ def test_a_last_view_gives_the_network_its_place_back(client, settings):
         services.drop_open_with_key(drop_id=drop["id"], key=key, passphrase="", client="c")
     assert conn.zscore(network, drop["id"]) is None
     assert conn.zscore(drop_keys.EXPIRY(), drop["id"]) is None
+
+
+class NoPipelines:
+    """The store, except that a pipeline meets an outage (the follow-up steps' own)."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def __getattr__(self, name: str):
+        return getattr(self.conn, name)
+
+    def pipeline(self, *args, **kwargs):
+        raise redis.exceptions.ConnectionError("the quota and index slots are away")
+
+
+def test_a_last_view_is_answered_when_its_follow_up_steps_fail(client, monkeypatch):
+    drop = create_text(client)
+    for key in drop["keys"][:2]:
+        services.drop_open_with_key(drop_id=drop["id"], key=key, passphrase="", client="c")
+    store = redis_utils.client()
+    monkeypatch.setattr(redis_utils, "client", lambda: NoPipelines(store))
+    opened = services.drop_open_with_key(
+        drop_id=drop["id"], key=drop["keys"][2], passphrase="", client="c"
+    )
+    monkeypatch.undo()
+    assert opened.text and opened.views_left == 0
+    assert store.exists(drop_keys.DROP(id=drop["id"])) == 0
+    # What the missed step left waits for the drop's expiry: the index entry, swept then.
+    assert store.zscore(drop_keys.EXPIRY(), drop["id"]) is not None
