@@ -17,13 +17,19 @@ from django.utils.translation import gettext_lazy as _
 from nullboard import errors, metrics, redis_utils
 from nullboard.api import on_server_failure, request_data, spec_parse
 from nullboard.identity import identity_require
+from nullboard.redis_utils import KeyFormat
 from nullboard.specs import Spec, text
 
-CHALLENGE_KEY = "pow:{challenge}"
-SPENT_KEY = "pow:{challenge}:spent"  # a spent challenge, until its TTL (refundable)
-RATE_BUCKET_KEY = "pow:rate:{bucket}"
+# A challenge and its spent form share a slot (the challenge is the hash tag), so
+# spending and refunding stay one atomic RENAME; the write-rate buckets share one slot
+# of their own, so the window is read in one MGET (docs/scaling.md, "Redis Cluster").
+CHALLENGE = KeyFormat("pow:[{challenge}]", challenge="[0-9a-f]{32}")
+SPENT = KeyFormat("pow:[{challenge}]:spent", challenge="[0-9a-f]{32}")  # until its TTL
+RATE_BUCKET = KeyFormat("pow:rate:[writes]:{bucket}", bucket="[0-9]+")
 _consume = redis_utils.lua(__file__, "pow_consume.lua")
 _refund = redis_utils.lua(__file__, "pow_refund.lua")
+_count = redis_utils.lua(__file__, "pow_count.lua")
+_uncount = redis_utils.lua(__file__, "pow_uncount.lua")
 
 SpecT = TypeVar("SpecT", bound=Spec)
 P = ParamSpec("P")
@@ -46,8 +52,7 @@ def write_rate(now: float | None = None) -> int:
     width = settings.POW_RATE_BUCKET_SECONDS
     current = _bucket(now)
     names = [
-        redis_utils.key(RATE_BUCKET_KEY.format(bucket=current - i))
-        for i in range(settings.POW_RATE_WINDOW_SECONDS // width)
+        RATE_BUCKET(bucket=current - i) for i in range(settings.POW_RATE_WINDOW_SECONDS // width)
     ]
     return sum(int(v) for v in redis_utils.client().mget(names) if v is not None)
 
@@ -77,7 +82,7 @@ def challenge_issue(*, sid: str) -> Challenge:
     difficulty = current_difficulty()
     metrics.POW_DIFFICULTY.set(difficulty)
     redis_utils.client().set(
-        redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
+        CHALLENGE(challenge=challenge),
         f"{sid}|{difficulty}",
         ex=settings.POW_TTL_SECONDS,
     )
@@ -91,38 +96,49 @@ _REJECTIONS = {
 }
 
 
-def _keys(challenge: str, bucket: str) -> list[str]:
-    return [
-        redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
-        redis_utils.key(SPENT_KEY.format(challenge=challenge)),
-        bucket,
-    ]
-
-
 def challenge_consume(*, sid: str, challenge: str, nonce: str) -> Callable[[], bool]:
     """Check and spend a solution in one atomic step; raise errors.Forbidden if bad.
 
-    Returns the refund: calling it makes the challenge usable again (until its
-    original expiry), for a write that then failed on the server.
+    The write is counted in the current write-rate bucket in the same round trip
+    (another slot: a pipeline of two scripts) and uncounted if the solution was
+    refused. Returns the refund: calling it makes the challenge usable again (until
+    its original expiry), for a write that then failed on the server.
     """
     if not all(c in "0123456789abcdef" for c in challenge) or len(challenge) != 32:
         raise errors.Forbidden(_REJECTIONS[0][1], code="pow_expired")
     zeros = leading_zeros(challenge, nonce)
-    bucket = redis_utils.key(RATE_BUCKET_KEY.format(bucket=_bucket(time.time())))
-    live, spent, _ = _keys(challenge, bucket)
-    result = _consume(
-        [live, bucket, spent],
-        [sid, zeros, settings.POW_RATE_WINDOW_SECONDS + settings.POW_RATE_BUCKET_SECONDS],
+    bucket = RATE_BUCKET(bucket=_bucket(time.time()))
+    bucket_ttl = settings.POW_RATE_WINDOW_SECONDS + settings.POW_RATE_BUCKET_SECONDS
+    result, counted = redis_utils.scripts_together(
+        [
+            (_consume, [CHALLENGE(challenge=challenge), SPENT(challenge=challenge)], [sid, zeros]),
+            (_count, [bucket], [bucket_ttl]),  # best effort: refused when Redis is full
+        ]
     )
-    if result != 1:
+    if isinstance(result, BaseException) or result != 1:
+        if counted == 1:
+            _uncount_write(bucket)
+        if isinstance(result, BaseException):
+            raise result
         code, detail = _REJECTIONS[int(result)]
         raise errors.Forbidden(detail, code=code)
     return functools.partial(challenge_refund, challenge=challenge, bucket=bucket)
 
 
+def _uncount_write(bucket: str) -> None:
+    try:
+        _uncount([bucket], [])
+    except redis_utils.OUTAGE_ERRORS:
+        pass  # the bucket expires with its window
+
+
 def challenge_refund(*, challenge: str, bucket: str) -> bool:
-    """Make a spent challenge usable again; False when it has expired meanwhile."""
-    return bool(_refund(_keys(challenge, bucket), []) == 1)
+    """Make a spent challenge usable again, and take its write out of the rate;
+    False when it has expired meanwhile (then nothing is given back)."""
+    refunded = bool(_refund([CHALLENGE(challenge=challenge), SPENT(challenge=challenge)], []) == 1)
+    if refunded:
+        _uncount_write(bucket)
+    return refunded
 
 
 class PowProof(Spec):

@@ -1,17 +1,18 @@
 -- Open a drop with one key's verifier: check, mark used, count the view, burn on the last,
--- and for a voice drop issue its single-use audio ticket, all in one step. Only a wrong
--- verifier is counted and throttled: a right one always opens.
--- KEYS[1] drop hash, KEYS[2] receipt hash, KEYS[3] expiry index (zset),
--- KEYS[4] wrong keys of this client on this drop, KEYS[5] of anyone on this drop,
--- KEYS[6] of this client on any drop, KEYS[7] the audio ticket (hash) this open may issue
+-- and for a voice drop issue its single-use audio ticket, all in one step in the drop's
+-- slot (so exactly max_views opens succeed, however many race). Only a wrong verifier
+-- is counted and throttled: a right one always opens. The client's count across drops
+-- (another slot) is the caller's next step after a wrong key (fails_client.lua), and
+-- after a burn so are the network's quota and the media index (idempotent follow-ups).
+-- KEYS[1] drop hash, KEYS[2] receipt hash, KEYS[3] wrong keys of this client on this
+-- drop, KEYS[4] of anyone on this drop, KEYS[5] the audio ticket (hash) this open may issue
 -- ARGV[1] JSON {verifier (its HMAC), now, id, ticket_ttl (seconds an audio ticket
--- lives), limits (wrong keys allowed for KEYS[4], [5], [6]), window (their seconds),
--- ticket_mode ('raw': ciphertext; 'plain': the server decrypts), quota_prefix and
--- quota_bytes_suffix (the network quota keys around the drop's network, drops.keys)};
+-- lives), limits (wrong keys allowed for KEYS[3], [4]), window (their seconds),
+-- ticket_mode ('raw': ciphertext; 'plain': the server decrypts)};
 -- ARGV[2] the ticket's sealed wrapping key ('plain' only; bytes, which JSON cannot carry)
 -- Returns {0} gone, {-1} wrong (counted), {-2} used, {-3, seconds to wait} throttled, or
 -- {1, views_left, wrapped data key, kind, ciphertext (text), mime, burned (0/1), expires at,
---  salt, iterations, sealed by}.
+--  salt, iterations, sealed by, network quota id}.
 local drop = KEYS[1]
 local a = cjson.decode(ARGV[1])
 local now = a.now
@@ -27,15 +28,15 @@ end
 local idx = redis.call('HGET', drop, 'h:' .. a.verifier)
 if not idx then
   local wait = 0
-  for i = 4, 6 do
-    if tonumber(redis.call('GET', KEYS[i]) or '0') >= a.limits[i - 3] then
+  for i = 3, 4 do
+    if tonumber(redis.call('GET', KEYS[i]) or '0') >= a.limits[i - 2] then
       wait = math.max(wait, redis.call('TTL', KEYS[i]))
     end
   end
   if wait ~= 0 then
     return {-3, wait > 0 and wait or a.window}
   end
-  for i = 4, 6 do
+  for i = 3, 4 do
     if redis.call('INCR', KEYS[i]) == 1 then
       redis.call('EXPIRE', KEYS[i], a.window)
     end
@@ -56,25 +57,16 @@ local left = redis.call('HINCRBY', drop, 'views_left', -1)
 local got = redis.call('HMGET', drop, 'w' .. idx, 'kind', 'ct', 'mime', 'salt', 'it', 'by', 'q')
 local burned = 0
 if got[2] == 'voice' then
-  redis.call('HSET', KEYS[7], 'drop', a.id, 'w', got[1], 'mime', got[4] or '',
+  redis.call('HSET', KEYS[5], 'drop', a.id, 'w', got[1], 'mime', got[4] or '',
     'mode', a.ticket_mode, 'wk', ARGV[2], 'last', left <= 0 and '1' or '0')
-  redis.call('EXPIRE', KEYS[7], a.ticket_ttl)
+  redis.call('EXPIRE', KEYS[5], a.ticket_ttl)
 end
 if left <= 0 then
   redis.call('DEL', drop)
   if receipt then
     redis.call('HSET', KEYS[2], 'burned', now)
   end
-  if got[8] then
-    redis.call('ZREM', a.quota_prefix .. got[8], a.id)
-    redis.call('HDEL', a.quota_prefix .. got[8] .. a.quota_bytes_suffix, a.id)
-  end
   burned = 1
-  if got[2] == 'voice' then
-    -- The audio still streams once through its ticket; the sweeper is the backstop.
-    -- XX: only move the drop's entry, never create the index without its TTL.
-    redis.call('ZADD', KEYS[3], 'XX', now + a.ticket_ttl, a.id)
-  end
 end
 return {1, left, got[1] or '', got[2] or '', got[3] or '', got[4] or '', burned, exp,
-  got[5] or '', got[6] or '0', got[7] or 'server'}
+  got[5] or '', got[6] or '0', got[7] or 'server', got[8] or ''}

@@ -106,9 +106,9 @@ def qr_svg(link: str) -> bytes:
     ).encode()
 
 
-def qr_write(*, drop_id: str, link: str) -> int:
-    """Write the QR image of the drop's link; its size, not yet counted."""
-    return _write(qr_name(drop_id), qr_svg(link))
+def qr_store(*, drop_id: str, svg: bytes) -> int:
+    """Write a drop's QR image (made by qr_svg); its size, not yet counted."""
+    return _write(qr_name(drop_id), svg)
 
 
 def qr_read(*, drop_id: str) -> bytes | None:

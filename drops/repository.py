@@ -8,12 +8,16 @@ HMACs only (see drops.sealing).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import secrets
+from dataclasses import dataclass, replace
 from typing import cast
 
 from drops import keys as k
 from drops import records
 from nullboard import redis_utils
+
+logger = logging.getLogger(__name__)
 
 # The receipt outlives its drop a little, so the creator can see the last view.
 RECEIPT_GRACE_SECONDS = 600
@@ -21,10 +25,23 @@ RECEIPT_GRACE_SECONDS = 600
 INDEX_TTL_SECONDS = 7 * 86400
 
 _reserve = redis_utils.lua(__file__, "drop_reserve.lua")
+_unreserve = redis_utils.lua(__file__, "drop_unreserve.lua")
+_quota_take = redis_utils.lua(__file__, "drop_quota_take.lua")
+_media_take = redis_utils.lua(__file__, "drop_media_take.lua")
+_media_give = redis_utils.lua(__file__, "drop_media_give.lua")
 _save = redis_utils.lua(__file__, "drop_save.lua")
 _open = redis_utils.lua(__file__, "drop_open.lua")
+_uncount = redis_utils.lua(__file__, "drop_uncount.lua")
+_fails_client = redis_utils.lua(__file__, "fails_client.lua")
 _burn = redis_utils.lua(__file__, "drop_burn.lua")
 _unlock = redis_utils.lua(__file__, "sweep_unlock.lua")
+
+# Answers of drop_claim and drop_save.
+STORED = 1
+TAKEN = 0  # the id is live, reserved, kept by its receipt, or its files wait for the sweeper
+TOO_MANY = -1  # the network's live drops are used up
+NETWORK_BYTES = -2  # the network's voice share is used up
+MEDIA_FULL = -3  # the media cap is reached
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,7 @@ class Opened:
     salt: bytes
     iterations: int
     sealed_by: str
+    network: str  # the creating network's quota id (given back on a burn)
 
 
 @dataclass(frozen=True)
@@ -63,49 +81,127 @@ class Quota:
     media_cap: int
 
 
-def drop_reserve(*, drop_id: str, ttl: int) -> bool:
-    """Claim a new id before its files exist; False if the id is taken."""
-    keys = [k.DROP(id=drop_id), k.RECEIPT(id=drop_id), k.EXPIRY()]
-    return int(_reserve(keys, [drop_id, ttl])) == 1
+@dataclass(frozen=True)
+class Claim:
+    """A new drop's id, quota and media index entry, taken before its files are
+    written (drop_claim); ``code`` is STORED when all three were taken."""
+
+    code: int
+    drop_id: str
+    token: str
+    network: str
+    file_bytes: int  # counted in the media byte count
+
+
+def drop_claim(
+    *,
+    drop_id: str,
+    now: int,
+    reserve_seconds: int,
+    expires_at: int,
+    file_bytes: int,
+    voice_bytes: int,
+    quota: Quota,
+) -> Claim:
+    """Take what a new drop needs before its files are written, in one round trip:
+    its id (the drop's slot), its place in its network's quota (the network's slot)
+    and its files' index entry and byte count under the media cap (the media slot).
+
+    Three single-slot steps (a pipeline, not a transaction): index and quota entries
+    come before the drop record (drop_save), so a crash leaves entries pointing at no
+    drop, which expire by their score (quota) or are swept when due (index), never a
+    drop without them. If one step refuses or fails, the others are given back.
+    """
+    token = secrets.token_hex(8)
+    index_ttl = max(INDEX_TTL_SECONDS, expires_at - now + RECEIPT_GRACE_SECONDS)
+    quota_table = {
+        "id": drop_id,
+        "now": now,
+        "expires_at": expires_at,
+        "voice_bytes": voice_bytes,
+        "network_drops": quota.drops,
+        "network_bytes": quota.media_bytes,
+        "index_ttl": index_ttl,
+    }
+    media_table = {
+        "id": drop_id,
+        "expires_at": expires_at,
+        "file_bytes": file_bytes,
+        "voice": 1 if voice_bytes else 0,
+        "media_cap": quota.media_cap,
+        "index_ttl": index_ttl,
+    }
+    reserved, counted, indexed = redis_utils.scripts_together(
+        [
+            (_reserve, [k.DROP(id=drop_id), k.RECEIPT(id=drop_id)], [token, reserve_seconds]),
+            (
+                _quota_take,
+                [k.QUOTA(network=quota.network), k.QUOTA_BYTES(network=quota.network)],
+                [redis_utils.lua_table(quota_table)],
+            ),
+            (_media_take, [k.EXPIRY(), k.MEDIA_BYTES()], [redis_utils.lua_table(media_table)]),
+        ]
+    )
+    claim = Claim(
+        code=STORED, drop_id=drop_id, token=token, network=quota.network, file_bytes=file_bytes
+    )
+    answers = (reserved, counted, indexed)
+    error = redis_utils.first_error(list(answers))
+    codes = [int(a) if not isinstance(a, BaseException) else None for a in answers]
+    if error is None and codes == [1, 1, 1]:
+        return claim
+    # Give back exactly what this request took: a step that answered 0 found the id
+    # taken by another drop and changed nothing, and its entry is not ours to remove.
+    claim_release(claim, reserved=codes[0] == 1, counted=codes[1] == 1, indexed=codes[2] == 1)
+    if error is not None:
+        raise error
+    reserve_code, quota_code, media_code = codes
+    if reserve_code == 0 or quota_code == 0 or media_code == 0:
+        code = TAKEN
+    elif quota_code is not None and quota_code < 0:
+        code = quota_code
+    else:
+        code = MEDIA_FULL
+    return replace(claim, code=code)
+
+
+def claim_release(
+    claim: Claim, *, reserved: bool = True, counted: bool = True, indexed: bool = True
+) -> bool | None:
+    """Give back a claim whose drop will not be stored (best effort: each step is
+    idempotent, and a missed one expires by itself). True when given back; False
+    when the reservation is no longer this request's (the drop was stored after all:
+    its entries stay); None when Redis did not answer."""
+    try:
+        if reserved and not int(_unreserve([k.DROP(id=claim.drop_id)], [claim.token])):
+            return False
+        if counted:
+            with redis_utils.client().pipeline(transaction=False) as pipe:
+                pipe.zrem(k.QUOTA(network=claim.network), claim.drop_id)
+                pipe.hdel(k.QUOTA_BYTES(network=claim.network), claim.drop_id)
+                pipe.execute()
+        if indexed:
+            _media_give([k.EXPIRY(), k.MEDIA_BYTES()], [claim.drop_id, claim.file_bytes])
+    except redis_utils.OUTAGE_ERRORS:
+        return None  # what is left expires by its score and TTL; the sweeper re-counts
+    return True
 
 
 def drop_save(
     *,
-    drop_id: str,
+    claim: Claim,
     fields: dict[str, bytes | str | int],
     receipt: records.ReceiptHash,
     ttl: int,
-    expires_at: int,
-    now: int,
-    file_bytes: int,
-    voice_bytes: int,
-    quota: Quota,
 ) -> int:
-    """Store a reserved drop, its receipt, expiry entry, media count and quota at once.
-
-    Returns 1 stored, 0 reservation lost, -1 network's live drops used up, -2 network's
-    media share used up, -3 media cap reached.
-    """
-    keys = [
-        k.DROP(id=drop_id),
-        k.RECEIPT(id=drop_id),
-        k.EXPIRY(),
-        k.MEDIA_BYTES(),
-        k.QUOTA(network=quota.network),
-        k.QUOTA_BYTES(network=quota.network),
-    ]
+    """Store a claimed drop and its receipt (one script, the drop's slot): the step
+    that makes it visible. Returns STORED, or TAKEN when the reservation ran out
+    meanwhile (then the claim's entries are given back)."""
+    drop_id = claim.drop_id
     table = {
-        "id": drop_id,
-        "now": now,
+        "token": claim.token,
         "ttl": ttl,
-        "expires_at": expires_at,
         "receipt_ttl": ttl + RECEIPT_GRACE_SECONDS,
-        "index_ttl": max(INDEX_TTL_SECONDS, ttl + RECEIPT_GRACE_SECONDS),
-        "file_bytes": file_bytes,
-        "voice_bytes": voice_bytes,
-        "media_cap": quota.media_cap,
-        "network_drops": quota.drops,
-        "network_bytes": quota.media_bytes,
         "fields": len(fields),
     }
     args: list[bytes | str | int] = [redis_utils.lua_table(table)]
@@ -114,7 +210,11 @@ def drop_save(
     for pairs in (fields, receipt_fields):
         for name, value in pairs.items():
             args += [name, value]
-    return int(_save(keys, args))
+    stored = int(_save([k.DROP(id=drop_id), k.RECEIPT(id=drop_id)], args))
+    if stored != STORED:
+        claim_release(claim, reserved=False)
+        return TAKEN
+    return STORED
 
 
 def drop_open(
@@ -130,32 +230,36 @@ def drop_open(
     ticket_key: bytes,
 ) -> Opened | tuple[int, int]:
     """Run the open script; a tuple is its refusal: (0, 0) gone, (-1, 0) wrong,
-    (-2, 0) used, (-3, seconds to wait) throttled."""
+    (-2, 0) used, (-3, seconds to wait) throttled.
+
+    A right key costs one round trip (the drop's slot decides, exactly-N included). A
+    wrong one is then counted against the client across drops (its own slot); if
+    that cap is reached, the drop's counters are given the guess back and the
+    answer is throttled, as if the client's cap had been checked first.
+    """
     keys = [
         k.DROP(id=drop_id),
         k.RECEIPT(id=drop_id),
-        k.EXPIRY(),
         k.FAILS_PAIR(id=drop_id, client=client),
         k.FAILS_DROP(id=drop_id),
-        k.FAILS_CLIENT(client=client),
-        k.TICKET(hash=ticket_hash),
+        k.TICKET(id=drop_id, hash=ticket_hash),
     ]
     table = {
         "verifier": verifier_hash,
         "now": now,
         "id": drop_id,
         "ticket_ttl": ticket_grace,
-        "limits": [limits.pair, limits.drop, limits.client],
+        "limits": [limits.pair, limits.drop],
         "window": limits.window,
         "ticket_mode": ticket_mode,
-        "quota_prefix": k.QUOTA_PREFIX,
-        "quota_bytes_suffix": k.QUOTA_BYTES_SUFFIX,
     }
-    args = [redis_utils.lua_table(table), ticket_key]
-    result = _open(keys, args)
-    if int(result[0]) != 1:
-        return int(result[0]), int(result[1]) if len(result) > 1 else 0
-    _, left, wrapped, kind, ciphertext, mime, burned, expires_at, salt, it, by = result
+    result = _open(keys, [redis_utils.lua_table(table), ticket_key])
+    code = int(result[0])
+    if code in (-1, -3):
+        return _client_fails(drop_id=drop_id, client=client, limits=limits, result=result)
+    if code != 1:
+        return code, 0
+    _, left, wrapped, kind, ciphertext, mime, burned, expires_at, salt, it, by, network = result
     return Opened(
         views_left=max(int(left), 0),
         wrapped=wrapped,
@@ -167,20 +271,54 @@ def drop_open(
         salt=salt,
         iterations=int(it),
         sealed_by=by.decode(),
+        network=network.decode(),
     )
 
 
-def drop_burn(*, drop_id: str, token_hash: str, now: int) -> int:
-    """Burn now if the receipt matches: 1 burned, 0 already gone, -1 wrong receipt."""
+def _client_fails(
+    *, drop_id: str, client: str, limits: Limits, result: list[int]
+) -> tuple[int, int]:
+    """After a wrong key: the client's cap across drops (counted on a fresh guess,
+    only asked for the wait when the drop's counters throttle already)."""
+    fresh = int(result[0]) == -1
+    args = [limits.client, limits.window, "1" if fresh else "0"]
+    over, *wait = _fails_client([k.FAILS_CLIENT(client=client)], args)
+    if not int(over):
+        return (-1, 0) if fresh else (-3, int(result[1]))
+    if fresh:
+        _uncount([k.FAILS_PAIR(id=drop_id, client=client), k.FAILS_DROP(id=drop_id)], [])
+        return -3, int(wait[0])
+    return -3, max(int(result[1]), int(wait[0]))
+
+
+def drop_burn(*, drop_id: str, token_hash: str, now: int) -> tuple[int, str]:
+    """Burn now if the receipt matches: (1, network) burned, (0, "") already gone,
+    (-1, "") wrong receipt."""
     keys = [k.DROP(id=drop_id), k.RECEIPT(id=drop_id)]
-    table = {
-        "token": token_hash,
-        "now": now,
-        "id": drop_id,
-        "quota_prefix": k.QUOTA_PREFIX,
-        "quota_bytes_suffix": k.QUOTA_BYTES_SUFFIX,
-    }
-    return int(_burn(keys, [redis_utils.lua_table(table)]))
+    result = _burn(keys, [redis_utils.lua_table({"token": token_hash, "now": now})])
+    return int(result[0]), result[1].decode() if len(result) > 1 else ""
+
+
+def drop_gone(*, drop_id: str, network: str, files_until: int | None = None) -> None:
+    """After a burn, in one round trip: the network gets its quota back, and the
+    media index forgets the drop (its files are deleted) or, with ``files_until``,
+    keeps its entry only until then (a voice note still streams once through its
+    ticket). Idempotent, and best effort: the burn itself is done (a view it spent is
+    answered), and what a missed step leaves frees itself at the drop's expiry (the
+    quota entry by its score, the index entry when the sweeper finds it due)."""
+    try:
+        with redis_utils.client().pipeline(transaction=False) as pipe:
+            if network:
+                pipe.zrem(k.QUOTA(network=network), drop_id)
+                pipe.hdel(k.QUOTA_BYTES(network=network), drop_id)
+            if files_until is None:
+                pipe.zrem(k.EXPIRY(), drop_id)
+            else:
+                # XX: only move the drop's entry, never create the index without its TTL.
+                pipe.zadd(k.EXPIRY(), {drop_id: files_until}, xx=True)
+            pipe.execute()
+    except redis_utils.OUTAGE_ERRORS:
+        logger.warning("Redis unreachable: a burned drop's quota and index entries wait")
 
 
 def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | None:
@@ -199,16 +337,18 @@ def receipt_fields(*, drop_id: str) -> dict[str, str]:
     return {name.decode(): value.decode() for name, value in raw.items()}
 
 
-def ticket_read(*, ticket_hash: str) -> dict[str, bytes]:
+def ticket_read(*, drop_id: str, ticket_hash: str) -> dict[str, bytes]:
     """A ticket's fields (empty when spent or expired); reading does not spend it."""
     # As bytes: the client does not decode replies.
-    raw = cast(dict[bytes, bytes], redis_utils.client().hgetall(k.TICKET(hash=ticket_hash)))
+    raw = cast(
+        dict[bytes, bytes], redis_utils.client().hgetall(k.TICKET(id=drop_id, hash=ticket_hash))
+    )
     return {name.decode(): value for name, value in raw.items()}
 
 
-def ticket_spend(*, ticket_hash: str) -> bool:
+def ticket_spend(*, drop_id: str, ticket_hash: str) -> bool:
     """Spend a ticket once its answer is ready; False if another request spent it."""
-    return bool(redis_utils.client().delete(k.TICKET(hash=ticket_hash)))
+    return bool(redis_utils.client().delete(k.TICKET(id=drop_id, hash=ticket_hash)))
 
 
 def expiry_forget(*, drop_ids: list[str]) -> None:

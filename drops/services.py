@@ -8,6 +8,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from django.conf import settings
 
@@ -147,16 +148,30 @@ def drop_store(
     mime: str = "",
     sealed_by: str = "browser",
 ) -> CreatedDrop:
-    """Store a sealed drop: reserve its id, write its files, then save it in one script.
+    """Store a sealed drop: claim its id, quota and media index entry (one round
+    trip), write its files, then save it (one script): the drop is visible only once
+    everything it needs is in place (drops.repository.drop_claim).
 
-    Files written for a drop that is not saved are removed again, so a failure (the
-    store full or gone, a quota) leaves no orphan file and no drifted media count.
+    Files written for a drop that is not saved are removed again, and its claim given
+    back, so a failure (the store full or gone, a quota) leaves no orphan file and no
+    drifted media count.
     """
     drop_id = seal.drop_id
-    if not repository.drop_reserve(drop_id=drop_id, ttl=RESERVE_SECONDS):
-        raise IdTaken
     now = int(time.time())
     expires_at = now + ttl_seconds
+    qr = media.qr_svg(link_base + drop_id)
+    voice_bytes = len(ciphertext) if kind == "voice" else 0
+    claim = repository.drop_claim(
+        drop_id=drop_id,
+        now=now,
+        reserve_seconds=RESERVE_SECONDS,
+        expires_at=expires_at,
+        file_bytes=voice_bytes + len(qr),
+        voice_bytes=voice_bytes,
+        quota=network_quota(network),
+    )
+    if claim.code != repository.STORED:
+        _refuse_save(claim.code)
     receipt_token = secrets.token_urlsafe(16)
     access = [
         (sealing.verifier_hash(drop_id, verifier), wrapped)
@@ -182,27 +197,24 @@ def drop_store(
     )
     written: list[str] = []
     try:
-        voice_bytes = 0
         if kind == "voice":
             written.append(media.voice_name(drop_id))
-            voice_bytes = media.voice_write(drop_id=drop_id, sealed=ciphertext)
+            media.voice_write(drop_id=drop_id, sealed=ciphertext)
         written.append(media.qr_name(drop_id))
-        qr_bytes = media.qr_write(drop_id=drop_id, link=link_base + drop_id)
-        saved = repository.drop_save(
-            drop_id=drop_id,
-            fields=fields,
-            receipt=receipt,
-            ttl=ttl_seconds,
-            expires_at=expires_at,
-            now=now,
-            file_bytes=voice_bytes + qr_bytes,
-            voice_bytes=voice_bytes,
-            quota=network_quota(network),
-        )
+        media.qr_store(drop_id=drop_id, svg=qr)
     except BaseException:
         media.files_discard(written)
+        repository.claim_release(claim)
         raise
-    if saved != 1:
+    try:
+        saved = repository.drop_save(claim=claim, fields=fields, receipt=receipt, ttl=ttl_seconds)
+    except BaseException:
+        # Stored or not? The reservation says: a stored drop has none left, and keeps
+        # its files; otherwise they go (when Redis cannot say either, as before).
+        if repository.claim_release(claim) is not False:
+            media.files_discard(written)
+        raise
+    if saved != repository.STORED:
         media.files_discard(written)
         _refuse_save(saved)
     metrics.DROPS_CREATED.labels(kind).inc()
@@ -218,21 +230,21 @@ def drop_store(
     )
 
 
-def _refuse_save(code: int) -> None:
-    if code == -1:
+def _refuse_save(code: int) -> NoReturn:
+    if code == repository.TOO_MANY:
         limit = settings.DROP_NETWORK_MAX_DROPS
         raise QuotaExceeded(
             f"Your network already has {limit} live drops; wait for some to expire or burn them."
         )
-    if code == -2:
+    if code == repository.NETWORK_BYTES:
         mib = settings.DROP_NETWORK_MEDIA_BYTES / 1048576
         raise QuotaExceeded(
             f"Your network's share of voice storage ({mib:.0f} MiB) is in use; "
             "wait for your voice drops to expire or burn them."
         )
-    if code == -3:
+    if code == repository.MEDIA_FULL:
         raise MediaFull
-    raise IdTaken  # the reservation ran out meanwhile
+    raise IdTaken  # taken, or the reservation ran out meanwhile
 
 
 def drop_create(
@@ -312,8 +324,13 @@ def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes =
     if opened.burned:
         metrics.DROPS_BURNED.labels("views").inc()
         media.files_delete([media.qr_name(drop_id)])
-        if opened.kind == "text":
-            repository.expiry_forget(drop_ids=[drop_id])
+        # A voice note still streams once through its ticket; the sweeper is the backstop.
+        voice = opened.kind == "voice"
+        repository.drop_gone(
+            drop_id=drop_id,
+            network=opened.network,
+            files_until=int(time.time()) + AUDIO_TICKET_SECONDS if voice else None,
+        )
     return OpenedDrop(
         kind=opened.kind,
         views_left=opened.views_left,
@@ -360,7 +377,7 @@ def audio_take(*, drop_id: str, ticket: str) -> tuple[bytes, str]:
     if not DROP_ID.fullmatch(drop_id) or not TICKET.fullmatch(ticket):
         raise DropGone
     ticket_hash = sealing.lookup_hash("ticket", drop_id, ticket)
-    fields = repository.ticket_read(ticket_hash=ticket_hash)
+    fields = repository.ticket_read(drop_id=drop_id, ticket_hash=ticket_hash)
     if not fields or fields.get("drop", b"").decode() != drop_id:
         raise DropGone
     blob = media.voice_read(drop_id=drop_id)
@@ -378,7 +395,7 @@ def audio_take(*, drop_id: str, ticket: str) -> tuple[bytes, str]:
             raise BadAudio from None
     else:
         body, mime = blob, "application/octet-stream"
-    if not repository.ticket_spend(ticket_hash=ticket_hash):
+    if not repository.ticket_spend(drop_id=drop_id, ticket_hash=ticket_hash):
         raise DropGone  # a parallel request spent it first
     if fields.get("last") == b"1":
         media.files_delete([media.voice_name(drop_id)])
@@ -391,11 +408,13 @@ def drop_burn(*, drop_id: str, receipt_token: str) -> bool:
     if not DROP_ID.fullmatch(drop_id) or not RECEIPT.fullmatch(receipt_token):
         raise DropGone
     token_hash = sealing.lookup_hash("receipt", drop_id, receipt_token)
-    result = repository.drop_burn(drop_id=drop_id, token_hash=token_hash, now=int(time.time()))
+    result, network = repository.drop_burn(
+        drop_id=drop_id, token_hash=token_hash, now=int(time.time())
+    )
     if result == -1:
         raise DropGone
     media.files_delete(media.drop_files(drop_id))
-    repository.expiry_forget(drop_ids=[drop_id])
+    repository.drop_gone(drop_id=drop_id, network=network)
     if result == 1:
         metrics.DROPS_BURNED.labels("receipt").inc()
     return result == 1

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
+import redis.cluster
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
@@ -38,7 +39,9 @@ def check_embedded_store(
     app_configs: Sequence[AppConfig] | None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Production should not run on the in-process store."""
-    if settings.REDIS_URL is None:
+    from nullboard.redis_utils import is_embedded
+
+    if is_embedded():  # neither REDIS_URL nor REDIS_CLUSTER_NODES
         return [
             Warning(
                 "REDIS_URL is unset: data lives in one process and is lost on restart.",
@@ -53,20 +56,30 @@ def check_embedded_store(
 SAFE_EVICTION_POLICIES = frozenset({"noeviction"})
 
 
-def redis_eviction_problems(conn: redis.Redis) -> list[CheckMessage]:
-    """W002 when ``conn``'s maxmemory-policy may evict keys (INFO, not CONFIG, so
-    it also works on managed Redis that hides CONFIG); nothing when unreachable."""
+def _eviction_policies(conn: redis.Redis | redis.cluster.RedisCluster) -> list[object]:
+    """maxmemory-policy of one server, or of each master of a cluster."""
+    if isinstance(conn, redis.cluster.RedisCluster):
+        primaries = conn.get_primaries()  # type: ignore[no-untyped-call]
+        return [conn.info("memory", target_nodes=n).get("maxmemory_policy") for n in primaries]
+    return [conn.info("memory").get("maxmemory_policy")]
+
+
+def redis_eviction_problems(conn: redis.Redis | redis.cluster.RedisCluster) -> list[CheckMessage]:
+    """W002 when ``conn``'s maxmemory-policy (any master's, on a cluster) may evict
+    keys (INFO, not CONFIG, so it also works on managed Redis that hides CONFIG);
+    nothing when unreachable."""
     from nullboard.redis_utils import OUTAGE_ERRORS
 
     unreachable: tuple[type[BaseException], ...] = (*OUTAGE_ERRORS, redis.exceptions.RedisError)
     try:
-        policy = conn.info("memory").get("maxmemory_policy")
+        found = _eviction_policies(conn)
     except unreachable:
         return []  # unreachable: /readyz and the 503s say so at run time
-    if isinstance(policy, bytes):
-        policy = policy.decode()
-    if policy is None or policy in SAFE_EVICTION_POLICIES:
+    policies = {p.decode() if isinstance(p, bytes) else p for p in found}
+    unsafe = sorted(str(p) for p in policies if p is not None and p not in SAFE_EVICTION_POLICIES)
+    if not unsafe:
         return []
+    policy = ", ".join(unsafe)
     return [
         Warning(
             f"Redis maxmemory-policy is {policy}: when memory is full, Redis deletes "
@@ -86,7 +99,9 @@ def check_redis_eviction(
     app_configs: Sequence[AppConfig] | None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Warn when Redis may evict keys (any maxmemory-policy but noeviction)."""
-    if settings.REDIS_URL is None:
+    from nullboard.redis_utils import is_embedded
+
+    if is_embedded():
         return []
     from nullboard.redis_utils import client
 

@@ -11,11 +11,13 @@ script and each MULTI touches one slot (docs/scaling.md, "Redis Cluster").
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
+import redis
 import redis.asyncio.cluster
 import redis.asyncio.retry
 import redis.cluster
+import redis.exceptions
 import redis.retry
 from django.conf import settings
 from django_redis.client import DefaultClient
@@ -75,3 +77,52 @@ class ClusterClient(DefaultClient):  # type: ignore[misc]  # django-redis is unt
 
     def connect(self, index: int = 0) -> Any:
         return sync_client()
+
+
+SLOTS = 16384
+
+
+def _serving(conn: redis.cluster.RedisCluster) -> None:
+    """Raise an outage error unless every slot has a master, every such master
+    answers, and each says the cluster is ok."""
+    slots = conn.nodes_manager.slots_cache
+    if len(slots) < SLOTS or any(not nodes for nodes in slots.values()):
+        raise redis.exceptions.SlotNotCoveredError("a slot has no master")
+    masters = {nodes[0].name: nodes[0] for nodes in slots.values()}
+    for node in masters.values():
+        info = conn.cluster_info(target_nodes=cast(Any, node))
+        if info.get("cluster_state") != "ok":
+            raise redis.exceptions.ClusterDownError(f"cluster_state:{info.get('cluster_state')}")
+
+
+def check_ready(conn: object) -> None:
+    """Readiness (``/readyz``): one server answers a PING; on a cluster, every slot's
+    master answers and says the cluster is ok. Raises one of ``OUTAGE_ERRORS``
+    otherwise.
+
+    On a cluster a failed check asks for the map once more before answering, so a
+    failover that has already promoted a replica is ready, not an outage of this
+    client's stale map."""
+    if not isinstance(conn, redis.cluster.RedisCluster):
+        cast(redis.Redis, conn).ping()
+        return
+    try:
+        _serving(conn)
+    except (
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        redis.exceptions.ClusterDownError,
+        redis.exceptions.SlotNotCoveredError,
+    ):
+        conn.nodes_manager.initialize()
+        _serving(conn)
+
+
+def used_memory(conn: object) -> int:
+    """Bytes of memory Redis uses (stats): one server's, or a cluster's masters' sum."""
+    if isinstance(conn, redis.cluster.RedisCluster):
+        # One node at a time: redis-py answers a one-node target without the node's name.
+        primaries = conn.get_primaries()  # type: ignore[no-untyped-call]
+        found: list[dict[str, Any]] = [conn.info("memory", target_nodes=node) for node in primaries]
+        return sum(int(info.get("used_memory", 0)) for info in found)
+    return int(cast(redis.Redis, conn).info("memory").get("used_memory", 0))

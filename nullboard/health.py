@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from nullboard import metrics, redis_utils
+from nullboard import cluster, metrics, redis_utils
 from nullboard.redis_utils import OUTAGE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -33,9 +33,10 @@ def healthz_view(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_safe
 def readyz_view(request: HttpRequest) -> JsonResponse:
-    """Redis answers a PING: 200; otherwise 503, so traffic goes elsewhere."""
+    """Redis answers a PING: 200; otherwise 503, so traffic goes elsewhere. On a
+    Redis Cluster every slot's master must answer and say the cluster is ok."""
     try:
-        redis_utils.client().ping()
+        cluster.check_ready(redis_utils.client())
     except OUTAGE_ERRORS as exc:
         metrics.REDIS_ERRORS.inc()
         logger.warning("Not ready: Redis did not answer (%s)", type(exc).__name__)

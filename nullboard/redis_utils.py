@@ -278,6 +278,48 @@ class LuaScript:
             raise
 
 
+ScriptCall = tuple[LuaScript, list[str], list[Any]]  # a script, its keys, its arguments
+
+
+def scripts_together(calls: list[ScriptCall], *, conn: redis.Redis | None = None) -> list[Any]:
+    """Several scripts, each on its own slot, in one round trip: a pipeline, not a
+    transaction (each script is atomic alone, and the caller orders and undoes the
+    steps so a crash between them leaves nothing half-written). On a Redis Cluster
+    redis-py sends each node its share; on one server it is one round trip.
+
+    Each answer is its script's result or the error it met (callers undo what the
+    others did, then raise it). A script the server does not know yet (a restarted
+    or flushed server: NOSCRIPT) is loaded and run again alone.
+    """
+    conn = conn or client()
+    with conn.pipeline(transaction=False) as pipe:
+        for script, keys, args in calls:
+            # The command, not pipe.evalsha: redis-py's cluster pipeline refuses that
+            # method but routes the command by its keys all the same.
+            pipe.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", script.sha, len(keys), *keys, *args
+            )
+        results: list[Any] = pipe.execute(raise_on_error=False)
+    for index, result in enumerate(results):
+        if isinstance(result, redis.exceptions.NoScriptError):
+            script, keys, args = calls[index]
+            try:
+                results[index] = script(keys, args, conn=conn)
+            except redis.exceptions.RedisError as exc:
+                results[index] = exc
+        elif isinstance(result, redis.exceptions.ResponseError):
+            try:
+                _raise_as_outage(result)
+            except redis.exceptions.OutOfMemoryError as exc:
+                results[index] = exc
+    return results
+
+
+def first_error(results: list[Any]) -> BaseException | None:
+    """The first error among ``scripts_together``'s answers, if any."""
+    return next((r for r in results if isinstance(r, BaseException)), None)
+
+
 def lua(module_file: str, *names: str) -> LuaScript:
     """Load Lua files from the folder of ``module_file`` (pass ``__file__``) as one
     script, in order: Lua has no includes, so shared functions go first."""

@@ -20,7 +20,7 @@ from django.apps import apps
 from django.core.files.storage import Storage
 from django.utils.module_loading import module_has_submodule
 
-from nullboard import redis_utils
+from nullboard import cluster, redis_utils
 
 UNLINK_BATCH = 500
 
@@ -74,7 +74,9 @@ def media_files() -> Iterator[tuple[MediaFolder, str, int]]:
 
 
 def stats_collect() -> dict[str, int]:
-    """Counts of live things, hidden items, media and Redis memory, from one SCAN."""
+    """Counts of live things, hidden items, media and Redis memory, from one SCAN
+    (on a Redis Cluster, one SCAN per master: redis-py's cluster scan_iter walks
+    every primary; memory is the masters' sum)."""
     conn = redis_utils.client()
     parts = app_parts()
     counted = {name: fmt for part in parts for name, fmt in getattr(part, "COUNTED", {}).items()}
@@ -94,12 +96,15 @@ def stats_collect() -> dict[str, int]:
             counts.update(more(found=found, conn=conn))
     sizes = [size for _, _, size in media_files()]
     counts["media_files"], counts["media_bytes"] = len(sizes), sum(sizes)
-    counts["redis_memory_bytes"] = int(conn.info("memory").get("used_memory", 0))
+    counts["redis_memory_bytes"] = cluster.used_memory(conn)
     return counts
 
 
 def purge() -> dict[str, Any]:
-    """Delete every key of the site and every media file; what was deleted."""
+    """Delete every key of the site and every media file; what was deleted.
+
+    On a Redis Cluster the SCAN walks every master, and each UNLINK of a batch is
+    split by redis-py into one per slot (a multi-key command must stay in one)."""
     conn = redis_utils.client()
     deleted = 0
     batch: list[bytes] = []

@@ -152,6 +152,8 @@ class WebServer:
         SERVER_PORTS.add(self.port)
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
+        if "REDIS_URL" in (env or {}):  # its own server, in place of the suite's cluster
+            self.env.pop("REDIS_CLUSTER_NODES", None)
         self.env.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
         self.env.setdefault("PYTHONPATH", str(ROOT))
         self.proc: subprocess.Popen | None = None

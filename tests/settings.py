@@ -48,7 +48,8 @@ def _own_redis() -> str | None:
 
 
 if "NB_TEST_EMBEDDED" in os.environ:
-    os.environ.pop("REDIS_URL", None)
+    for _name in ("REDIS_URL", "REDIS_CLUSTER_NODES", "CHANNEL_REDIS_URLS"):
+        os.environ.pop(_name, None)  # a process started from a cluster-mode run, too
 elif "REDIS_SENTINELS" in os.environ:
     pass  # REDIS_URL names a master the sentinels know, not a host (tests/scale)
 elif os.environ.get(OWN_REDIS) == _process:

@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from django.test import Client
 from django.urls import include, path
 
-from antispam.pow import challenge_consume, challenge_issue, leading_zeros, pow_write
+from antispam.pow import CHALLENGE, challenge_consume, challenge_issue, leading_zeros, pow_write
 from nullboard import redis_utils
 from nullboard.api import api
 from nullboard.errors import Error
@@ -74,7 +74,7 @@ def test_another_sessions_challenge_is_refused(client):
 def test_an_expired_challenge_is_refused(client, settings):
     with time_machine.travel(0, tick=False) as traveller:
         fields = solved(start_session(client))
-        key = redis_utils.key("pow", fields["pow_challenge"])
+        key = CHALLENGE(challenge=fields["pow_challenge"])
         assert redis_utils.client().ttl(key) == settings.POW_TTL_SECONDS
         # Redis expires by its own clock; stand in for the wait by expiring the key.
         traveller.shift(settings.POW_TTL_SECONDS + 1)

@@ -48,8 +48,9 @@ def refuse_writes(monkeypatch):
     unreachable Redis does, except proof of work's own scripts."""
 
     def start(error: type[Exception]) -> None:
-        pow_scripts = {pow_module._consume.sha, pow_module._refund.sha}
-        for script in (pow_module._consume, pow_module._refund):  # a fresh Redis has
+        scripts = (pow_module._consume, pow_module._refund, pow_module._count, pow_module._uncount)
+        pow_scripts = {script.sha for script in scripts}
+        for script in scripts:  # a fresh Redis has
             redis_utils.client().script_load(script.source)  # no script cached yet
         execute = redis.Redis.execute_command
 
@@ -63,7 +64,15 @@ def refuse_writes(monkeypatch):
                 return execute(self, *args, **options)
             raise error("command not allowed when used memory > 'maxmemory'.")
 
+        execute_pipeline = redis.client.Pipeline.execute
+
         def refusing_pipeline(self, *args, **kwargs):
+            # Proof of work spends a challenge and counts its write in one pipeline.
+            if self.command_stack and all(
+                str(args[0]).upper() == "EVALSHA" and args[1] in pow_scripts
+                for args, _ in self.command_stack
+            ):
+                return execute_pipeline(self, *args, **kwargs)
             raise error("command not allowed when used memory > 'maxmemory'.")
 
         monkeypatch.setattr(redis.Redis, "execute_command", refusing)
@@ -112,23 +121,19 @@ def test_a_refund_after_the_challenge_expired_gives_nothing_back(client):
     refund = pow_module.challenge_consume(
         sid=sid, challenge=fields["pow_challenge"], nonce=fields["pow_nonce"]
     )
-    redis_utils.client().delete(
-        redis_utils.key(pow_module.SPENT_KEY.format(challenge=fields["pow_challenge"]))
-    )
+    redis_utils.client().delete(pow_module.SPENT(challenge=fields["pow_challenge"]))
     assert refund() is False
-    assert not redis_utils.client().exists(
-        redis_utils.key(pow_module.CHALLENGE_KEY.format(challenge=fields["pow_challenge"]))
-    )
+    assert not redis_utils.client().exists(pow_module.CHALLENGE(challenge=fields["pow_challenge"]))
 
 
 def test_a_spent_challenge_keeps_its_expiry(client):
     fields = pow_fields(client)
     sid = client.post("/api/session").json()["sid"]
-    live = redis_utils.key(pow_module.CHALLENGE_KEY.format(challenge=fields["pow_challenge"]))
+    live = pow_module.CHALLENGE(challenge=fields["pow_challenge"])
     ttl = redis_utils.client().ttl(live)
     pow_module.challenge_consume(
         sid=sid, challenge=fields["pow_challenge"], nonce=fields["pow_nonce"]
     )
-    spent = redis_utils.key(pow_module.SPENT_KEY.format(challenge=fields["pow_challenge"]))
+    spent = pow_module.SPENT(challenge=fields["pow_challenge"])
     assert not redis_utils.client().exists(live)
     assert 0 < redis_utils.client().ttl(spent) <= ttl

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
 from drops import audio as drops_audio
+from drops import keys as drop_keys
 from drops import sealing, services
 from nullboard import redis_utils
 from tests.conftest import pow_fields
@@ -90,7 +91,7 @@ def test_a_browser_sealed_text_is_stored_and_opened_by_verifier(client):
     made = response.json()
     assert made["id"] == browser.drop_id and made["sealed"] == "browser"
     assert "keys" not in made  # the server never had them
-    stored = redis_utils.client().hgetall(f"nb:drop:{browser.drop_id}")
+    stored = redis_utils.client().hgetall(drop_keys.DROP(id=browser.drop_id))
     assert stored[b"by"] == b"browser" and stored[b"ct"] == browser.sealed.ciphertext
     opened = browser.open(client, 1)
     assert opened.status_code == 200
@@ -154,7 +155,7 @@ def test_a_wrong_passphrase_spends_no_view_and_is_counted(client):
     assert browser.create(client, max_views=1).status_code == 201
     wrong = browser.open(client, 0, passphrase="correct hose")
     assert wrong.status_code == 403 and wrong.json()["error"] == "wrong_key"
-    fails = redis_utils.client().get(f"nb:drop:{browser.drop_id}:fails")
+    fails = redis_utils.client().get(drop_keys.FAILS_DROP(id=browser.drop_id))
     assert fails == b"1"
     right = browser.open(client, 0, passphrase="correct horse")
     assert right.status_code == 200 and right.json()["views_left"] == 0
@@ -277,7 +278,7 @@ def test_one_network_gets_only_its_share_of_media(client, settings):
     assert response.status_code == 429
     assert "share of voice storage" in response.json()["detail"]
     assert not (settings.MEDIA_ROOT / "voice" / f"{second.drop_id}.sealed").exists()
-    assert redis_utils.client().exists(f"nb:drop:{second.drop_id}") == 0
+    assert redis_utils.client().exists(drop_keys.DROP(id=second.drop_id)) == 0
 
 
 def test_proof_of_work_comes_before_any_audio_parsing(client):
@@ -378,4 +379,4 @@ def test_fifty_parallel_verifier_opens_give_exactly_three_successes(client, real
         results = list(pool.map(attempt, range(50)))
     assert results.count("ok") == 3
     assert set(results) <= {"ok", "used", "gone"}
-    assert real_redis.exists(f"nb:drop:{browser.drop_id}") == 0
+    assert real_redis.exists(drop_keys.DROP(id=browser.drop_id)) == 0

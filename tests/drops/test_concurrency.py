@@ -7,6 +7,7 @@ from threading import Barrier
 
 from django.test import override_settings
 
+from drops import keys as drop_keys
 from drops import services
 from tests.drops.helpers import create_text
 
@@ -31,7 +32,7 @@ def test_fifty_parallel_opens_give_exactly_three_successes(client, real_redis):
         results = list(pool.map(attempt, range(50)))
     assert results.count("ok") == 3
     assert set(results) <= {"ok", "used", "gone"}
-    assert real_redis.exists(f"nb:drop:{drop['id']}") == 0
+    assert real_redis.exists(drop_keys.DROP(id=drop["id"])) == 0
 
 
 @override_settings(RATE_LIMIT_MAX_REQUESTS=1000)  # one test client address for all 50

@@ -6,6 +6,7 @@ import re
 
 from django.conf import settings
 
+from drops import keys as drop_keys
 from drops import media
 from nullboard import redis_utils
 from tests.conftest import pow_fields, start_session
@@ -25,14 +26,14 @@ def test_it_answers_with_the_contract_fields(client):
 
 def test_it_stores_the_drop_with_its_ttl(client):
     data = create_text(client)
-    ttl = redis_utils.client().ttl(f"nb:drop:{data['id']}")
+    ttl = redis_utils.client().ttl(drop_keys.DROP(id=data["id"]))
     assert settings.DROP_TTL_SECONDS - 2 <= ttl <= settings.DROP_TTL_SECONDS
 
 
 def test_it_accepts_a_longer_life_and_fewer_views(client):
     data = create_text(client, ttl_seconds=3600, max_views=1)
     assert data["max_views"] == 1
-    assert 3590 <= redis_utils.client().ttl(f"nb:drop:{data['id']}") <= 3600
+    assert 3590 <= redis_utils.client().ttl(drop_keys.DROP(id=data["id"])) <= 3600
 
 
 def test_it_refuses_a_life_or_views_out_of_bounds(client):

@@ -12,6 +12,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from drops import keys as drop_keys
 from drops import media, repository, sealing, services
 from nullboard import redis_utils as nb_store
 from tests.conftest import DaphneServer, HttpClient, RedisServer, solve
@@ -76,9 +77,9 @@ def test_a_voice_open_at_the_edge_spends_no_view(full_redis):
     full_redis.fill()
     with pytest.raises(redis.exceptions.OutOfMemoryError):
         services.drop_open_with_key(drop_id=drop.id, key=drop.keys[0], passphrase="", client="c")
-    stored = full_redis.hgetall(f"nb:drop:{drop.id}")
+    stored = full_redis.hgetall(drop_keys.DROP(id=drop.id))
     assert stored[b"views_left"] == b"3" and b"u1" not in stored
-    assert not list(full_redis.scan_iter("nb:drops:ticket:*"))
+    assert not list(full_redis.scan_iter("nb:drop:*:ticket:*"))
     full_redis.free()
     opened = services.drop_open_with_key(
         drop_id=drop.id, key=drop.keys[0], passphrase="", client="c"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time_machine
 from django.conf import settings
 
+from drops import keys as drop_keys
 from drops import media
 from nullboard import redis_utils
 from tests.drops.helpers import SECRET_TEXT, create_text, open_drop
@@ -20,7 +21,7 @@ def test_each_key_opens_the_drop_once_and_the_last_view_burns_it(client):
         assert data["kind"] == "text" and data["text"] == SECRET_TEXT
         lefts.append(data["views_left"])
     assert lefts == [2, 1, 0]
-    assert redis_utils.client().exists(f"nb:drop:{drop['id']}") == 0
+    assert redis_utils.client().exists(drop_keys.DROP(id=drop["id"])) == 0
     assert open_drop(client, drop["id"], drop["keys"][0]).status_code == 410
 
 
@@ -30,7 +31,7 @@ def test_a_used_key_is_refused_with_403(client):
     again = open_drop(client, drop["id"], drop["keys"][1])
     assert again.status_code == 403
     assert again.json()["error"] == "key_used"
-    assert redis_utils.client().hget(f"nb:drop:{drop['id']}", "views_left") == b"2"
+    assert redis_utils.client().hget(drop_keys.DROP(id=drop["id"]), "views_left") == b"2"
 
 
 def test_a_wrong_key_is_403_and_spends_nothing(client):
@@ -40,7 +41,7 @@ def test_a_wrong_key_is_403_and_spends_nothing(client):
     assert response.status_code == 403
     assert response.json()["error"] == "wrong_key"
     assert open_drop(client, drop["id"], "not a key at all").status_code == 403
-    assert redis_utils.client().hget(f"nb:drop:{drop['id']}", "views_left") == b"3"
+    assert redis_utils.client().hget(drop_keys.DROP(id=drop["id"]), "views_left") == b"3"
 
 
 def test_keys_survive_retyping(client):
@@ -61,7 +62,7 @@ def test_the_last_view_deletes_the_qr_image_at_once(client):
     assert qr.exists()
     open_drop(client, drop["id"], drop["keys"][0])
     assert not qr.exists()
-    assert redis_utils.client().zscore("nb:drops:expiry", drop["id"]) is None
+    assert redis_utils.client().zscore(drop_keys.EXPIRY(), drop["id"]) is None
 
 
 def test_it_is_gone_when_its_time_is_up(client):

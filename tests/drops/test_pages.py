@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.test import Client
 
+from drops import keys as drop_keys
 from nullboard import redis_utils
 from tests.drops import samples
 from tests.drops.helpers import SECRET_TEXT, create_text, create_voice
@@ -15,7 +16,7 @@ def test_no_get_spends_a_view(client):
     for path in (f"/d/{drop['id']}", f"/d/{drop['id']}?key={drop['keys'][0]}", drop["qr_url"]):
         assert previewer.get(path).status_code == 200
         assert previewer.head(path).status_code == 200
-    state = redis_utils.client().hgetall(f"nb:drop:{drop['id']}")
+    state = redis_utils.client().hgetall(drop_keys.DROP(id=drop["id"]))
     assert state[b"views_left"] == b"3"
     assert not any(field.startswith(b"u") for field in state)
 
@@ -118,4 +119,4 @@ def test_a_cross_site_null_origin_post_is_refused(client):
         headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"},
     )
     assert response.status_code == 403
-    assert redis_utils.client().hget(f"nb:drop:{drop['id']}", "views_left") == b"3"
+    assert redis_utils.client().hget(drop_keys.DROP(id=drop["id"]), "views_left") == b"3"

@@ -14,6 +14,7 @@ import time_machine
 from django.conf import settings
 from django.core.management import call_command
 
+from drops import keys as drop_keys
 from drops import media, repository
 from nullboard import redis_utils as nb_store
 from tests.drops import samples
@@ -144,7 +145,7 @@ def test_the_loop_stops_cleanly_on_sigterm():
             proc.kill()
     assert proc.returncode == 0
     assert "Stopped." in out
-    assert nb_store.client().exists("nb:drops:sweep-lock") == 0
+    assert nb_store.client().exists(drop_keys.SWEEP_LOCK()) == 0
 
 
 def test_it_leaves_files_that_are_not_a_drops_alone():

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from drops import keys as drop_keys
 from drops import media, sealing
 from drops.audio import AudioRejected, audio_inspect
 from nullboard import redis_utils
@@ -24,7 +25,7 @@ from tests.drops.helpers import create_voice, open_drop, post_voice
 def test_it_accepts_webm_ogg_and_mp4(client, data, mime, name):
     drop = create_voice(client, data)
     assert drop["kind"] == "voice"
-    assert redis_utils.client().hget(f"nb:drop:{drop['id']}", "mime") == mime.encode()
+    assert redis_utils.client().hget(drop_keys.DROP(id=drop["id"]), "mime") == mime.encode()
 
 
 def test_it_refuses_other_bytes_whatever_the_name(client):
@@ -103,7 +104,7 @@ def test_opening_gives_a_single_use_audio_url(client):
 def test_the_audio_url_expires_within_a_minute(client):
     drop = create_voice(client, samples.webm(3))
     open_drop(client, drop["id"], drop["keys"][0])
-    tickets = redis_utils.client().keys("nb:drops:ticket:*")
+    tickets = redis_utils.client().keys("nb:drop:*:ticket:*")
     assert len(tickets) == 1
     assert 0 < redis_utils.client().ttl(tickets[0]) <= 60
 
@@ -122,16 +123,16 @@ def test_the_last_view_removes_the_voice_file_once_streamed(client):
     assert path.exists()  # it still has to play once
     assert client.get(data["audio_url"]).status_code == 200
     assert not path.exists()
-    assert redis_utils.client().zscore("nb:drops:expiry", drop["id"]) is None
+    assert redis_utils.client().zscore(drop_keys.EXPIRY(), drop["id"]) is None
 
 
 def test_the_media_counter_follows_the_files(client):
     drop = create_voice(client, samples.webm(3), max_views=1)
     on_disk = sum(p.stat().st_size for p in settings.MEDIA_ROOT.rglob("*") if p.is_file())
-    assert int(redis_utils.client().get("nb:drops:media-bytes")) == on_disk
+    assert int(redis_utils.client().get(drop_keys.MEDIA_BYTES())) == on_disk
     data = open_drop(client, drop["id"], drop["keys"][0]).json()
     client.get(data["audio_url"])
-    assert int(redis_utils.client().get("nb:drops:media-bytes")) == 0
+    assert int(redis_utils.client().get(drop_keys.MEDIA_BYTES())) == 0
 
 
 def test_the_sniffer_reads_stated_and_implied_durations():

@@ -88,6 +88,8 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NB_"))}
     for name in ("SECRET_KEY", "DEBUG", "HTTPS", "ALLOWED_HOSTS", "REDIS_URL", "POW_DIFFICULTY"):
         clean.pop(name, None)
+    for name in ("REDIS_CLUSTER_NODES", "CHANNEL_REDIS_URLS"):  # a cluster-mode run's
+        clean.pop(name, None)
     clean.update(env, DJANGO_SETTINGS_MODULE="nullboard.settings")
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True

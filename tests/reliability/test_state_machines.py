@@ -30,6 +30,7 @@ from hypothesis.stateful import (
 
 from boards import selectors as board_selectors
 from boards import services as board_services
+from drops import keys as drop_keys
 from drops import selectors as drop_selectors
 from drops import services as drop_services
 from moderation import services as moderation
@@ -233,7 +234,7 @@ class DropsMachine(RuleBasedStateMachine):
         if reap:  # Redis has reaped what is overdue (its TTLs run on the real clock)
             for model in self.models:
                 if model.present and self.clock.now() >= model.exp:
-                    redis_utils.client().delete(redis_utils.key(f"drop:{model.id}"))
+                    redis_utils.client().delete(drop_keys.DROP(id=model.id))
                     model.present = False
 
     @rule(model=drops)

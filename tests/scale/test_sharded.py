@@ -12,6 +12,7 @@ import json
 import pytest
 import redis
 
+from drops import keys as drop_keys
 from tests.boards.helpers import blob
 from tests.boards.wsclient import next_post, subscribe
 from tests.conftest import DaphneServer, HttpClient, RedisServer
@@ -93,4 +94,4 @@ def test_a_drop_made_on_one_process_opens_on_either(two_processes, real_redis):
     assert [o["views_left"] for o in opened] == [2, 1, 0]
     status, _, _ = client(first).post(f"/api/drops/{drop['id']}/open", {"key": drop["keys"][0]})
     assert status == 410
-    assert not real_redis.exists(f"nb:drop:{drop['id']}")
+    assert not real_redis.exists(drop_keys.DROP(id=drop["id"]))
