@@ -7,7 +7,7 @@ from django.conf import settings
 
 from antispam.pow import leading_zeros
 from boards import keys, services
-from nullboard import redis_utils
+from nullboard import cluster, redis_utils
 from tests.conftest import pow_fields, start_session
 
 from .helpers import blob, make_comment, make_post
@@ -314,31 +314,55 @@ def test_writes_are_rate_limited(client, settings):
     assert len(redis_utils.client().keys("nb:post:*")) == 2
 
 
-def test_a_feed_request_costs_one_redis_command(client, monkeypatch):
+def _count_commands(monkeypatch) -> list[str]:
+    """Every command sent from now on, by the sync or an asyncio client (a single
+    server's or a cluster's)."""
     import redis.asyncio
+    import redis.asyncio.cluster
 
-    for _ in range(25):
-        make_post(topic="news")
-    client.get("/api/posts", {"topic": "news"})  # the script is loaded once per server
     conn = redis_utils.client()
-    calls = []
+    calls: list[str] = []
     original = conn.execute_command
-    original_async = redis.asyncio.Redis.execute_command
 
     def counting(*args, **kwargs):
         calls.append(args[0])
         return original(*args, **kwargs)
 
-    async def counting_async(self, *args, **kwargs):
-        calls.append(args[0])
-        return await original_async(self, *args, **kwargs)
-
     monkeypatch.setattr(conn, "execute_command", counting)
-    monkeypatch.setattr(redis.asyncio.Redis, "execute_command", counting_async)
+    for cls in (redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster):
+        original_async = cls.execute_command
+
+        async def counting_async(self, *args, _original=original_async, **kwargs):
+            calls.append(args[0])
+            return await _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "execute_command", counting_async)
+    return calls
+
+
+def test_a_feed_request_costs_one_redis_command(client, monkeypatch):
+    for _ in range(25):
+        make_post(topic="news")
+    client.get("/api/posts", {"topic": "news"})  # the script is loaded once per server
+    calls = _count_commands(monkeypatch)
     response = client.get("/api/posts", {"topic": "news"})
     assert response.status_code == 200
     assert len(response.json()["items"]) == 20
     assert calls == ["EVALSHA"]
+
+
+def test_a_home_page_costs_one_command_or_one_per_topic_on_a_cluster(client, monkeypatch):
+    topics = ["news", "science", "music"]
+    for index in range(25):
+        make_post(topic=topics[index % 3])
+    client.get("/api/posts")  # the scripts are loaded once per server
+    calls = _count_commands(monkeypatch)
+    response = client.get("/api/posts")
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 20
+    # A cluster: the page's ids, then one call per topic's slot, all at once.
+    assert len(calls) == (1 + len(topics) if cluster.enabled() else 1)
+    assert set(calls) == {"EVALSHA"}
 
 
 ODD_VALUES = [None, 0, -1, 1.5, True, [], ["news"], {}, {"a": 1}, "", " ", "\x00", "é" * 40]

@@ -41,7 +41,7 @@ def test_it_puts_a_topic_post_on_the_topic_and_home_feeds():
     conn = redis_utils.client()
     assert conn.zscore(keys.feed_key(topic="science"), post["id"]) is not None
     assert conn.zscore(keys.feed_key(), post["id"]) is not None
-    assert conn.zscore(redis_utils.key(keys.TRENDING_KEY), "science") > 0
+    assert conn.zscore(keys.TRENDING(), "science") > 0
 
 
 def test_it_keeps_room_posts_off_home_and_trending():

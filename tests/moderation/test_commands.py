@@ -7,7 +7,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.core.management import CommandError, call_command
 
-from boards import selectors
+from boards import keys, selectors
 from nullboard import redis_utils
 from nullboard.asgi import application
 from tests.moderation.conftest import flag, visitor
@@ -49,7 +49,7 @@ def test_remove_takes_a_post_and_its_comments(post, comment):
     flag(visitor(), "post", post["id"])
     assert f"Removed post {post['id']}" in run("moderation_remove", "post", post["id"])
     assert selectors.post_get(post_id=post["id"]) is None
-    assert not redis_utils.client().exists(f"nb:comment:{comment['id']}")
+    assert not redis_utils.client().exists(keys.comment_key(comment["id"]))
     assert redis_utils.client().keys("nb:flag:*") == []
     assert json.loads(run("moderation_queue", "--json")) == []
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from boards import selectors
+from boards import keys, selectors
 from moderation.repository import flag_key, reports_key, voters_key
 from nullboard import redis_utils
 from tests.moderation.conftest import flag, visitor
@@ -30,7 +30,7 @@ def test_the_threshold_hides_a_post_from_every_feed(post, settings):
     flag(visitor(), "post", post["id"])
     assert feed_page(topic="news")["items"] == []
     assert feed_page()["items"] == []
-    assert redis_utils.client().hget(f"nb:post:{post['id']}", "hidden") == b"1"
+    assert redis_utils.client().hget(keys.post_key(post["id"]), "hidden") == b"1"
 
 
 def test_the_threshold_hides_a_comment_from_its_list(post, comment, settings):
@@ -42,7 +42,7 @@ def test_the_threshold_hides_a_comment_from_its_list(post, comment, settings):
 
 def test_flags_expire_with_the_item(post):
     flag(visitor(), "post", post["id"])
-    item_ttl = redis_utils.client().ttl(f"nb:post:{post['id']}")
+    item_ttl = redis_utils.client().ttl(keys.post_key(post["id"]))
     for name in (flag_key("post", post["id"]), voters_key("post", post["id"]), reports_key()):
         assert 0 < redis_utils.client().ttl(name) <= item_ttl + 1
 
