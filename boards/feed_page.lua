@@ -26,7 +26,9 @@ local rows = {}
 local upper = a.upper
 local more = false
 local last = false
-while #rows < limit and not more do
+-- Until one live post past a full page says there is a next page (a page filled
+-- while dead entries were skipped reads one more), or the feed ends.
+while not more do
   local want = limit - #rows + 1
   local batch = redis.call('ZREVRANGEBYSCORE', feed, upper, a.lower, 'WITHSCORES', 'LIMIT', 0, want)
   if #batch == 0 then

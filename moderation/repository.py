@@ -135,10 +135,7 @@ def flag_record(*, kind: str, item_id: str, voter: str, network: str, reason: st
         if reserved and not counted:
             _quota_refund(quota, token)
     if counted:
-        pipe = redis_utils.client().pipeline(transaction=True)
-        pipe.zadd(reports_key(), {f"{kind}:{item_id}": now})
-        pipe.expire(reports_key(), settings.POST_TTL_SECONDS)
-        pipe.execute()
+        _report(kind, item_id, now)
     return FlagResult(
         found=status != -1,
         counted=counted,
@@ -146,6 +143,14 @@ def flag_record(*, kind: str, item_id: str, voter: str, network: str, reason: st
         threshold=int(threshold),
         retry_after=_seconds(retry_ms) if status == -2 else 0,
     )
+
+
+def _report(kind: str, item_id: str, now: int) -> None:
+    """List a flagged item in the reports log (the moderation queue's index)."""
+    pipe = redis_utils.client().pipeline(transaction=True)
+    pipe.zadd(reports_key(), {f"{kind}:{item_id}": now})
+    pipe.expire(reports_key(), settings.POST_TTL_SECONDS)
+    pipe.execute()
 
 
 def _quota_refund(quota: str, token: str) -> None:
