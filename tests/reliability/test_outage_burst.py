@@ -128,8 +128,11 @@ def assert_store_whole(conn) -> None:
     for name in conn.scan_iter(match=board_keys.COMMENT.glob, count=1000):
         found = set(conn.hgetall(name))
         assert COMMENT_FIELDS <= found, (name, found)
+    feeds = (board_keys.FEED_HOME, board_keys.FEED_TOPIC, board_keys.FEED_ROOM)
     for feed in conn.scan_iter(match="nb:feed:*", count=1000):
-        home = feed == board_keys.FEED_HOME().encode()
+        if not any(key_format.matches(feed) for key_format in feeds):
+            continue  # the home feed's score sequence
+        home = board_keys.FEED_HOME.matches(feed)
         for post_id in conn.zrange(feed, 0, -1):
             found = set(conn.hgetall(board_keys.post_key(post_id.decode())))
             if home and not found:
