@@ -18,5 +18,5 @@ FLAG = KeyFormat("flag:{kind}:[{tag}]:{item}", kind=KIND, tag=TAG, item=ITEM_ID)
 # Set: HMACs of (network, item) that flagged the item.
 FLAG_VOTERS = KeyFormat("flag:{kind}:[{tag}]:{item}:voters", kind=KIND, tag=TAG, item=ITEM_ID)
 # Set: one random token per flag of a network this window (moderation/flag_quota.lua).
-FLAG_QUOTA = KeyFormat("quota:flags:{network}", network=NETWORK)
+FLAG_QUOTA = KeyFormat("quota:flag-tokens:{network}", network=NETWORK)
 REPORTS = KeyFormat("reports")  # zset "kind:id" -> last flag time
