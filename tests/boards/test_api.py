@@ -10,7 +10,7 @@ from boards import keys, services
 from nullboard import cluster, redis_utils
 from tests.conftest import pow_fields, start_session
 
-from .helpers import blob, make_comment, make_post
+from .helpers import blob, keys_matching, make_comment, make_post
 
 
 def post_json(client, url, body):
@@ -28,7 +28,7 @@ BOARD_KEYS = (b"nb:post", b"nb:comment", b"nb:feed", b"nb:room", b"nb:trending",
 def state():
     """The boards keys and their contents (rate-limit counters may move)."""
     conn = redis_utils.client()
-    return sorted((k, conn.dump(k)) for k in conn.keys("nb:*") if k.startswith(BOARD_KEYS))
+    return sorted((k, conn.dump(k)) for k in keys_matching("nb:*") if k.startswith(BOARD_KEYS))
 
 
 # --- GET /api/posts -------------------------------------------------------------
@@ -159,7 +159,7 @@ def test_it_rejects_a_post_without_work(client):
     response = post_json(client, "/api/posts", {"topic": "news", "blob": blob()})
     assert response.status_code == 400
     assert response.json()["error"] == "missing_field"
-    assert redis_utils.client().keys("nb:post:*") == []
+    assert keys_matching("nb:post:*") == []
 
 
 def test_it_rejects_a_post_without_a_session(client):
@@ -169,7 +169,7 @@ def test_it_rejects_a_post_without_a_session(client):
         {"topic": "news", "blob": blob(), "pow_challenge": "a" * 32, "pow_nonce": "1"},
     )
     assert response.status_code == 403
-    assert redis_utils.client().keys("nb:post:*") == []
+    assert keys_matching("nb:post:*") == []
 
 
 def test_a_challenge_buys_one_post(client):
@@ -256,7 +256,7 @@ def test_it_answers_404_when_commenting_on_a_missing_post(client):
         response = post_json(client, f"/api/posts/{post_id}/comments", body)
         assert response.status_code == 404
         assert client.get(f"/api/posts/{post_id}/comments").status_code == 404
-    assert redis_utils.client().keys("nb:comment:*") == []
+    assert keys_matching("nb:comment:*") == []
 
 
 # --- trending and rooms -----------------------------------------------------------
@@ -288,7 +288,7 @@ def test_it_refuses_a_room_without_work(client):
     start_session(client)
     response = post_json(client, "/api/rooms", {})
     assert response.status_code == 400
-    assert redis_utils.client().keys("nb:room:*") == []
+    assert keys_matching("nb:room:*") == []
 
 
 def test_room_ids_are_unguessable(client):
@@ -311,7 +311,7 @@ def test_writes_are_rate_limited(client, settings):
         for w in works
     ]
     assert statuses == [201, 201, 429]
-    assert len(redis_utils.client().keys("nb:post:*")) == 2
+    assert len(keys_matching("nb:post:*")) == 2
 
 
 def _count_commands(monkeypatch) -> list[str]:

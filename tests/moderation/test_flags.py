@@ -5,6 +5,7 @@ import pytest
 from boards import keys, selectors
 from moderation.repository import flag_key, reports_key, voters_key
 from nullboard import redis_utils
+from tests.boards.helpers import keys_matching
 from tests.moderation.conftest import flag, visitor
 from tests.readers import feed_page
 
@@ -68,13 +69,13 @@ def test_bad_input_is_a_400_that_changes_nothing(body, code):
 
 def data_keys() -> list[bytes]:
     """Every key but the rate-limit counters (which count bad requests too)."""
-    return sorted(k for k in redis_utils.client().keys("*") if b":rl:" not in k)
+    return sorted(k for k in keys_matching("*") if b":rl:" not in k)
 
 
 def test_an_unknown_item_is_a_404():
     response = flag(visitor(), "post", "0123456789abcdef")
     assert response.status_code == 404
-    assert redis_utils.client().keys("nb:flag:*") == []
+    assert keys_matching("nb:flag:*") == []
 
 
 def test_a_flag_needs_a_session(post, client):
