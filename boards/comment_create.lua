@@ -1,15 +1,14 @@
--- Create a comment atomically. It lives COMMENT_TTL or until its post dies,
--- whichever is sooner; a room comment keeps its room alive; a topic comment
--- bumps trending.
+-- Create a comment atomically in its post's slot. It lives COMMENT_TTL or until
+-- its post dies, whichever is sooner; a room comment keeps its room alive. (A
+-- topic comment's trending bump is a step of its own, after this one.)
 -- KEYS: 1 post hash, 2 comment hash, 3 the post's comment zset,
---       4 sequence counter, 5 room key (or an unused key), 6 trending zset,
---       7 trending epoch, 8 trending throttle key
+--       4 the slot's score sequence, 5 room key (room posts only)
 -- ARGV[1]: JSON {record: the hash's field/value pairs (boards.records.COMMENT,
 --   all but expires_at and the score), id, now_ms, now, comment_ttl, cutoff
---   (comment score), room_ttl, weight (trending), half_life, throttle, post_ttl}
--- Returns {score, expires_at, publish_trending}, or the error "no_post".
+--   (comment score), room_ttl, post_ttl}
+-- Returns {score, expires_at}, or the error "no_post".
 local a = cjson.decode(ARGV[1])
-local post = redis.call('HMGET', KEYS[1], 'expires_at', 'hidden', 'topic', 'room')
+local post = redis.call('HMGET', KEYS[1], 'expires_at', 'hidden', 'room')
 local now = a.now
 if not post[1] or post[2] or tonumber(post[1]) <= now then
   return redis.error_reply('no_post')
@@ -40,13 +39,7 @@ redis.call('ZADD', KEYS[3], score, a.id)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. a.cutoff)
 redis.call('PEXPIRE', KEYS[3], post_left_ms)
 
-local publish = 0
-if post[4] then
-  if redis.call('EXISTS', KEYS[5]) == 1 then
-    redis.call('EXPIRE', KEYS[5], a.room_ttl)
-  end
-elseif post[3] then
-  publish = trending_bump(KEYS[6], KEYS[7], KEYS[8], post[3], a.weight, now,
-    a.half_life, a.post_ttl, a.throttle)
+if post[3] and KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then
+  redis.call('EXPIRE', KEYS[5], a.room_ttl)
 end
-return {score, now + ttl, publish}
+return {score, now + ttl}

@@ -1,8 +1,8 @@
 -- Hide a comment from its post's list (moderation); remembered in the post's
 -- hidden set so removing the post still takes it.
 -- KEYS: 1 comment hash, 2 the post's comment zset, 3 the post's hidden set,
---       4 post hash, 5 moderation log
--- ARGV[1]: JSON {id, log (modlog.lua)}
+--       4 post hash
+-- ARGV[1]: JSON {id}
 -- Returns 1 if hidden now, 0 if missing or already hidden.
 local a = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'hidden') == 1 then
@@ -17,5 +17,4 @@ if left > 0 then
 else
   redis.call('EXPIRE', KEYS[3], redis.call('TTL', KEYS[1]))
 end
-modlog_add(KEYS[5], a.log)
 return 1

@@ -1,7 +1,7 @@
 -- Show a hidden comment again (moderation restore) at its original place.
 -- KEYS: 1 comment hash, 2 the post's comment zset, 3 the post's hidden set,
---       4 post hash, 5 moderation log
--- ARGV[1]: JSON {id, log (modlog.lua)}
+--       4 post hash
+-- ARGV[1]: JSON {id}
 -- Returns -1 if the comment or its post is gone, 0 if it was not hidden,
 -- 1 if shown again.
 local a = cjson.decode(ARGV[1])
@@ -17,5 +17,4 @@ local left = redis.call('PTTL', KEYS[4])
 if redis.call('PTTL', KEYS[2]) < left then
   redis.call('PEXPIRE', KEYS[2], left)
 end
-modlog_add(KEYS[5], a.log)
 return 1

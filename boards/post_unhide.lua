@@ -1,8 +1,8 @@
--- Show a hidden post again (moderation restore), back in its feeds at its
--- original place.
--- KEYS: 1 post hash, 2 its topic or room feed, 3 home feed (topic posts) or
---       an unused key, 4 moderation log
--- ARGV[1]: JSON {id, kind ("topic" or "room"), log (modlog.lua)}
+-- Show a hidden post again (moderation restore) in its topic or room feed at
+-- its original place, in its slot. A topic post's home-feed entry was put back
+-- in the step before (home_add.lua): index before record.
+-- KEYS: 1 post hash, 2 its topic or room feed
+-- ARGV[1]: JSON {id}
 -- Returns -1 if the post is gone, 0 if it was not hidden, 1 if shown again.
 local a = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -13,15 +13,8 @@ if redis.call('HDEL', KEYS[1], 'hidden') == 0 then
 end
 local score = redis.call('HGET', KEYS[1], 'score')
 local left = redis.call('PTTL', KEYS[1])
-local feeds = {KEYS[2]}
-if a.kind == 'topic' then
-  feeds[2] = KEYS[3]
+redis.call('ZADD', KEYS[2], score, a.id)
+if redis.call('PTTL', KEYS[2]) < left then
+  redis.call('PEXPIRE', KEYS[2], left)
 end
-for _, feed in ipairs(feeds) do
-  redis.call('ZADD', feed, score, a.id)
-  if redis.call('PTTL', feed) < left then
-    redis.call('PEXPIRE', feed, left)
-  end
-end
-modlog_add(KEYS[4], a.log)
 return 1

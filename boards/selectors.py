@@ -7,23 +7,32 @@ holds back as ``after=`` and gets exactly what it missed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
+from collections.abc import Generator
+from itertools import groupby
 from typing import Any
 
 from django.conf import settings
 
 from boards import keys, records
 from boards.room_kdf import room_parse
-from nullboard import redis_utils
+from nullboard import cluster, redis_utils
 
 PAGE_SIZE = 20
 MAX_COMMENTS = 500  # one post's comment list; rate limits keep it far below
 TRENDING_SIZE = 10
+# A home-feed entry is written just before its post (boards.services.post_create):
+# one this new whose post is missing is skipped, not pruned; older, it is a crash's
+# leftover and goes. A minute also covers clocks of web processes a little apart.
+SETTLE_SECONDS = 60
 
-_feed_page = redis_utils.lua(__file__, "feed_page.lua")
-_comments_list = redis_utils.lua(__file__, "comments_list.lua")
+_feed_page = redis_utils.lua(__file__, "item_key.lua", "post_row.lua", "feed_page.lua")
+_post_rows = redis_utils.lua(__file__, "post_row.lua", "post_rows.lua")
+_home_ids = redis_utils.lua(__file__, "home_ids.lua")
+_comments_list = redis_utils.lua(__file__, "item_key.lua", "comments_list.lua")
 
 
 class ItemHidden(Exception):
@@ -46,18 +55,124 @@ def _feed_args(
 ) -> tuple[list[str], list[str]]:
     now = time.time()
     cutoff = _cutoff(now, settings.POST_TTL_SECONDS)
+    home = not (topic or room)
     table = {
         "fields": records.POST.stored,
         "cutoff": cutoff,
         "upper": f"({cursor}" if cursor else "+inf",
         "lower": _lower(cutoff, after),
         "limit": PAGE_SIZE,
-        "prefix": keys.POST_PREFIX,
-        "comments": keys.COMMENTS_SUFFIX,
+        "post": keys.POST_PARTS,
+        "comments": keys.COMMENTS_PARTS,
         "comment_cutoff": _cutoff(now, settings.COMMENT_TTL_SECONDS),
         "now": int(now),
+        "settle": _settle(now) if home else False,
+        "keep_hidden": home,
     }
     return [keys.feed_key(topic=topic, room=room)], [redis_utils.lua_table(table)]
+
+
+def _settle(now: float) -> int:
+    """The score below which a home entry without its post is a leftover."""
+    return (int(now * 1000) - SETTLE_SECONDS * 1000) * 1000
+
+
+def one_call(*, topic: str | None, room: str | None) -> bool:
+    """True when a feed page is one script call: a topic's or a room's feed
+    (its posts share its slot), or any feed on a single server."""
+    return bool(topic or room) or not cluster.enabled()
+
+
+# A step of a read made of several script calls: the calls to make (at once),
+# answered with their results in the same order.
+Calls = list[tuple[redis_utils.LuaScript, list[str], list[str]]]
+Walk = Generator[Calls, list[Any], tuple[list[list[Any]], bytes | None]]
+
+
+def _home_walk(*, cursor: str | None, after: str | None) -> Walk:
+    """One page of the home feed on a Redis Cluster, where its posts sit in many
+    slots: the page's ids from the home feed, then one call per slot tag for the
+    posts' rows (all at once), again while dead ids leave the page short; ids
+    whose post is gone are pruned from home in the next call. Gives what
+    feed_page.lua gives (hidden posts and entries of posts still being written
+    are skipped, as there)."""
+    now = time.time()
+    cutoff = _cutoff(now, settings.POST_TTL_SECONDS)
+    settle = _settle(now)
+    reader = redis_utils.lua_table(
+        {
+            "fields": records.POST.stored,
+            "now": int(now),
+            "comment_cutoff": _cutoff(now, settings.COMMENT_TTL_SECONDS),
+        }
+    )
+    home = [keys.FEED_HOME()]
+    step = {"cutoff": cutoff, "upper": f"({cursor}" if cursor else "+inf"}
+    step["lower"] = _lower(cutoff, after)
+    rows: list[list[Any]] = []
+    gone: list[str] = []
+    last: bytes | None = None
+    more = False
+    while not more:
+        want = PAGE_SIZE - len(rows) + 1
+        args = redis_utils.lua_table({**step, "gone": gone, "want": want})
+        (batch,) = yield [(_home_ids, home, [args])]
+        gone = []
+        entries = [(batch[i].decode(), batch[i + 1]) for i in range(0, len(batch), 2)]
+        ids = sorted(item_id for item_id, _ in entries)
+        groups = [list(group) for _, group in groupby(ids, key=keys.tag_of)]
+        found = yield [
+            (
+                _post_rows,
+                [*map(keys.post_key, group), *map(keys.post_comments_key, group)],
+                [reader],
+            )
+            for group in groups
+        ]
+        by_id = {
+            item_id: row
+            for group, result in zip(groups, found, strict=True)
+            for item_id, row in zip(group, result, strict=True)
+        }
+        for item_id, score in entries:
+            row = by_id[item_id]
+            if isinstance(row, list):
+                if len(rows) == PAGE_SIZE:
+                    more = True  # one live post past the page: there is a next page
+                    break
+                rows.append(row)
+                last = score
+            elif row == b"gone" and int(score) < settle:
+                gone.append(item_id)
+            step["upper"] = "(" + score.decode()
+        if len(entries) < want:
+            break  # the feed has nothing older
+    if gone:
+        yield [(_home_ids, home, [redis_utils.lua_table({**step, "gone": gone, "want": 0})])]
+    return rows, last if more else None
+
+
+def _run(walk: Walk) -> tuple[list[list[Any]], bytes | None]:
+    """A walk's calls, one after another, on this thread's client."""
+    try:
+        calls = next(walk)
+        while True:
+            calls = walk.send([script(keys_, args) for script, keys_, args in calls])
+    except StopIteration as done:
+        result: tuple[list[list[Any]], bytes | None] = done.value
+        return result
+
+
+async def _arun(walk: Walk) -> tuple[list[list[Any]], bytes | None]:
+    """A walk's calls on the event loop, each step's calls concurrently."""
+    try:
+        calls = next(walk)
+        while True:
+            found = await asyncio.gather(*(s.acall(keys_, args) for s, keys_, args in calls))
+            calls = walk.send(list(found))
+    except StopIteration as done:
+        result: tuple[list[list[Any]], bytes | None] = done.value
+        return result
 
 
 def feed_rows(
@@ -74,6 +189,8 @@ def feed_rows(
     once even while new posts arrive (they sort above the walk). ``after``
     bounds the walk below: only posts newer than that cursor (a catch-up).
     """
+    if not one_call(topic=topic, room=room):
+        return _run(_home_walk(cursor=cursor, after=after))
     rows, next_cursor = _feed_page(*_feed_args(topic=topic, room=room, cursor=cursor, after=after))
     return rows, next_cursor or None
 
@@ -114,18 +231,22 @@ async def feed_page_json(
     after: str | None = None,
 ) -> bytes:
     """A page of :func:`feed_rows` as the API's JSON bytes, on the event loop: one
-    EVALSHA, no thread.
+    EVALSHA for a topic or a room (and for home on a single server), no thread.
 
     The bytes are exactly ``json.dumps`` of ``{items, next_cursor}`` (tests check
     it), written straight from the script's rows: no dicts, no encoder. The
     work stays here, not in Lua: Redis is the one resource every web process
     shares, so the script fetches rows and prunes dead ids, nothing more.
     """
-    keys_, args = _feed_args(topic=topic, room=room, cursor=cursor, after=after)
-    rows, next_cursor = await _feed_page.acall(keys_, args)
-    found = _page_json(rows, next_cursor or None)
+    if one_call(topic=topic, room=room):
+        keys_, args = _feed_args(topic=topic, room=room, cursor=cursor, after=after)
+        rows, next_cursor = await _feed_page.acall(keys_, args)
+        next_cursor = next_cursor or None
+    else:
+        rows, next_cursor = await _arun(_home_walk(cursor=cursor, after=after))
+    found = _page_json(rows, next_cursor)
     if found is None:
-        return json.dumps(_feed_result(rows, next_cursor or None)).encode()
+        return json.dumps(_feed_result(rows, next_cursor)).encode()
     return found
 
 
@@ -173,7 +294,7 @@ def comments_find(*, post_id: str, after: str | None = None) -> list[records.Com
     cutoff = _cutoff(now, settings.COMMENT_TTL_SECONDS)
     table = {
         "fields": records.COMMENT.stored,
-        "prefix": keys.COMMENT_PREFIX,
+        "comment": keys.COMMENT_PARTS,
         "cutoff": cutoff,
         "now": int(now),
         "limit": MAX_COMMENTS,

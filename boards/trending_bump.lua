@@ -1,4 +1,4 @@
--- Shared by post_create.lua and comment_create.lua (prepended when loaded).
+-- Shared (prepended to trending_step.lua when loaded).
 -- Forward decay: a bump adds weight * 2^((t - epoch) / half_life), so older
 -- bumps fade relative to newer ones without ever rescoring. The epoch moves
 -- forward every 64 half-lives (rescaling once) so the numbers stay finite.

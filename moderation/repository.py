@@ -3,6 +3,8 @@ log (key formats in moderation.keys)."""
 
 from __future__ import annotations
 
+import logging
+import secrets
 import time
 from dataclasses import dataclass
 from typing import cast
@@ -17,7 +19,10 @@ from nullboard import redis_utils
 # Views and the client config import them from here.
 KINDS, REASONS, REASON_LABELS = records.KINDS, records.REASONS, records.REASON_LABELS
 
+logger = logging.getLogger(__name__)
+
 _flag = redis_utils.lua(__file__, "flag.lua")
+_flag_quota = redis_utils.lua(__file__, "flag_quota.lua")
 
 
 def item_key(kind: str, item_id: str) -> str:
@@ -27,11 +32,11 @@ def item_key(kind: str, item_id: str) -> str:
 
 
 def flag_key(kind: str, item_id: str) -> str:
-    return keys.FLAG(kind=kind, item=item_id)
+    return keys.FLAG(kind=kind, tag=board_keys.tag_of(item_id), item=item_id)
 
 
 def voters_key(kind: str, item_id: str) -> str:
-    return keys.FLAG_VOTERS(kind=kind, item=item_id)
+    return keys.FLAG_VOTERS(kind=kind, tag=board_keys.tag_of(item_id), item=item_id)
 
 
 def reports_key() -> str:
@@ -72,63 +77,109 @@ def _thread_of(kind: str, item_id: str) -> str | None:
 
 def flag_record(*, kind: str, item_id: str, voter: str, network: str, reason: str) -> FlagResult:
     """Count one network's flag on an item once, within the network's quota; the
-    flag keys expire with the item. The threshold comes from the thread's size."""
+    flag keys expire with the item. The threshold comes from the thread's size.
+
+    Three steps, each in one slot: (1) reserve a flag of the network's quota; (2)
+    count the flag in the item's slot, which decides as one script always did
+    (no item, already flagged, over quota, counted); (3) list the item in the
+    reports log. A reservation the item step did not use is given back (SREM of
+    its own token: idempotent); a crash before that leaves it to expire with
+    the window. A crash before step 3 leaves a counted flag off the queue until
+    the item's next flag lists it (ZADD: idempotent); readers prune entries
+    whose flags are gone, so the log is written after the flags, not before.
+    """
     thread = _thread_of(kind, item_id)
     if thread is None:
         return FlagResult(found=False, counted=False, count=0)
-    status, count, threshold, retry_ms = _flag(
-        [
-            item_key(kind, item_id),
-            voters_key(kind, item_id),
-            flag_key(kind, item_id),
-            reports_key(),
-            quota_key(network),
-            board_keys.post_comments_key(thread),
-        ],
+    token = secrets.token_hex(8)
+    quota = quota_key(network)
+    reserved, retry_ms = _flag_quota(
+        [quota],
         [
             redis_utils.lua_table(
                 {
-                    "voter": voter,
-                    "reason": reason,
-                    "now": int(time.time()),
-                    "member": f"{kind}:{item_id}",
-                    "reports_ttl": settings.POST_TTL_SECONDS,
+                    "token": token,
                     "quota": settings.FLAG_QUOTA_PER_NETWORK,
                     "window_ms": settings.FLAG_QUOTA_WINDOW_SECONDS * 1000,
-                    "threshold": settings.FLAG_HIDE_THRESHOLD,
-                    "per_extra": settings.FLAG_COMMENTS_PER_EXTRA_FLAG,
-                    "threshold_max": settings.FLAG_HIDE_THRESHOLD_MAX,
                 }
             )
         ],
     )
+    now = int(time.time())
+    counted = False
+    try:
+        status, count, threshold, retry_ms = _flag(
+            [
+                item_key(kind, item_id),
+                voters_key(kind, item_id),
+                flag_key(kind, item_id),
+                board_keys.post_comments_key(thread),
+            ],
+            [
+                redis_utils.lua_table(
+                    {
+                        "voter": voter,
+                        "reason": reason,
+                        "now": now,
+                        "threshold": settings.FLAG_HIDE_THRESHOLD,
+                        "per_extra": settings.FLAG_COMMENTS_PER_EXTRA_FLAG,
+                        "threshold_max": settings.FLAG_HIDE_THRESHOLD_MAX,
+                        "reserved": bool(reserved),
+                        "retry_ms": retry_ms,
+                    }
+                )
+            ],
+        )
+        counted = status == 1
+    finally:
+        if reserved and not counted:
+            _quota_refund(quota, token)
+    if counted:
+        _report(kind, item_id, now)
     return FlagResult(
         found=status != -1,
-        counted=status == 1,
+        counted=counted,
         count=int(count),
         threshold=int(threshold),
         retry_after=_seconds(retry_ms) if status == -2 else 0,
     )
 
 
+def _report(kind: str, item_id: str, now: int) -> None:
+    """List a flagged item in the reports log (the moderation queue's index)."""
+    pipe = redis_utils.client().pipeline(transaction=True)
+    pipe.zadd(reports_key(), {f"{kind}:{item_id}": now})
+    pipe.expire(reports_key(), settings.POST_TTL_SECONDS)
+    pipe.execute()
+
+
+def _quota_refund(quota: str, token: str) -> None:
+    """Give back a reserved flag the item step did not count (idempotent)."""
+    try:
+        redis_utils.client().srem(quota, token)
+    except redis_utils.OUTAGE_ERRORS:
+        logger.warning("Flag quota not given back (it frees up with its window)")
+
+
 def quota_retry_after(network: str) -> int:
     """Seconds until ``network`` may flag again (0: it may now). A read only, so an
     exhausted network is refused before it spends a proof of work."""
     pipe = redis_utils.client().pipeline(transaction=False)
-    pipe.get(quota_key(network))
+    pipe.scard(quota_key(network))
     pipe.pttl(quota_key(network))
     used, left_ms = pipe.execute()
-    if used is None or int(used) < settings.FLAG_QUOTA_PER_NETWORK or left_ms <= 0:
+    if used < settings.FLAG_QUOTA_PER_NETWORK or left_ms <= 0:
         return 0
     return _seconds(left_ms)
 
 
 def flags_clear(*, kind: str, item_id: str) -> None:
-    """Forget every flag on an item (after removal or restore)."""
-    pipe = redis_utils.client().pipeline(transaction=True)
-    pipe.delete(flag_key(kind, item_id), voters_key(kind, item_id))
-    pipe.zrem(reports_key(), f"{kind}:{item_id}")
-    pipe.execute()
+    """Forget every flag on an item (after removal or restore): the flags in the
+    item's slot, then the reports log's entry (which readers prune once the
+    flags are gone, should a crash come between)."""
+    conn = redis_utils.client()
+    conn.delete(flag_key(kind, item_id), voters_key(kind, item_id))
+    conn.zrem(reports_key(), f"{kind}:{item_id}")
 
 
 def _text(value: bytes | None) -> str | None:

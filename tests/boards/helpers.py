@@ -6,6 +6,7 @@ import base64
 import os
 
 from boards import services
+from nullboard import redis_utils
 
 
 def blob(size: int = 40, version: int = 1) -> str:
@@ -21,3 +22,9 @@ def make_post(topic: str = "news", room: str | None = None, author: str = "quiet
 
 def make_comment(post_id: str, author: str = "loud-cat-4321"):
     return services.comment_create(post_id=post_id, blob=blob(), author=author)
+
+
+def keys_matching(pattern: str) -> list[bytes]:
+    """Every key matching ``pattern``, by SCAN: on a cluster, from every master (KEYS
+    asks one node only)."""
+    return list(redis_utils.client().scan_iter(match=pattern, count=1000))

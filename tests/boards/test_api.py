@@ -7,10 +7,10 @@ from django.conf import settings
 
 from antispam.pow import leading_zeros
 from boards import keys, services
-from nullboard import redis_utils
+from nullboard import cluster, redis_utils
 from tests.conftest import pow_fields, start_session
 
-from .helpers import blob, make_comment, make_post
+from .helpers import blob, keys_matching, make_comment, make_post
 
 
 def post_json(client, url, body):
@@ -28,7 +28,7 @@ BOARD_KEYS = (b"nb:post", b"nb:comment", b"nb:feed", b"nb:room", b"nb:trending",
 def state():
     """The boards keys and their contents (rate-limit counters may move)."""
     conn = redis_utils.client()
-    return sorted((k, conn.dump(k)) for k in conn.keys("nb:*") if k.startswith(BOARD_KEYS))
+    return sorted((k, conn.dump(k)) for k in keys_matching("nb:*") if k.startswith(BOARD_KEYS))
 
 
 # --- GET /api/posts -------------------------------------------------------------
@@ -159,7 +159,7 @@ def test_it_rejects_a_post_without_work(client):
     response = post_json(client, "/api/posts", {"topic": "news", "blob": blob()})
     assert response.status_code == 400
     assert response.json()["error"] == "missing_field"
-    assert redis_utils.client().keys("nb:post:*") == []
+    assert keys_matching("nb:post:*") == []
 
 
 def test_it_rejects_a_post_without_a_session(client):
@@ -169,7 +169,7 @@ def test_it_rejects_a_post_without_a_session(client):
         {"topic": "news", "blob": blob(), "pow_challenge": "a" * 32, "pow_nonce": "1"},
     )
     assert response.status_code == 403
-    assert redis_utils.client().keys("nb:post:*") == []
+    assert keys_matching("nb:post:*") == []
 
 
 def test_a_challenge_buys_one_post(client):
@@ -256,7 +256,7 @@ def test_it_answers_404_when_commenting_on_a_missing_post(client):
         response = post_json(client, f"/api/posts/{post_id}/comments", body)
         assert response.status_code == 404
         assert client.get(f"/api/posts/{post_id}/comments").status_code == 404
-    assert redis_utils.client().keys("nb:comment:*") == []
+    assert keys_matching("nb:comment:*") == []
 
 
 # --- trending and rooms -----------------------------------------------------------
@@ -288,7 +288,7 @@ def test_it_refuses_a_room_without_work(client):
     start_session(client)
     response = post_json(client, "/api/rooms", {})
     assert response.status_code == 400
-    assert redis_utils.client().keys("nb:room:*") == []
+    assert keys_matching("nb:room:*") == []
 
 
 def test_room_ids_are_unguessable(client):
@@ -311,34 +311,58 @@ def test_writes_are_rate_limited(client, settings):
         for w in works
     ]
     assert statuses == [201, 201, 429]
-    assert len(redis_utils.client().keys("nb:post:*")) == 2
+    assert len(keys_matching("nb:post:*")) == 2
 
 
-def test_a_feed_request_costs_one_redis_command(client, monkeypatch):
+def _count_commands(monkeypatch) -> list[str]:
+    """Every command sent from now on, by the sync or an asyncio client (a single
+    server's or a cluster's)."""
     import redis.asyncio
+    import redis.asyncio.cluster
 
-    for _ in range(25):
-        make_post(topic="news")
-    client.get("/api/posts", {"topic": "news"})  # the script is loaded once per server
     conn = redis_utils.client()
-    calls = []
+    calls: list[str] = []
     original = conn.execute_command
-    original_async = redis.asyncio.Redis.execute_command
 
     def counting(*args, **kwargs):
         calls.append(args[0])
         return original(*args, **kwargs)
 
-    async def counting_async(self, *args, **kwargs):
-        calls.append(args[0])
-        return await original_async(self, *args, **kwargs)
-
     monkeypatch.setattr(conn, "execute_command", counting)
-    monkeypatch.setattr(redis.asyncio.Redis, "execute_command", counting_async)
+    for cls in (redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster):
+        original_async = cls.execute_command
+
+        async def counting_async(self, *args, _original=original_async, **kwargs):
+            calls.append(args[0])
+            return await _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "execute_command", counting_async)
+    return calls
+
+
+def test_a_feed_request_costs_one_redis_command(client, monkeypatch):
+    for _ in range(25):
+        make_post(topic="news")
+    client.get("/api/posts", {"topic": "news"})  # the script is loaded once per server
+    calls = _count_commands(monkeypatch)
     response = client.get("/api/posts", {"topic": "news"})
     assert response.status_code == 200
     assert len(response.json()["items"]) == 20
     assert calls == ["EVALSHA"]
+
+
+def test_a_home_page_costs_one_command_or_one_per_topic_on_a_cluster(client, monkeypatch):
+    topics = ["news", "science", "music"]
+    for index in range(25):
+        make_post(topic=topics[index % 3])
+    client.get("/api/posts")  # the scripts are loaded once per server
+    calls = _count_commands(monkeypatch)
+    response = client.get("/api/posts")
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 20
+    # A cluster: the page's ids, then one call per topic's slot, all at once.
+    assert len(calls) == (1 + len(topics) if cluster.enabled() else 1)
+    assert set(calls) == {"EVALSHA"}
 
 
 ODD_VALUES = [None, 0, -1, 1.5, True, [], ["news"], {}, {"a": 1}, "", " ", "\x00", "é" * 40]

@@ -9,7 +9,7 @@ from boards import keys, selectors, services
 from nullboard import redis_utils
 from tests.readers import feed_page
 
-from .helpers import blob, make_comment, make_post
+from .helpers import blob, keys_matching, make_comment, make_post
 
 
 def test_it_lists_comments_oldest_first():
@@ -68,7 +68,7 @@ def test_expired_comments_drop_out_of_the_list_and_count(time_machine):
 def test_it_refuses_a_comment_on_a_missing_post():
     with pytest.raises(services.BoardsError):
         services.comment_create(post_id="0" * 16, blob=blob(), author="x")
-    assert redis_utils.client().keys("nb:comment:*") == []
+    assert keys_matching("nb:comment:*") == []
 
 
 def test_listing_a_missing_post_gives_none():

@@ -309,3 +309,12 @@ def test_a_hidden_post_answers_410_hidden_and_a_removed_one_404(client):
         assert response.json()["error"] == "not_found"
     services.post_unhide(post_id=hidden["id"])
     assert client.get(f"/api/posts/{hidden['id']}").status_code == 200
+
+
+def test_a_page_filled_past_a_pruned_post_still_has_a_cursor():
+    ids = [make_post(topic="news")["id"] for _ in range(25)]
+    redis_utils.client().delete(keys.post_key(ids[-2]))  # expired: its entry is pruned on read
+    first = feed_page(topic="news")
+    assert len(first["items"]) == selectors.PAGE_SIZE
+    assert first["next_cursor"] is not None
+    assert walk(topic="news") == [i for i in ids[::-1] if i != ids[-2]]

@@ -12,7 +12,7 @@ from boards import keys, selectors, services
 from nullboard import redis_utils
 from tests.conftest import pow_fields
 
-from .helpers import blob, make_post
+from .helpers import blob, keys_matching, make_post
 
 
 def test_the_home_page_shows_topics_trending_and_the_privacy_note(client):
@@ -146,7 +146,7 @@ def test_a_bad_key_check_is_refused_before_the_work_is_spent(client):
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_blob"
-    assert redis_utils.client().keys(keys.room_key("*")) == []
+    assert keys_matching(keys.ROOM.glob) == []
     again = client.post("/api/rooms", fields, content_type="application/json")
     assert again.status_code == 201  # the same challenge still works
 

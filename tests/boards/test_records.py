@@ -67,6 +67,7 @@ def _formats():
 
 
 SAMPLES = {
+    "tag": "0123",
     "post": "0123456789abcdef",
     "comment": "0123456789abcdef",
     "item": "0123456789abcdef",

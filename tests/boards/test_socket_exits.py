@@ -56,6 +56,8 @@ def site():
         CRASHING_APP,
         env={
             "REDIS_URL": server.url,
+            "REDIS_CLUSTER_NODES": "",  # its own plain server, also in the suite's cluster mode
+            "CHANNEL_REDIS_URLS": "",
             "WS_MAX_CONNECTIONS_PER_CLIENT": "3",
             "TRUSTED_PROXY_COUNT": "1",
         },

@@ -7,9 +7,10 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.core.management import CommandError, call_command
 
-from boards import selectors
+from boards import keys, selectors
 from nullboard import redis_utils
 from nullboard.asgi import application
+from tests.boards.helpers import keys_matching
 from tests.moderation.conftest import flag, visitor
 from tests.readers import feed_page
 
@@ -49,8 +50,8 @@ def test_remove_takes_a_post_and_its_comments(post, comment):
     flag(visitor(), "post", post["id"])
     assert f"Removed post {post['id']}" in run("moderation_remove", "post", post["id"])
     assert selectors.post_get(post_id=post["id"]) is None
-    assert not redis_utils.client().exists(f"nb:comment:{comment['id']}")
-    assert redis_utils.client().keys("nb:flag:*") == []
+    assert not redis_utils.client().exists(keys.comment_key(comment["id"]))
+    assert keys_matching("nb:flag:*") == []
     assert json.loads(run("moderation_queue", "--json")) == []
 
 
@@ -85,7 +86,7 @@ def test_restore_clears_flags_and_shows_the_post_again(post, settings):
     assert feed_page(topic="news")["items"] == []
     assert "Restored post" in run("moderation_restore", "post", post["id"])
     assert [p["id"] for p in feed_page(topic="news")["items"]] == [post["id"]]
-    assert redis_utils.client().keys("nb:flag:*") == []
+    assert keys_matching("nb:flag:*") == []
 
 
 def test_restore_shows_a_hidden_comment_again(post, comment, settings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from boards import selectors, services
+from boards import keys, selectors, services
 from moderation.repository import flag_key, quota_key, voters_key
 from nullboard import redis_utils
 from tests.conftest import pow_fields
@@ -14,7 +14,7 @@ from tests.readers import feed_page
 
 
 def hidden(post) -> bool:
-    return redis_utils.client().hexists(f"nb:post:{post['id']}", "hidden")
+    return redis_utils.client().hexists(keys.post_key(post["id"]), "hidden")
 
 
 def test_a_flag_without_a_proof_of_work_is_refused_and_counts_nothing(post):

@@ -2,9 +2,10 @@
 
 import pytest
 
-from boards import selectors
+from boards import keys, selectors
 from moderation.repository import flag_key, reports_key, voters_key
 from nullboard import redis_utils
+from tests.boards.helpers import keys_matching
 from tests.moderation.conftest import flag, visitor
 from tests.readers import feed_page
 
@@ -30,7 +31,7 @@ def test_the_threshold_hides_a_post_from_every_feed(post, settings):
     flag(visitor(), "post", post["id"])
     assert feed_page(topic="news")["items"] == []
     assert feed_page()["items"] == []
-    assert redis_utils.client().hget(f"nb:post:{post['id']}", "hidden") == b"1"
+    assert redis_utils.client().hget(keys.post_key(post["id"]), "hidden") == b"1"
 
 
 def test_the_threshold_hides_a_comment_from_its_list(post, comment, settings):
@@ -42,7 +43,7 @@ def test_the_threshold_hides_a_comment_from_its_list(post, comment, settings):
 
 def test_flags_expire_with_the_item(post):
     flag(visitor(), "post", post["id"])
-    item_ttl = redis_utils.client().ttl(f"nb:post:{post['id']}")
+    item_ttl = redis_utils.client().ttl(keys.post_key(post["id"]))
     for name in (flag_key("post", post["id"]), voters_key("post", post["id"]), reports_key()):
         assert 0 < redis_utils.client().ttl(name) <= item_ttl + 1
 
@@ -68,13 +69,13 @@ def test_bad_input_is_a_400_that_changes_nothing(body, code):
 
 def data_keys() -> list[bytes]:
     """Every key but the rate-limit counters (which count bad requests too)."""
-    return sorted(k for k in redis_utils.client().keys("*") if b":rl:" not in k)
+    return sorted(k for k in keys_matching("*") if b":rl:" not in k)
 
 
 def test_an_unknown_item_is_a_404():
     response = flag(visitor(), "post", "0123456789abcdef")
     assert response.status_code == 404
-    assert redis_utils.client().keys("nb:flag:*") == []
+    assert keys_matching("nb:flag:*") == []
 
 
 def test_a_flag_needs_a_session(post, client):

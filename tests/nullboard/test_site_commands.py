@@ -13,9 +13,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import CommandError, call_command
 
+from boards import keys
 from boards import services as boards
 from drops import services as drops
+from moderation.repository import flag_key
 from nullboard import redis_utils
+from tests.boards.helpers import keys_matching
 from tests.moderation.conftest import blob, flag, visitor
 
 
@@ -67,7 +70,7 @@ def test_the_storage_is_the_second_backend(storage, tmp_path):
 def test_purge_refuses_without_yes(post):
     with pytest.raises(CommandError, match="--yes"):
         run("purge")
-    assert redis_utils.client().exists(f"nb:post:{post['id']}")
+    assert redis_utils.client().exists(keys.post_key(post["id"]))
 
 
 def test_purge_burns_every_key_and_media_file(post, storage, settings, tmp_path):
@@ -80,7 +83,7 @@ def test_purge_burns_every_key_and_media_file(post, storage, settings, tmp_path)
     redis_utils.client().set("unrelated:key", "stays", ex=60)  # not ours: left alone
     out = run("purge", "--yes")
     assert "Purged" in out and f"2 media files ({6 + qr_bytes:,} bytes)" in out
-    assert redis_utils.client().keys("nb:*") == []
+    assert keys_matching("nb:*") == []
     assert redis_utils.client().get("unrelated:key") == b"stays"
     assert [p for p in (tmp_path / "other").rglob("*") if p.is_file()] == []
     assert outside.read_bytes() == b"elsewhere"  # another storage's file: not this site's
@@ -117,7 +120,7 @@ def test_stats_counts_drops_and_their_files(storage):
 
 def test_stats_patterns_match_whole_keys(post):
     """A key with a trailing newline is not a post (``$`` would have let it count)."""
-    redis_utils.client().set(f"nb:post:{post['id']}\n", "x", ex=60)
-    redis_utils.client().set(f"nb:flag:post:{post['id']}\n", "x", ex=60)
+    redis_utils.client().set(keys.post_key(post["id"]) + "\n", "x", ex=60)
+    redis_utils.client().set(flag_key("post", post["id"]) + "\n", "x", ex=60)
     counts = json.loads(run("stats", "--json"))
     assert (counts["posts"], counts["flags"]) == (1, 0)
