@@ -8,6 +8,8 @@ most 64 KiB; reading stops while it is full), so the body guard in
 ``nullboard.asgi`` refuses an oversized request after reading at most a few
 hundred KiB. ``runserver`` keeps daphne. See docs/scaling.md.
 
+``WEB_CONCURRENCY`` (default 1) web processes share the one port: one per core.
+
 Timeouts (seconds, from the environment so an operator can tune them):
 
 - ``SERVER_IDLE_TIMEOUT`` (10): a connection must finish its request headers
