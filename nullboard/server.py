@@ -8,6 +8,8 @@ most 64 KiB; reading stops while it is full), so the body guard in
 ``nullboard.asgi`` refuses an oversized request after reading at most a few
 hundred KiB. ``runserver`` keeps daphne. See docs/scaling.md.
 
+``WEB_CONCURRENCY`` (default 1) web processes share the one port: one per core.
+
 Timeouts (seconds, from the environment so an operator can tune them):
 
 - ``SERVER_IDLE_TIMEOUT`` (10): a connection must finish its request headers
@@ -22,13 +24,39 @@ Timeouts (seconds, from the environment so an operator can tune them):
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
+import tempfile
 
 from nullboard.env import envint, envstr
 
-# One process serves (no supervisor process beside it): scale by adding web
-# processes behind the load balancer, as with daphne (docs/scaling.md).
-workers = 0
+# --- Processes ----------------------------------------------------------------------
+# WEB_CONCURRENCY (set by Heroku and Render; default 1) web processes on the one
+# port. 1 is a single process with no supervisor beside it. Past 1, Hypercorn's
+# parent binds the socket and spawns that many workers that share it (the kernel
+# hands each new connection to one of them); nothing else changes, since every
+# piece of state is in Redis and live events cross processes through the channel
+# layer (docs/scaling.md, "Several web processes").
+WEB_CONCURRENCY = envint("WEB_CONCURRENCY", 1, minimum=1)
+workers = 0 if WEB_CONCURRENCY == 1 else WEB_CONCURRENCY
+
+
+def _shared_metrics_dir() -> None:
+    """Several workers: /metrics must answer for all of them, so they need one
+    PROMETHEUS_MULTIPROC_DIR (nullboard.metrics). Unless the operator gave one, the
+    parent makes an empty one before it spawns the workers (they inherit its
+    environment) and removes it when it exits."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = tempfile.mkdtemp(prefix="nullboard-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
+if workers:
+    _shared_metrics_dir()
 # uvloop's event loop: feed reads measured about a fifth faster than the stock
 # asyncio loop (docs/scaling.md); SERVER_WORKER_CLASS=asyncio falls back to it.
 worker_class = envstr("SERVER_WORKER_CLASS", "uvloop")

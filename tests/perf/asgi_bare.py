@@ -2,7 +2,8 @@
 
 ``/bench/bare`` is an async Django view behind a handler with no middleware at
 all, answering the bytes in ``$BENCH_BARE_BODY_FILE`` (the feed page the bench
-reads): the ceiling a feed read on this daphne could reach. Everything else goes
+reads): the ceiling a feed read on this server could reach; ``/bench/spare``
+answers 204 (tests/perf/wrk_list.lua's filler). Everything else goes
 to ``nullboard.asgi.application`` unchanged. tests/perf/bench_all.py serves it.
 """
 
@@ -32,7 +33,12 @@ async def bare_view(request):
     return HttpResponse(_body[0], content_type="application/json")
 
 
-urlpatterns = [path("bench/bare", bare_view)]
+async def spare_view(request):
+    """204 and nothing else: what wrk_list.lua sends once its listed requests are out."""
+    return HttpResponse(status=204)
+
+
+urlpatterns = [path("bench/bare", bare_view), path("bench/spare", spare_view)]
 
 
 class BareHandler(ASGIHandler):

@@ -3,13 +3,17 @@
     REDIS_URL=redis://127.0.0.1:6379/10 .venv/bin/python tests/perf/bench_all.py
 
 Runs against the real Redis at REDIS_URL (db 10 by default; it FLUSHDBs that db
-before and after, never anything else) and real daphne processes started like
-the Procfile's web line, serving tests/perf/asgi_bare.py: the site plus a bare,
+before and after, never anything else) and real web processes started like the
+Procfile's web line, serving tests/perf/asgi_bare.py: the site plus a bare,
 middleware-free async view that answers the feed page's bytes (the ceiling).
-Load comes from ``wrk`` (installed with apt-get when possible, else that row is
-skipped with a message) and from client threads and processes beside daphne.
-The machine is shared and noisy, so paired figures are measured in alternating
-rounds in the same run. ``BENCH_QUICK=1`` shortens every phase.
+Every hot path is a ratio to that bare view from the same ``wrk`` connections
+(installed with apt-get when possible, else those rows are skipped with a
+message), in rounds alternating with it; live fan-out is measured against a bare
+``websockets`` broadcast server (tests/perf/fanout_floor.py) to the same sockets;
+two web processes (WEB_CONCURRENCY=2) against one. The machine is shared and
+noisy, so every pair is measured in alternating rounds of the same run and the
+median ratio printed. ``BENCH_QUICK=1`` shortens every phase. docs/scaling.md
+says what each row measures.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from django.conf import settings  # noqa: E402
 from boards import keys as board_keys  # noqa: E402
 from boards import services as board_services  # noqa: E402
 from drops import keys as drop_keys  # noqa: E402
+from drops import sealing  # noqa: E402
 from drops import services as drop_services  # noqa: E402
 from nullboard import redis_utils  # noqa: E402
 from tests.pow import solve  # noqa: E402
@@ -56,9 +61,11 @@ QUICK = bool(os.environ.get("BENCH_QUICK"))
 ROUNDS = 2 if QUICK else 6
 WRK_SECONDS = 2 if QUICK else 3
 WRK_CONNECTIONS = 16
-WRITERS = 4  # client threads for the write benchmarks
-WRITES = 100 if QUICK else 300
-FANOUT_SIZES = (1, 100, 500)
+WRITES = 150 if QUICK else 500  # prepared requests per write phase (one proof of work each)
+SESSIONS = 4 * WRITES  # POST /api/session is cheaper: more of them for a phase of similar length
+WRITER_SESSIONS = 8  # sessions the prepared writes are spread over
+FANOUT_SIZES = (500, 2000)
+FANOUT_ROUNDS = 1 if QUICK else 3
 FANOUT_POSTS = 10 if QUICK else 20
 FEED_TOPIC = "bench"
 FEED_POSTS = 50
@@ -108,14 +115,16 @@ class Daphne:
         environ = {**os.environ, **SERVER_ENV, **env}
         environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{HERE}"
         self.proc = subprocess.Popen(argv, cwd=ROOT, env=environ, stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until it answers (with workers, one of them)
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                probe = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                probe.request("GET", "/bench/spare")
+                if probe.getresponse().status == 204:
                     return
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 time.sleep(0.1)
-        raise RuntimeError(f"daphne did not start:\n{self.output()}")
+        raise RuntimeError(f"the server did not start:\n{self.output()}")
 
     def output(self) -> str:
         self.log.seek(0)
@@ -147,8 +156,15 @@ class Http:
             headers["Content-Type"] = "application/json"
             headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
         started = time.perf_counter()
-        self.conn.request(method, path, body=data, headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+        except (ConnectionError, http.client.RemoteDisconnected):
+            # The server closed the idle keep-alive connection (SERVER_IDLE_TIMEOUT).
+            self.conn.close()
+            started = time.perf_counter()
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
         content = response.read()
         taken = time.perf_counter() - started
         for name, value in response.getheaders():
@@ -176,15 +192,11 @@ def blob(size: int = 300) -> str:
     return base64.b64encode(b"\x01" + os.urandom(size - 1)).decode()
 
 
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=100)[94] if len(samples) > 1 else samples[0]
-
-
 def p99(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100)[98] if len(samples) > 1 else samples[0]
 
 
-# --- feed read vs the bare ceiling ---------------------------------------------------
+# --- every hot path vs the bare ceiling, with wrk ---------------------------------------
 def wrk_binary() -> str | None:
     found = shutil.which("wrk")
     if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
@@ -194,6 +206,7 @@ def wrk_binary() -> str | None:
 
 
 def wrk(binary: str, url: str, seconds: int) -> float:
+    """Requests/s of GET ``url`` for ``seconds`` from WRK_CONNECTIONS connections."""
     out = subprocess.run(
         [binary, "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", url],
         capture_output=True,
@@ -206,27 +219,197 @@ def wrk(binary: str, url: str, seconds: int) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
-def feed_vs_bare(server: Daphne) -> list[tuple]:
+def wrk_list(binary: str, url: str, lines: list[str]) -> tuple[float, float]:
+    """Send the prepared requests, each at most once, for WRK_SECONDS from
+    WRK_CONNECTIONS connections (tests/perf/wrk_list.lua): (requests/s, p50 ms), the
+    rate over the time from the first request to the last answer. Any answer >= 300
+    fails the bench."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv") as listing:
+        listing.write("\n".join(lines) + "\n")
+        listing.flush()
+        out = subprocess.run(
+            [binary, "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s"]
+            + ["-s", str(HERE / "wrk_list.lua"), url, "--", listing.name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    found = re.search(r"answered (\d+) failed (\d+) seconds ([\d.]+)", out)
+    answered, failed, seconds = int(found.group(1)), int(found.group(2)), float(found.group(3))
+    if failed or answered < min(len(lines), 50) or seconds <= 0:
+        raise RuntimeError(f"{url}: {answered} of {len(lines)} answered, {failed} failed\n{out}")
+    p50 = int(re.search(r"p50 (\d+)", out).group(1)) / 1000
+    return answered / seconds, p50
+
+
+def listed(method: str, path: str, client: Http, body: dict | None) -> str:
+    """One line of a wrk_list.lua file: this client's cookies and CSRF token."""
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    data = json.dumps(body) if body is not None else ""
+    return "\t".join((method, path, cookie, client.cookies.get("csrftoken", ""), data))
+
+
+def sealed_text(text: str) -> tuple[dict, drop_services.SealInput, bytes, list[str]]:
+    """A text drop sealed as new.js seals it (untimed, here): the API body, the same
+    seal and ciphertext as the service takes them, and its verifiers (base64url)."""
+    drop_id = secrets.token_urlsafe(12)
+    sealed = sealing.drop_seal(drop_id=drop_id, kind="text", plaintext=text.encode())
+    verifiers = [k.verifier for k in sealed.keys]
+    wrapped = [k.wrapped for k in sealed.keys]
+    seal = {
+        "v": 1,
+        "id": drop_id,
+        "salt": sealing.b64encode(sealed.salt),
+        "iterations": 0,
+        "keys": [
+            {"verifier": sealing.b64encode(v), "wrapped": sealing.b64encode(w)}
+            for v, w in zip(verifiers, wrapped, strict=True)
+        ],
+    }
+    body = {"seal": seal, "ciphertext": sealing.b64encode(sealed.ciphertext)}
+    stored = drop_services.SealInput(
+        drop_id=drop_id, salt=sealed.salt, iterations=0, verifiers=verifiers, wrapped=wrapped
+    )
+    return body, stored, sealed.ciphertext, [sealing.b64encode(v) for v in verifiers]
+
+
+# (row label, goal as a ratio to the bare view)
+PATHS = {
+    "feed": ("feed read, 50 posts, no cookie", 0.9),
+    "session": ("POST /api/session (with a session)", 0.8),
+    "post": ("post create (browser-sealed blob)", 0.5),
+    "create-browser": ("drop create, browser-sealed (text)", 0.5),
+    "create-server": ("drop create, server-sealed / no-JS (text, QR)", 0.5),
+    "open-browser": ("drop open, browser-sealed (by verifier)", 0.7),
+    "open-server": ("drop open, server-sealed / no-JS (by key)", 0.7),
+}
+
+
+def prepare_round(server: Daphne, writers: list[Http]) -> dict[str, list[str]]:
+    """One round's requests for every listed path, each used once: fresh challenges
+    (asked for over HTTP, as a page does), and drops to open stored beforehand."""
+    text = "z" * DROP_TEXT_BYTES
+    jobs: dict[str, list[str]] = {name: [] for name in PATHS if name != "feed"}
+    for n in range(SESSIONS):
+        jobs["session"].append(listed("POST", "/api/session", writers[n % len(writers)], {}))
+    for n in range(WRITES):
+        client = writers[n % len(writers)]
+        post = {"topic": "writes", "blob": blob(), **client.challenge()}
+        jobs["post"].append(listed("POST", "/api/posts", client, post))
+        body, _, _, _ = sealed_text(text)
+        jobs["create-browser"].append(
+            listed("POST", "/api/drops", client, {**body, **client.challenge()})
+        )
+        plain = {"text": text, **client.challenge()}
+        jobs["create-server"].append(listed("POST", "/api/drops", client, plain))
+        _, stored, ciphertext, verifiers = sealed_text(text)
+        drop_services.drop_store(
+            link_base=LINK,
+            network="bench",
+            ttl_seconds=600,
+            max_views=3,
+            kind="text",
+            seal=stored,
+            ciphertext=ciphertext,
+        )
+        jobs["open-browser"].append(
+            listed("POST", f"/api/drops/{stored.drop_id}/open", client, {"verifier": verifiers[0]})
+        )
+        drop = drop_services.drop_create(
+            link_base=LINK, network="bench", ttl_seconds=600, max_views=3, text=text
+        )
+        jobs["open-server"].append(
+            listed("POST", f"/api/drops/{drop.id}/open", client, {"key": drop.keys[0]})
+        )
+    return jobs
+
+
+def paths_vs_bare(server: Daphne) -> list[tuple]:
+    """Every hot path as a ratio to the bare view on the same server, from the same wrk
+    connections, in rounds that alternate with the bare view (bare, path, bare, path,
+    ...): each path's ratio is to the mean of the two bare runs around it, and the row
+    shows the median over rounds."""
     binary = wrk_binary()
     if binary is None:
-        return [("feed read vs bare view", "skipped: install wrk (apt-get install -y wrk)")]
+        return [("hot paths vs bare view", "skipped: install wrk (apt-get install -y wrk)")]
     feed = f"{server.url}/api/posts?topic={FEED_TOPIC}"
     bare = f"{server.url}/bench/bare"
     wrk(binary, feed, 1), wrk(binary, bare, 1)  # warm both paths
-    feeds, bares = [], []
-    for _ in range(ROUNDS):  # alternate, so drift in the machine's load hits both
-        feeds.append(wrk(binary, feed, WRK_SECONDS))
-        bares.append(wrk(binary, bare, WRK_SECONDS))
-    ratios = sorted(f / b for f, b in zip(feeds, bares, strict=True))
-    ratio = statistics.median(ratios)
+    writers = [Http(server.url).start() for _ in range(WRITER_SESSIONS)]
+    for writer in writers:
+        writer.challenge()  # each has its session now
+    rates: dict[str, list[float]] = {name: [] for name in PATHS}
+    p50s: dict[str, list[float]] = {name: [] for name in PATHS}
+    ratios: dict[str, list[float]] = {name: [] for name in PATHS}
+    bares: list[float] = []
+    for _ in range(ROUNDS):
+        jobs = prepare_round(server, writers)
+        before = wrk(binary, bare, WRK_SECONDS)
+        bares.append(before)
+        for name in PATHS:
+            if name == "feed":
+                rate, p50 = wrk(binary, feed, WRK_SECONDS), None
+            else:
+                rate, p50 = wrk_list(binary, server.url, jobs[name])
+            after = wrk(binary, bare, WRK_SECONDS)
+            bares.append(after)
+            rates[name].append(rate)
+            if p50 is not None:
+                p50s[name].append(p50)
+            ratios[name].append(rate / ((before + after) / 2))
+            before = after
+    rows = []
+    reference = f"bare view {statistics.median(bares):,.0f} req/s"
+    for name, (label, goal) in PATHS.items():
+        spread = sorted(ratios[name])
+        ratio = statistics.median(spread)
+        value = f"{statistics.median(rates[name]):,.0f} req/s"
+        if p50s[name]:
+            value += f", p50 {statistics.median(p50s[name]):.1f} ms"
+        rows.append(
+            (
+                label,
+                value,
+                reference,
+                f">= {goal} x bare",
+                f"{ratio:.2f} x ({spread[0]:.2f}-{spread[-1]:.2f})",
+                ratio >= goal,
+            )
+        )
+    return rows
+
+
+def two_processes_vs_one() -> list[tuple]:
+    """Feed reads/s from WEB_CONCURRENCY=2 (two Hypercorn workers on one port) against
+    one process, both serving the same Redis, in alternating rounds."""
+    binary = wrk_binary()
+    if binary is None or os.environ.get("BENCH_SERVER") == "daphne":
+        return [("2 web processes vs 1", "skipped: needs wrk and Hypercorn")]
+    one, two = Daphne(), Daphne(WEB_CONCURRENCY="2")
+    try:
+        urls = [f"{s.url}/api/posts?topic={FEED_TOPIC}" for s in (one, two)]
+        for url in urls:
+            wrk(binary, url, 2)  # warm (with two workers, both of them)
+        ones, twos = [], []
+        for _ in range(ROUNDS):
+            ones.append(wrk(binary, urls[0], WRK_SECONDS))
+            twos.append(wrk(binary, urls[1], WRK_SECONDS))
+        for server in (one, two):
+            if "Traceback" in server.output():
+                raise RuntimeError(server.output())
+    finally:
+        one.stop()
+        two.stop()
+    spread = sorted(t / o for t, o in zip(twos, ones, strict=True))
+    ratio = statistics.median(spread)
     return [
         (
-            "feed read req/s (50 posts, no cookie)",
-            f"{statistics.median(feeds):,.0f}",
-            f"bare view {statistics.median(bares):,.0f}",
-            ">= 0.8 x bare",
-            f"{ratio:.2f} x ({ratios[0]:.2f}-{ratios[-1]:.2f})",
-            ratio >= 0.8,
+            "feed read, WEB_CONCURRENCY=2 (one port)",
+            f"{statistics.median(twos):,.0f} req/s",
+            f"1 process {statistics.median(ones):,.0f} req/s",
+            f"{os.cpu_count()} cores, wrk and Redis on them",
+            f"{ratio:.2f} x ({spread[0]:.2f}-{spread[-1]:.2f})",
+            None,
         )
     ]
 
@@ -319,141 +502,140 @@ def commands_per_request(server: Daphne) -> list[tuple]:
     ]
 
 
-# --- writes: requests/s and p95 -----------------------------------------------------------
-def concurrent_writes(server: Daphne, prepare, send) -> tuple[float, float, float]:
-    """WRITERS threads, each with its own keep-alive client: prepare (untimed), then
-    send its share of the requests. Returns (requests/s, p50 ms, p95 ms)."""
-    share = WRITES // WRITERS
-    latencies: list[float] = []
-    barrier = threading.Barrier(WRITERS + 1)
-    lock = threading.Lock()
-
-    def worker() -> None:
-        client = Http(server.url).start()
-        jobs = [prepare(client) for _ in range(share)]
-        barrier.wait()
-        mine = []
-        for job in jobs:
-            status, content, taken = send(client, job)
-            assert status in (200, 201), content[:200]
-            mine.append(taken)
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    rate = len(latencies) / (time.perf_counter() - started)
-    return rate, statistics.median(latencies) * 1000, p95(latencies) * 1000
+# --- live fan-out against the bare websockets floor -----------------------------------------
+def fanout_gap(size: int) -> float:
+    """Seconds between posts: one at a time (latency, not throughput), with room for
+    each post's deliveries to finish before the next at the larger sizes."""
+    return max(0.15, size / 4000)
 
 
-def writes(server: Daphne) -> list[tuple]:
-    rows = []
-    text = "z" * DROP_TEXT_BYTES
-    post = concurrent_writes(
-        server,
-        lambda c: c.challenge(),
-        lambda c, w: c.request("POST", "/api/posts", {"topic": "writes", "blob": blob(), **w}),
-    )
-    drop = concurrent_writes(
-        server,
-        lambda c: c.challenge(),
-        lambda c, w: c.request("POST", "/api/drops", {"text": text, **w}),
-    )
-    made = []
-
-    def make_drop(client: Http):
-        _, content, _ = client.request("POST", "/api/drops", {"text": text, **client.challenge()})
-        made.append(json.loads(content))
-        return made[-1]
-
-    # Each prepared drop is opened once per job with its first key (a view, no burn).
-    opened = concurrent_writes(
-        server,
-        make_drop,
-        lambda c, d: c.request("POST", f"/api/drops/{d['id']}/open", {"key": d["keys"][0]}),
-    )
-    clients = f"{WRITERS} keep-alive clients"
-    for label, (rate, p50, top) in (
-        ("post create", post),
-        ("drop create (text, QR)", drop),
-        ("drop open", opened),
-    ):
-        rows.append((f"{label} req/s", f"{rate:,.0f}", clients, "", "", None))
-        rows.append((f"{label} p50 / p95", f"{p50:.1f} / {top:.1f} ms", clients, "", "", None))
-    return rows
-
-
-def sealed_drops(server: Daphne) -> list[tuple]:
-    import bench_drops
-
-    count = 100 if QUICK else 200
-    return bench_drops.sealed_vs_bare(server.url, Http, solve, ROUNDS // 2 or 1, count)
-
-
-# --- live fan-out ----------------------------------------------------------------------------
-def fanout(server: Daphne, size: int) -> tuple[float, float, int]:
-    """(p50 ms, p99 ms, deliveries missing) from POST to receipt at ``size`` sockets."""
-    topic = f"fan-{size}-{secrets.token_hex(2)}"
+def subscribers(url: str, size: int, topic: str, posts: int) -> subprocess.Popen:
+    """``size`` sockets joined to ``topic`` in tests/perf/fanout_clients.py, ready."""
     clients = subprocess.Popen(
-        [sys.executable, str(HERE / "fanout_clients.py"), server.url, str(size), topic]
-        + [str(FANOUT_POSTS)],
+        [sys.executable, str(HERE / "fanout_clients.py"), url, str(size), topic, str(posts)],
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert clients.stdout.readline().strip() == "ready"
+    return clients
+
+
+def latencies(clients: subprocess.Popen, sent: dict[str, float]) -> list[float]:
+    """Every delivery's ms from send to receipt; missing deliveries fail the bench."""
+    received = json.loads(clients.stdout.readline())
+    clients.wait(timeout=90)
+    found = [
+        (stamp - sent[post_id]) * 1000 for post_id, stamps in received.items() for stamp in stamps
+    ]
+    return found
+
+
+def fanout_site(server: Daphne, size: int) -> tuple[list[float], int]:
+    """POST /api/posts to receipt at ``size`` sockets: (latencies, deliveries missing)."""
+    topic = f"fan-{size}-{secrets.token_hex(2)}"
+    writer = Http(server.url).start()
+    works = [writer.challenge() for _ in range(FANOUT_POSTS)]
+    clients = subscribers(server.url, size, topic, FANOUT_POSTS)
     try:
-        assert clients.stdout.readline().strip() == "ready"
-        writer = Http(server.url).start()
-        works = [writer.challenge() for _ in range(FANOUT_POSTS)]
         sent: dict[str, float] = {}
         for work in works:
-            time.sleep(0.15)  # one post at a time: latency, not throughput
+            time.sleep(fanout_gap(size))
             started = time.monotonic()
             status, content, _ = writer.request(
                 "POST", "/api/posts", {"topic": topic, "blob": blob(), **work}
             )
             assert status == 201, content
             sent[json.loads(content)["id"]] = started
-        received = json.loads(clients.stdout.readline())
+        found = latencies(clients, sent)
     finally:
-        clients.wait(timeout=90)
-    latencies = [
-        (stamp - sent[post_id]) * 1000 for post_id, stamps in received.items() for stamp in stamps
-    ]
-    missing = size * FANOUT_POSTS - len(latencies)
-    return statistics.median(latencies), p99(latencies), missing
+        if clients.poll() is None:
+            clients.kill()
+    return found, size * FANOUT_POSTS - len(found)
+
+
+def fanout_floor(url: str, size: int) -> tuple[list[float], int]:
+    """The same through tests/perf/fanout_floor.py: a frame of a post's size, handed to
+    the floor server over a control socket and broadcast to ``size`` sockets."""
+    from websockets.sync.client import connect
+
+    topic = f"floor-{size}"
+    clients = subscribers(url, size, topic, FANOUT_POSTS)
+    try:
+        sent: dict[str, float] = {}
+        with connect(url.replace("http://", "ws://") + "/") as control:
+            for _ in range(FANOUT_POSTS):
+                time.sleep(fanout_gap(size))
+                post_id = secrets.token_hex(8)
+                frame = {"event": "post:new", "payload": {"id": post_id, "topic": topic}}
+                frame["payload"] |= {"blob": blob(), "author": "bench-owl-1000"}
+                message = json.dumps({"event": "bench:broadcast", "payload": json.dumps(frame)})
+                sent[post_id] = time.monotonic()
+                control.send(message)
+            found = latencies(clients, sent)
+    finally:
+        if clients.poll() is None:
+            clients.kill()
+    return found, size * FANOUT_POSTS - len(found)
 
 
 def fanouts() -> list[tuple]:
-    """Both channel layers, each on a fresh daphne, sizes interleaved."""
+    """The live feed (pub/sub layer, one web process) against the floor, at each size,
+    in alternating rounds (site, floor, site, floor ...)."""
     rows = []
-    pubsub, core = Daphne(CHANNEL_LAYER="pubsub"), Daphne(CHANNEL_LAYER="core")
+    server = Daphne(CHANNEL_LAYER="pubsub")
+    port = free_port()
+    floor = subprocess.Popen(
+        [sys.executable, str(HERE / "fanout_floor.py"), str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        assert floor.stdout.readline().strip() == "ready"
+        floor_url = f"http://127.0.0.1:{port}"
         for size in FANOUT_SIZES:
-            p50, top, missing = fanout(pubsub, size)
-            c50, ctop, cmissing = fanout(core, size)
-            lost = f", {missing} lost" if missing else ""
-            core_lost = f", {cmissing} lost" if cmissing else ""
+            site_all: list[float] = []
+            floor_all: list[float] = []
+            ratios: list[float] = []
+            lost = 0
+            for _ in range(FANOUT_ROUNDS):
+                site, missing = fanout_site(server, size)
+                base, base_missing = fanout_floor(floor_url, size)
+                assert not base_missing, f"the floor lost {base_missing} deliveries"
+                lost += missing
+                ratios.append(p99(site) / p99(base))
+                site_all += site
+                floor_all += base
+            spread = sorted(ratios)
+            ratio = statistics.median(spread)
+            site_p99, floor_p99 = p99(site_all), p99(floor_all)
+            lost_note = f", {lost} LOST" if lost else ""
             rows.append(
                 (
-                    f"fan-out to {size} sockets p50 / p99 (pub/sub layer)",
-                    f"{p50:.1f} / {top:.1f} ms{lost}",
-                    f"core layer {c50:.1f} / {ctop:.1f} ms{core_lost}",
-                    "p99 <= 100 ms" if size == 500 else "",
-                    "",
-                    (top <= 100 and not missing) if size == 500 else None,
+                    f"fan-out to {size:,} sockets p50 / p99",
+                    f"{statistics.median(site_all):.1f} / {site_p99:.1f} ms{lost_note}",
+                    f"floor {statistics.median(floor_all):.1f} / {floor_p99:.1f} ms",
+                    "p99 <= 2 x floor" + (", <= 100 ms" if size >= 2000 else ""),
+                    f"{ratio:.2f} x ({spread[0]:.2f}-{spread[-1]:.2f})",
+                    ratio <= 2 and not lost and (size < 2000 or site_p99 <= 100),
                 )
             )
-        for server in (pubsub, core):
-            if "Traceback" in server.output():
-                raise RuntimeError(server.output())
+            slowest = max(site_all)
+            rows.append(
+                (
+                    f"  slowest delivery of any post, {size:,} sockets",
+                    f"{slowest:.1f} ms",
+                    f"floor p99 {floor_p99:.1f} ms",
+                    "<= 3 x floor p99",
+                    f"{slowest / floor_p99:.2f} x",
+                    slowest <= 3 * floor_p99,
+                )
+            )
+        if "Traceback" in server.output():
+            raise RuntimeError(server.output())
     finally:
-        pubsub.stop()
-        core.stop()
+        server.stop()
+        floor.terminate()
+        floor.wait(timeout=10)
     return rows
 
 
@@ -494,62 +676,107 @@ def listpack_what_if(names: list[str]) -> int | None:
         proc.wait()
 
 
-def bytes_per_item() -> list[tuple]:
+def keyspace() -> dict[str, int]:
+    """MEMORY USAGE (every element counted) of every key in the bench's db."""
     conn = redis_utils.client()
-    feeds = [board_keys.feed_key(topic="mem"), board_keys.feed_key()]
-    before = sum(memory(f) for f in feeds)
-    payload = blob(300)
-    posts = [
-        board_services.post_create(topic="mem", blob=payload, author="bench-fox-1000")
-        for _ in range(MEMORY_SAMPLES)
-    ]
-    post_keys = [board_keys.post_key(p["id"]) for p in posts]
-    hashes = sum(memory(k) for k in post_keys) / len(posts)
-    feed_share = (sum(memory(f) for f in feeds) - before) / len(posts)
-    per_post = hashes + feed_share
-    listpack = listpack_what_if(post_keys[:50])
+    return {
+        name.decode(): conn.memory_usage(name, samples=0) or 0
+        for name in conn.scan_iter(count=1000)
+    }
 
-    index = drop_keys.EXPIRY()
-    index_before = memory(index)
+
+def family(name: str) -> str:
+    """A key's name with its ids and HMACs as ``*``, to group the keys per item."""
+    return re.sub(r"(?<=:)[A-Za-z0-9_-]{16,}(?=:|$)", "*", name)
+
+
+def grown(make, count: int) -> tuple[float, dict[str, float], list[str]]:
+    """Bytes per item of ``count`` calls of ``make`` over every key in the db (new keys
+    and the growth of shared ones: feeds, indexes, quotas), those bytes by key family,
+    and the names of the new keys."""
+    before = keyspace()
+    for _ in range(count):
+        make()
+    after = keyspace()
+    families: dict[str, float] = {}
+    for name in set(before) | set(after):
+        change = after.get(name, 0) - before.get(name, 0)
+        if change:
+            families[family(name)] = families.get(family(name), 0) + change / count
+    return sum(families.values()), families, sorted(set(after) - set(before))
+
+
+def breakdown(families: dict[str, float], shown: int = 3) -> str:
+    """The largest key families (without the site's key prefix), the rest summed."""
+    ordered = sorted(families.items(), key=lambda item: -item[1])
+    parts = [f"{name.removeprefix(redis_utils.PREFIX)} {size:,.0f}" for name, size in ordered]
+    rest = sum(size for _, size in ordered[shown:])
+    return " + ".join(parts[:shown]) + (f" + other {rest:,.0f}" if len(parts) > shown else "")
+
+
+def bytes_per_item() -> list[tuple]:
+    payload = blob(300)
     text = "y" * DROP_TEXT_BYTES
-    drops = [
-        drop_services.drop_create(
+    per_post, post_families, post_names = grown(
+        lambda: board_services.post_create(topic="mem", blob=payload, author="bench-fox-1000"),
+        MEMORY_SAMPLES,
+    )
+    per_server, server_families, server_names = grown(
+        lambda: drop_services.drop_create(
             link_base=LINK, network="bench", ttl_seconds=600, max_views=3, text=text
+        ),
+        MEMORY_SAMPLES,
+    )
+
+    def browser_drop() -> None:
+        _, stored, ciphertext, _ = sealed_text(text)
+        drop_services.drop_store(
+            link_base=LINK,
+            network="bench",
+            ttl_seconds=600,
+            max_views=3,
+            kind="text",
+            seal=stored,
+            ciphertext=ciphertext,
         )
-        for _ in range(MEMORY_SAMPLES)
-    ]
-    drop_hash = sum(memory(drop_keys.DROP(id=d.id)) for d in drops) / len(drops)
-    receipt = sum(memory(drop_keys.RECEIPT(id=d.id)) for d in drops) / len(drops)
-    index_share = (memory(index) - index_before) / len(drops)
-    per_drop = drop_hash + receipt + index_share
-    drop_names = [n for d in drops[:50] for n in keys_of(drop_id=d.id)]
-    drop_listpack = listpack_what_if(drop_names)
-    conn.delete(*post_keys)
+
+    per_browser, browser_families, _ = grown(browser_drop, MEMORY_SAMPLES)
     size = len(payload)
     rows = [
         (
-            f"Redis bytes / post ({size} B blob)",
+            f"Redis bytes / post ({size} B blob), every key",
             f"{per_post:,.0f} (+{per_post - size:,.0f})",
-            f"hash {hashes:,.0f} + 2 feed entries {feed_share:,.0f}",
+            breakdown(post_families),
             "overhead <= 256",
             "",
             per_post - size <= 256,
-        ),
-        (
-            f"Redis bytes / text drop ({DROP_TEXT_BYTES} B text)",
-            f"{per_drop:,.0f} (+{per_drop - DROP_TEXT_BYTES:,.0f})",
-            f"hash {drop_hash:,.0f} + receipt {receipt:,.0f} + index {index_share:,.0f}",
-            "overhead <= 256",
-            "",
-            per_drop - DROP_TEXT_BYTES <= 256,
-        ),
+        )
     ]
-    if listpack is not None:
+    for label, per, families in (
+        ("server-sealed / no-JS", per_server, server_families),
+        ("browser-sealed", per_browser, browser_families),
+    ):
+        rows.append(
+            (
+                f"Redis bytes / text drop ({DROP_TEXT_BYTES} B), {label}",
+                f"{per:,.0f} (+{per - DROP_TEXT_BYTES:,.0f})",
+                breakdown(families),
+                "overhead <= 256",
+                "",
+                per - DROP_TEXT_BYTES <= 256,
+            )
+        )
+    post_hashes = [n for n in post_names if family(n) == family(board_keys.post_key("0" * 16))]
+    listpack = listpack_what_if(post_hashes[:50])
+    some_drops = [n for n in server_names if family(n) == family(drop_keys.DROP(id="A" * 16))]
+    drop_ids = [n.rsplit(":", 1)[1] for n in some_drops[:50]]
+    drop_listpack = listpack_what_if([k for i in drop_ids for k in keys_of(drop_id=i)])
+    if listpack is not None and drop_listpack is not None:
         rows.append(
             (
                 "  what if hash-max-listpack-value=1024",
                 f"post hash {listpack / 50:,.0f}",
-                f"drop + receipt {drop_listpack / 50:,.0f}",
+                f"server-sealed drop + receipt {drop_listpack / 50:,.0f}",
                 "",
                 "",
                 None,
@@ -559,9 +786,14 @@ def bytes_per_item() -> list[tuple]:
 
 
 def sweep() -> list[tuple]:
+    """In a media folder of its own: the bench's drops left files in MEDIA_ROOT, and
+    after a long run they are past the sweeper's grace."""
     import bench_drops
+    from django.test.utils import override_settings
 
-    indexed, orphans = bench_drops.bench_sweep()
+    with tempfile.TemporaryDirectory(prefix="nb-bench-sweep-") as folder:
+        with override_settings(MEDIA_ROOT=Path(folder)):
+            indexed, orphans = bench_drops.bench_sweep()
     return [
         ("sweep 10,000 files of expired drops", f"{indexed:.2f} s", f"orphan scan {orphans:.2f} s")
     ]
@@ -598,26 +830,25 @@ def main() -> None:
     rows: list[tuple] = [
         ("machine", f"{os.cpu_count()} cores", f"redis {settings.REDIS_URL}"),
     ]
-    server = Daphne()
     try:
-        seed_feed(server)
-        rows += feed_vs_bare(server)
-        rows += commands_per_request(server)
-        rows += writes(server)
-        rows += sealed_drops(server)
-        if "Traceback" in server.output():
-            raise RuntimeError(server.output())
-    finally:
-        server.stop()
-    rows += fanouts()
-    conn.flushdb()
-    try:
+        server = Daphne()
+        try:
+            seed_feed(server)
+            rows += commands_per_request(server)
+            rows += paths_vs_bare(server)
+            if "Traceback" in server.output():
+                raise RuntimeError(server.output())
+        finally:
+            server.stop()
+        rows += two_processes_vs_one()
+        rows += fanouts()
+        conn.flushdb()
         rows += bytes_per_item()
         conn.flushdb()
         rows += sweep()
     finally:
         conn.flushdb()
-    print_table(rows)
+        print_table(rows)  # what was measured, even when a later phase failed
 
 
 if __name__ == "__main__":

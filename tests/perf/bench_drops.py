@@ -32,7 +32,7 @@ from django.conf import settings  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
 from drops import keys as drop_keys  # noqa: E402
-from drops import media, sealing, services  # noqa: E402
+from drops import media, services  # noqa: E402
 from drops.sweep import media_sweep  # noqa: E402
 from nullboard import redis_utils  # noqa: E402
 from tests.readers import keys_of  # noqa: E402
@@ -105,94 +105,6 @@ def bench_http(count: int = 200) -> tuple[float, float, float]:
             assert response.status_code == 200, response.content
     open_rate = len(latencies) / (time.perf_counter() - started)
     return create_rate, open_rate, p95(latencies) * 1000
-
-
-# --- browser-sealed create and open over HTTP, against the bare view ------------------
-def sealed_body(text: str) -> tuple[dict, list[str], str]:
-    """What new.js sends for a text drop (sealed here, untimed), its keys and id."""
-    drop_id = secrets.token_urlsafe(12)
-    sealed = sealing.drop_seal(drop_id=drop_id, kind="text", plaintext=text.encode())
-    seal = {
-        "v": 1,
-        "id": drop_id,
-        "salt": sealing.b64encode(sealed.salt),
-        "iterations": 0,
-        "keys": [
-            {"verifier": sealing.b64encode(k.verifier), "wrapped": sealing.b64encode(k.wrapped)}
-            for k in sealed.keys
-        ],
-    }
-    body = {"seal": seal, "ciphertext": sealing.b64encode(sealed.ciphertext)}
-    verifiers = [seal_key["verifier"] for seal_key in seal["keys"]]
-    return body, verifiers, drop_id
-
-
-def sealed_vs_bare(url: str, http_client, solve, rounds: int, count: int) -> list[tuple]:
-    """Browser-sealed drop create and open (the server only stores and verifies) as
-    ratios to the bare view, each timed from 4 keep-alive clients, in alternating
-    rounds of the same run."""
-    threads = 4
-
-    def timed(prepare, send) -> float:
-        barrier = __import__("threading").Barrier(threads + 1)
-        done: list[int] = []
-
-        def worker() -> None:
-            client = http_client(url).start()
-            jobs = [prepare(client) for _ in range(count // threads)]
-            barrier.wait()
-            for job in jobs:
-                status, content, _ = send(client, job)
-                assert status in (200, 201), content[:300]
-            done.append(len(jobs))
-
-        workers = [__import__("threading").Thread(target=worker) for _ in range(threads)]
-        for worker_thread in workers:
-            worker_thread.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for worker_thread in workers:
-            worker_thread.join()
-        return sum(done) / (time.perf_counter() - started)
-
-    def work(client) -> dict:
-        return client.challenge()
-
-    def create_job(client) -> dict:
-        body, _, _ = sealed_body("z" * 100)
-        return {**body, **work(client)}
-
-    def open_job(client) -> tuple[str, str]:
-        body, verifiers, drop_id = sealed_body("z" * 100)
-        status, content, _ = client.request("POST", "/api/drops", {**body, **work(client)})
-        assert status == 201, content[:300]
-        return drop_id, verifiers[0]
-
-    bare = lambda c, _: c.request("GET", "/bench/bare")  # noqa: E731
-    create = lambda c, job: c.request("POST", "/api/drops", job)  # noqa: E731
-    opened = lambda c, job: c.request(  # noqa: E731
-        "POST", f"/api/drops/{job[0]}/open", {"verifier": job[1]}
-    )
-    results: dict[str, list[float]] = {"bare": [], "create": [], "open": []}
-    for _ in range(rounds):
-        results["bare"].append(timed(lambda c: None, bare))
-        results["create"].append(timed(create_job, create))
-        results["open"].append(timed(open_job, opened))
-    rows = []
-    for name, goal in (("create", 0.5), ("open", 0.7)):
-        ratios = sorted(x / b for x, b in zip(results[name], results["bare"], strict=True))
-        ratio = statistics.median(ratios)
-        rows.append(
-            (
-                f"browser-sealed drop {name} req/s",
-                f"{statistics.median(results[name]):,.0f}",
-                f"bare view {statistics.median(results['bare']):,.0f} (same clients)",
-                f">= {goal} x bare",
-                f"{ratio:.2f} x ({ratios[0]:.2f}-{ratios[-1]:.2f})",
-                ratio >= goal,
-            )
-        )
-    return rows
 
 
 def redis_bytes(text: str) -> int:
