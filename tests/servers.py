@@ -28,6 +28,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cluster_port() -> int:
+    """A free port for a cluster node: its bus listens on port + 10000, which must be a
+    port too (an ephemeral port above 55535 would leave the node unable to start)."""
+    while True:
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
     if sys.platform.startswith("linux"):
         import ctypes
@@ -109,6 +124,7 @@ class RedisCluster:
         count = masters * (1 + self.replicas)
         self.nodes = [
             RedisServer(
+                port=cluster_port(),
                 args=[
                     "--cluster-enabled",
                     "yes",
