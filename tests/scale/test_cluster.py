@@ -34,7 +34,7 @@ from tests.boards.helpers import blob
 from tests.boards.wsclient import next_post, subscribe
 from tests.conftest import IN_CI, ROOT, DaphneServer, HttpClient, RedisServer
 from tests.pow import solve
-from tests.privacy import SERVER_PORTS
+from tests.privacy import SERVER_PORTS, addresses_in_store
 from tests.reliability.conftest import assert_no_server_error
 
 pytestmark = pytest.mark.redis
@@ -360,6 +360,10 @@ def test_stats_and_purge_reach_every_master(web, cluster, env):
     assert counts["drops"] >= 6
     used = sum(int(redis.Redis(port=port).info("memory")["used_memory"]) for port in found)
     assert counts["redis_memory_bytes"] >= used * 0.9  # every master's memory, not one's
+
+    # No master keeps a client address (every visitor here sent one).
+    for port in found:
+        assert addresses_in_store(redis.Redis(port=port)) == [], port
 
     printed = manage(env, "purge", "--yes")
     purged = int(re.search(r"Purged (\d+) keys", printed).group(1))
