@@ -49,6 +49,7 @@ class Cluster(servers.RedisCluster):
 
     def __init__(self) -> None:
         super().__init__(masters=3, replicas=1, node_timeout=1000)
+        self.reader: redis.cluster.RedisCluster | None = None
         SERVER_PORTS.update(node.port for node in self.nodes)
         for node in self.nodes:
             # A master waits 5 s (Redis 7's default) for more replicas before it sends
@@ -58,12 +59,15 @@ class Cluster(servers.RedisCluster):
     def start(self) -> Cluster:
         try:
             super().start()
+            wait_until(self.replicas_synced, 20, "every replica syncs with its master")
         except servers.RedisServerMissing:
             self.stop()
             if IN_CI:
                 pytest.fail("CI must run the cluster test; redis-server or redis-cli is missing")
             pytest.skip("redis-server or redis-cli is not installed")
-        wait_until(self.replicas_synced, 20, "every replica syncs with its master")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def replicas_synced(self) -> bool:
@@ -76,9 +80,17 @@ class Cluster(servers.RedisCluster):
         return True
 
     def client(self) -> redis.cluster.RedisCluster:
-        """The test's own view of the data, through any live node."""
-        port = next(node.port for node in self.nodes if node.proc is not None)
-        return redis.cluster.RedisCluster(host="127.0.0.1", port=port, socket_timeout=5)
+        """The test's own view of the data (a cluster client: it follows failovers)."""
+        if self.reader is None:
+            port = next(node.port for node in self.nodes if node.proc is not None)
+            self.reader = redis.cluster.RedisCluster(host="127.0.0.1", port=port, socket_timeout=5)
+        return self.reader
+
+    def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+        super().stop()
 
     def master_of(self, key: str) -> int:
         """The port of the master serving ``key``'s slot."""
@@ -90,10 +102,6 @@ class Cluster(servers.RedisCluster):
             port: list(redis.Redis(port=port).scan_iter(match=pattern, count=1000))
             for port in self.master_ports()
         }
-
-
-def start_cluster() -> Cluster:
-    return Cluster().start()
 
 
 def site_env(cluster: Cluster, channel: RedisServer, media: str) -> dict[str, str]:
@@ -119,7 +127,7 @@ def channel():
 
 @pytest.fixture(scope="module")
 def cluster():
-    started = start_cluster()
+    started = Cluster().start()
     yield started
     started.stop()
 
@@ -427,7 +435,7 @@ def topic_away_from_home(cluster: Cluster) -> str:
 @pytest.fixture
 def own_cluster():
     """A cluster of the test's own, for a test that kills one of its masters."""
-    started = start_cluster()
+    started = Cluster().start()
     yield started
     started.stop()
 
