@@ -28,7 +28,7 @@ import redis
 
 from boards import keys as board_keys
 from drops import keys as drop_keys
-from nullboard.redis_utils import SITE_PATTERN
+from nullboard.redis_utils import SITE_PATTERN, LuaScript
 from tests import servers
 from tests.boards.helpers import blob
 from tests.boards.wsclient import next_post, subscribe
@@ -470,10 +470,10 @@ def test_a_killed_master_means_503s_until_its_replica_takes_over_and_nothing_hal
 
         cluster.node(victim).stop()  # SIGKILL: no handover
         killed_at = time.monotonic()
-        # Meanwhile a read of another master's slot is served, though this process
-        # never ran the feed's script: its first EVALSHA there meets NOSCRIPT.
-        status, page = answer(HttpClient(web.url).get(f"/api/posts?topic={calm}"))
-        assert status == 200, page
+        # Meanwhile a script new to the cluster still runs on another master's slot
+        # (NOSCRIPT, then EVAL on that node: a SCRIPT LOAD would go to every master).
+        fresh = LuaScript(f"-- {os.urandom(8).hex()}\nreturn redis.call('exists', KEYS[1])")
+        assert fresh([board_keys.feed_key(topic=calm)], [], conn=cluster.client()) in (0, 1)
         wait_until(lambda: load.count("post", 503, killed_at) > 0, 20, "a post answers 503")
         wait_until(
             lambda: len(cluster.master_ports()) == 3 and victim not in cluster.master_ports(),
