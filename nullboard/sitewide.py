@@ -16,13 +16,11 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any
 
-import redis
-import redis.cluster
 from django.apps import apps
 from django.core.files.storage import Storage
 from django.utils.module_loading import module_has_submodule
 
-from nullboard import cluster, redis_utils
+from nullboard import redis_utils
 
 UNLINK_BATCH = 500
 
@@ -96,17 +94,8 @@ def stats_collect() -> dict[str, int]:
             counts.update(more(found=found, conn=conn))
     sizes = [size for _, _, size in media_files()]
     counts["media_files"], counts["media_bytes"] = len(sizes), sum(sizes)
-    counts["redis_memory_bytes"] = memory_bytes(conn)
+    counts["redis_memory_bytes"] = int(conn.info("memory").get("used_memory", 0))
     return counts
-
-
-def memory_bytes(conn: redis.Redis) -> int:
-    """Redis's used memory: of the one server, or summed over a cluster's masters
-    (a plain INFO would ask one node; replicas hold copies, not more data)."""
-    if cluster.enabled():
-        per_master = conn.info("memory", target_nodes=redis.cluster.RedisCluster.PRIMARIES)
-        return sum(int(info.get("used_memory", 0)) for info in per_master.values())
-    return int(conn.info("memory").get("used_memory", 0))
 
 
 def purge() -> dict[str, Any]:
