@@ -240,7 +240,12 @@ def _sentinel_master(url: str) -> redis.asyncio.Redis:
 
 
 class LuaScript:
-    """A Lua file beside its module, run by EVALSHA; loaded on the first NOSCRIPT.
+    """A Lua file beside its module, run by EVALSHA; on NOSCRIPT (a restarted,
+    flushed or newly promoted server) run once by EVAL, which caches it there.
+
+    EVAL goes where EVALSHA went (its keys' node), where SCRIPT LOAD on a cluster
+    client goes to every master and fails while any one is down: a failover of
+    one master would refuse every script the process had not run yet.
 
     Nothing is cached per client object: under ASGI, django-redis hands each
     request context its own client, and a per-client cache kept them all alive.
@@ -256,8 +261,7 @@ class LuaScript:
             try:
                 return conn.evalsha(self.sha, len(keys), *keys, *args)
             except redis.exceptions.NoScriptError:
-                conn.script_load(self.source)  # a restarted or flushed server
-                return conn.evalsha(self.sha, len(keys), *keys, *args)
+                return conn.eval(self.source, len(keys), *keys, *args)
         except redis.exceptions.ResponseError as exc:
             _raise_as_outage(exc)
             raise
@@ -271,8 +275,7 @@ class LuaScript:
             try:
                 return await conn.evalsha(self.sha, len(keys), *keys, *args)
             except redis.exceptions.NoScriptError:
-                await conn.script_load(self.source)
-                return await conn.evalsha(self.sha, len(keys), *keys, *args)
+                return await conn.eval(self.source, len(keys), *keys, *args)
         except redis.exceptions.ResponseError as exc:
             _raise_as_outage(exc)
             raise

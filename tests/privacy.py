@@ -14,6 +14,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
 
 from nullboard import redis_utils
@@ -57,9 +58,10 @@ def capabilities_in_text(text: str) -> list[str]:
     return [match.group(0) for match in _CAPABILITIES.finditer(text)]
 
 
-def everything_in_redis() -> bytes:
-    """Every key and every value, decoded as far as Redis types allow."""
-    conn = redis_utils.client()
+def everything_in_redis(conn: redis.Redis | None = None) -> bytes:
+    """Every key and every value, decoded as far as Redis types allow (of the
+    suite's store, or of ``conn``: one server, such as each master of a cluster)."""
+    conn = conn or redis_utils.client()
     out = []
     for name in conn.scan_iter(count=1000):
         out.append(name)
@@ -79,8 +81,8 @@ def everything_in_redis() -> bytes:
     return b"\n".join(out)
 
 
-def addresses_in_store() -> list[str]:
-    stored = everything_in_redis()
+def addresses_in_store(conn: redis.Redis | None = None) -> list[str]:
+    stored = everything_in_redis(conn)
     return [a for a in (*DOCUMENTATION_ADDRESSES, LOOPBACK) if a.encode() in stored]
 
 
