@@ -120,9 +120,12 @@ def make_dry_run(tmp_path: Path, *args: str) -> str:
         pytest.skip("needs make")
     shutil.copy(ROOT / "Makefile", tmp_path)
     shutil.copytree(ROOT / "requirements", tmp_path / "requirements", dirs_exist_ok=True)
-    env = {key: value for key, value in os.environ.items() if key != "PORT"}
+    # Nothing of an outer make (`make test` runs the suite): its MAKEFLAGS and level
+    # would add "Entering directory" lines and its variables.
+    outer = {"PORT", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
+    env = {key: value for key, value in os.environ.items() if key not in outer}
     result = subprocess.run(
-        ["make", "-n", *args],
+        ["make", "--no-print-directory", "-n", *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
