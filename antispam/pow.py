@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Concatenate, ParamSpec, TypeVar, overload
+from typing import Annotated, Concatenate, ParamSpec, TypeVar, cast, overload
 
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from nullboard import errors, metrics, redis_utils
 from nullboard.api import on_server_failure, request_data, spec_parse
-from nullboard.identity import identity_require
+from nullboard.identity import aidentity_require, identity_require
 from nullboard.specs import Spec, text
 
 CHALLENGE_KEY = "pow:{challenge}"
@@ -40,16 +42,26 @@ def _bucket(now: float) -> int:
     return int(now) // settings.POW_RATE_BUCKET_SECONDS
 
 
-def write_rate(now: float | None = None) -> int:
-    """Accepted writes, site-wide, over the sliding window (whole buckets)."""
+def _rate_names(now: float | None) -> list[str]:
+    """The rate buckets of the sliding window ending now (whole buckets)."""
     now = time.time() if now is None else now
     width = settings.POW_RATE_BUCKET_SECONDS
     current = _bucket(now)
-    names = [
+    return [
         redis_utils.key(RATE_BUCKET_KEY.format(bucket=current - i))
         for i in range(settings.POW_RATE_WINDOW_SECONDS // width)
     ]
-    return sum(int(v) for v in redis_utils.client().mget(names) if v is not None)
+
+
+def write_rate(now: float | None = None) -> int:
+    """Accepted writes, site-wide, over the sliding window (whole buckets)."""
+    return sum(int(v) for v in redis_utils.client().mget(_rate_names(now)) if v is not None)
+
+
+async def awrite_rate(now: float | None = None) -> int:
+    """:func:`write_rate` on the event loop's client."""
+    values = await redis_utils.aclient().mget(_rate_names(now))
+    return sum(int(v) for v in values if v is not None)
 
 
 def difficulty_for_rate(rate: int) -> int:
@@ -71,12 +83,32 @@ def leading_zeros(challenge: str, nonce: str) -> int:
     return len(digest) - len(digest.lstrip("0"))
 
 
+async def acurrent_difficulty() -> int:
+    """:func:`current_difficulty` on the event loop's client."""
+    if not settings.POW_ADAPTIVE_THRESHOLDS:
+        return settings.POW_DIFFICULTY
+    return difficulty_for_rate(await awrite_rate())
+
+
 def challenge_issue(*, sid: str) -> Challenge:
     """Issue a fresh challenge bound to the session ``sid``."""
     challenge = secrets.token_hex(16)
     difficulty = current_difficulty()
     metrics.POW_DIFFICULTY.set(difficulty)
     redis_utils.client().set(
+        redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
+        f"{sid}|{difficulty}",
+        ex=settings.POW_TTL_SECONDS,
+    )
+    return Challenge(challenge=challenge, difficulty=difficulty)
+
+
+async def achallenge_issue(*, sid: str) -> Challenge:
+    """:func:`challenge_issue` on the event loop's client."""
+    challenge = secrets.token_hex(16)
+    difficulty = await acurrent_difficulty()
+    metrics.POW_DIFFICULTY.set(difficulty)
+    await redis_utils.aclient().set(
         redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
         f"{sid}|{difficulty}",
         ex=settings.POW_TTL_SECONDS,
@@ -99,25 +131,43 @@ def _keys(challenge: str, bucket: str) -> list[str]:
     ]
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def _consume_args(sid: str, challenge: str, nonce: str) -> tuple[list[str], list[object], str]:
+    """The consume script's keys and arguments, and the rate bucket it counts in;
+    errors.Forbidden for a challenge that cannot be one of ours."""
+    if len(challenge) != 32 or not _HEX.issuperset(challenge):
+        raise errors.Forbidden(_REJECTIONS[0][1], code="pow_expired")
+    zeros = leading_zeros(challenge, nonce)
+    bucket = redis_utils.key(RATE_BUCKET_KEY.format(bucket=_bucket(time.time())))
+    live, spent, _ = _keys(challenge, bucket)
+    window = settings.POW_RATE_WINDOW_SECONDS + settings.POW_RATE_BUCKET_SECONDS
+    return [live, bucket, spent], [sid, zeros, window], bucket
+
+
+def _consumed(result: object, challenge: str, bucket: str) -> Callable[[], bool]:
+    if result != 1:
+        code, detail = _REJECTIONS[int(cast(int, result))]
+        raise errors.Forbidden(detail, code=code)
+    return functools.partial(challenge_refund, challenge=challenge, bucket=bucket)
+
+
 def challenge_consume(*, sid: str, challenge: str, nonce: str) -> Callable[[], bool]:
     """Check and spend a solution in one atomic step; raise errors.Forbidden if bad.
 
     Returns the refund: calling it makes the challenge usable again (until its
     original expiry), for a write that then failed on the server.
     """
-    if not all(c in "0123456789abcdef" for c in challenge) or len(challenge) != 32:
-        raise errors.Forbidden(_REJECTIONS[0][1], code="pow_expired")
-    zeros = leading_zeros(challenge, nonce)
-    bucket = redis_utils.key(RATE_BUCKET_KEY.format(bucket=_bucket(time.time())))
-    live, spent, _ = _keys(challenge, bucket)
-    result = _consume(
-        [live, bucket, spent],
-        [sid, zeros, settings.POW_RATE_WINDOW_SECONDS + settings.POW_RATE_BUCKET_SECONDS],
-    )
-    if result != 1:
-        code, detail = _REJECTIONS[int(result)]
-        raise errors.Forbidden(detail, code=code)
-    return functools.partial(challenge_refund, challenge=challenge, bucket=bucket)
+    keys, args, bucket = _consume_args(sid, challenge, nonce)
+    return _consumed(_consume(keys, args), challenge, bucket)
+
+
+async def achallenge_consume(*, sid: str, challenge: str, nonce: str) -> Callable[[], bool]:
+    """:func:`challenge_consume` on the event loop's client (the refund stays sync:
+    it runs only after a server failure)."""
+    keys, args, bucket = _consume_args(sid, challenge, nonce)
+    return _consumed(await _consume.acall(keys, args), challenge, bucket)
 
 
 def challenge_refund(*, challenge: str, bucket: str) -> bool:
@@ -145,10 +195,20 @@ def pow_verify(request: HttpRequest) -> None:
     on_server_failure(request, refund)
 
 
+async def apow_verify(request: HttpRequest) -> None:
+    """:func:`pow_verify` on the event loop."""
+    proof = spec_parse(PowProof, request_data(request))
+    identity = await aidentity_require(request)
+    refund = await achallenge_consume(
+        sid=identity.sid, challenge=proof.pow_challenge, nonce=proof.pow_nonce
+    )
+    on_server_failure(request, refund)
+
+
 # A write view takes the request and its validated body, then the URL's arguments;
 # pow_write hands the URL resolver a view without the body.
 _WriteView = Callable[Concatenate[HttpRequest, SpecT, P], R]
-_Check = Callable[Concatenate[HttpRequest, SpecT, P], None]
+_Check = Callable[Concatenate[HttpRequest, SpecT, P], Awaitable[None] | None]
 _Decorator = Callable[[_WriteView[SpecT, P, R]], Callable[Concatenate[HttpRequest, P], R]]
 
 
@@ -163,7 +223,7 @@ def pow_write(
 
 
 def pow_write(
-    spec: type[Spec] = Spec, *, check: Callable[..., None] | None = None
+    spec: type[Spec] = Spec, *, check: Callable[..., Awaitable[None] | None] | None = None
 ) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """The one decorator for writes that cost a proof of work.
 
@@ -171,10 +231,14 @@ def pow_write(
     before anything is spent); run ``check(request, body, *args, **kwargs)``, the
     write's domain preconditions (the room exists, the quota allows it); spend
     the proof of work (refunded if the answer is a server failure); then call
-    ``view(request, body, *args, **kwargs)`` with the validated body.
+    ``view(request, body, *args, **kwargs)`` with the validated body. An async
+    view (and its async ``check``) runs all of it on the event loop.
     """
 
     def decorator(view: Callable[..., R]) -> Callable[..., R]:
+        if iscoroutinefunction(view):
+            return cast(Callable[..., R], _async_write(spec, check, view))
+
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> R:
             body = spec_parse(spec, request_data(request), request=request)
@@ -186,3 +250,23 @@ def pow_write(
         return wrapper
 
     return decorator
+
+
+def _async_write(
+    spec: type[Spec],
+    check: Callable[..., Awaitable[None] | None] | None,
+    view: Callable[..., Awaitable[R]],
+) -> Callable[..., Awaitable[R]]:
+    """pow_write's steps for an async view (``check`` may be async too)."""
+
+    @functools.wraps(view)
+    async def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> R:
+        body = spec_parse(spec, request_data(request), request=request)
+        if check is not None:
+            checked = check(request, body, *args, **kwargs)
+            if inspect.isawaitable(checked):
+                await checked
+        await apow_verify(request)
+        return await view(request, body, *args, **kwargs)
+
+    return wrapper

@@ -8,6 +8,7 @@ import secrets
 import time
 from typing import Any, cast
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from redis.exceptions import ResponseError
 
@@ -65,13 +66,10 @@ def room_create(*, key_check: str = "", kdf: RoomKdf | None = None) -> dict[str,
     return {"room": room, "url": f"/r/{room}"}
 
 
-def post_create(
-    *, topic: str | None = None, room: str | None = None, blob: str, author: str
-) -> records.Post:
-    """Store a post in one atomic step and announce it live.
-
-    Raises BoardsError("no_room") when the room has expired.
-    """
+def _post_script(
+    *, topic: str | None, room: str | None, blob: str, author: str
+) -> tuple[list[str], list[str], dict[str, Any]]:
+    """The post script's keys and argument, and the post's fields."""
     if topic and not room:
         kind, target, second, valid = "topic", topic, keys.feed_key(), is_topic(topic)
     elif room and not topic:
@@ -104,25 +102,51 @@ def post_create(
         "half_life": settings.TRENDING_HALF_LIFE_SECONDS,
         "throttle": TRENDING_THROTTLE_SECONDS,
     }
+    script_keys = [
+        keys.post_key(post_id),
+        keys.SEQ(),
+        keys.feed_key(topic=topic, room=room),
+        second,
+        keys.TRENDING(),
+        keys.TRENDING_EPOCH(),
+        keys.trending_throttle_key(topic or "-"),
+    ]
+    return script_keys, [redis_utils.lua_table(table)], values
+
+
+def post_create(
+    *, topic: str | None = None, room: str | None = None, blob: str, author: str
+) -> records.Post:
+    """Store a post in one atomic step and announce it live.
+
+    Raises BoardsError("no_room") when the room has expired.
+    """
+    script_keys, args, values = _post_script(topic=topic, room=room, blob=blob, author=author)
     try:
-        score, publish_trending = _post_create(
-            [
-                keys.post_key(post_id),
-                keys.SEQ(),
-                keys.feed_key(topic=topic, room=room),
-                second,
-                keys.TRENDING(),
-                keys.TRENDING_EPOCH(),
-                keys.trending_throttle_key(topic or "-"),
-            ],
-            [redis_utils.lua_table(table)],
-        )
+        score, publish_trending = _post_create(script_keys, args)
     except ResponseError as exc:
         raise BoardsError(_error_code(exc)) from None
     post = records.POST.from_hash({**values, "comment_count": 0, "score": score})
     events.publish(events.groups_for(topic=topic, room=room), "post:new", post)
     if publish_trending and topic:  # only a topic's post bumps trending
         trending_announce(topic=topic)
+    return post
+
+
+async def apost_create(
+    *, topic: str | None = None, room: str | None = None, blob: str, author: str
+) -> records.Post:
+    """:func:`post_create` on the event loop: the same script and events, no thread
+    (the rare trending announcement, throttled per topic, takes one)."""
+    script_keys, args, values = _post_script(topic=topic, room=room, blob=blob, author=author)
+    try:
+        score, publish_trending = await _post_create.acall(script_keys, args)
+    except ResponseError as exc:
+        raise BoardsError(_error_code(exc)) from None
+    post = records.POST.from_hash({**values, "comment_count": 0, "score": score})
+    await events.apublish(events.groups_for(topic=topic, room=room), "post:new", post)
+    if publish_trending and topic:
+        await sync_to_async(trending_announce, thread_sensitive=False)(topic=topic)
     return post
 
 

@@ -117,57 +117,73 @@ def drop_save(
     return int(_save(keys, args))
 
 
-def drop_open(
-    *,
-    drop_id: str,
-    verifier_hash: str,
-    client: str,
-    now: int,
-    limits: Limits,
-    ticket_hash: str,
-    ticket_grace: int,
-    ticket_mode: str,
-    ticket_key: bytes,
-) -> Opened | tuple[int, int]:
-    """Run the open script; a tuple is its refusal: (0, 0) gone, (-1, 0) wrong,
-    (-2, 0) used, (-3, seconds to wait) throttled."""
-    keys = [
-        k.DROP(id=drop_id),
-        k.RECEIPT(id=drop_id),
-        k.EXPIRY(),
-        k.FAILS_PAIR(id=drop_id, client=client),
-        k.FAILS_DROP(id=drop_id),
-        k.FAILS_CLIENT(client=client),
-        k.TICKET(hash=ticket_hash),
-    ]
-    table = {
-        "verifier": verifier_hash,
-        "now": now,
-        "id": drop_id,
-        "ticket_ttl": ticket_grace,
-        "limits": [limits.pair, limits.drop, limits.client],
-        "window": limits.window,
-        "ticket_mode": ticket_mode,
-        "quota_prefix": k.QUOTA_PREFIX,
-        "quota_bytes_suffix": k.QUOTA_BYTES_SUFFIX,
-    }
-    args = [redis_utils.lua_table(table), ticket_key]
-    result = _open(keys, args)
-    if int(result[0]) != 1:
-        return int(result[0]), int(result[1]) if len(result) > 1 else 0
-    _, left, wrapped, kind, ciphertext, mime, burned, expires_at, salt, it, by = result
-    return Opened(
-        views_left=max(int(left), 0),
-        wrapped=wrapped,
-        kind=kind.decode(),
-        ciphertext=ciphertext,
-        mime=mime.decode(),
-        burned=bool(int(burned)),
-        expires_at=int(expires_at),
-        salt=salt,
-        iterations=int(it),
-        sealed_by=by.decode(),
-    )
+class OpenCall:
+    """The open script's keys and arguments for one attempt, and its answer read."""
+
+    def __init__(
+        self,
+        *,
+        drop_id: str,
+        verifier_hash: str,
+        client: str,
+        now: int,
+        limits: Limits,
+        ticket_hash: str,
+        ticket_grace: int,
+        ticket_mode: str,
+        ticket_key: bytes,
+    ) -> None:
+        self.keys = [
+            k.DROP(id=drop_id),
+            k.RECEIPT(id=drop_id),
+            k.EXPIRY(),
+            k.FAILS_PAIR(id=drop_id, client=client),
+            k.FAILS_DROP(id=drop_id),
+            k.FAILS_CLIENT(client=client),
+            k.TICKET(hash=ticket_hash),
+        ]
+        table = {
+            "verifier": verifier_hash,
+            "now": now,
+            "id": drop_id,
+            "ticket_ttl": ticket_grace,
+            "limits": [limits.pair, limits.drop, limits.client],
+            "window": limits.window,
+            "ticket_mode": ticket_mode,
+            "quota_prefix": k.QUOTA_PREFIX,
+            "quota_bytes_suffix": k.QUOTA_BYTES_SUFFIX,
+        }
+        self.args: list[str | bytes] = [redis_utils.lua_table(table), ticket_key]
+
+    @staticmethod
+    def answer(result: list[bytes]) -> Opened | tuple[int, int]:
+        """An accepted verifier's view, or the refusal: (0, 0) gone, (-1, 0) wrong,
+        (-2, 0) used, (-3, seconds to wait) throttled."""
+        if int(result[0]) != 1:
+            return int(result[0]), int(result[1]) if len(result) > 1 else 0
+        _, left, wrapped, kind, ciphertext, mime, burned, expires_at, salt, it, by = result
+        return Opened(
+            views_left=max(int(left), 0),
+            wrapped=wrapped,
+            kind=kind.decode(),
+            ciphertext=ciphertext,
+            mime=mime.decode(),
+            burned=bool(int(burned)),
+            expires_at=int(expires_at),
+            salt=salt,
+            iterations=int(it),
+            sealed_by=by.decode(),
+        )
+
+
+def drop_open(call: OpenCall) -> Opened | tuple[int, int]:
+    """Run the open script (see :meth:`OpenCall.answer` for what comes back)."""
+    return OpenCall.answer(_open(call.keys, call.args))
+
+
+async def adrop_open(call: OpenCall) -> Opened | tuple[int, int]:
+    """:func:`drop_open` on the event loop's client."""
+    return OpenCall.answer(await _open.acall(call.keys, call.args))
 
 
 def drop_burn(*, drop_id: str, token_hash: str, now: int) -> int:
@@ -187,6 +203,14 @@ def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | 
     """Some fields of a live drop, or None when it does not exist."""
     # As bytes: the client does not decode replies.
     values = cast(list[bytes | None], redis_utils.client().hmget(k.DROP(id=drop_id), names))
+    if all(value is None for value in values):
+        return None
+    return dict(zip(names, values, strict=True))
+
+
+async def adrop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | None:
+    """:func:`drop_fields` on the event loop's client."""
+    values = cast(list[bytes | None], await redis_utils.aclient().hmget(k.DROP(id=drop_id), names))
     if all(value is None for value in values):
         return None
     return dict(zip(names, values, strict=True))
