@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Concatenate, ParamSpec, TypeVar, cast, overload
 
+import redis.asyncio.client
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest
@@ -58,12 +59,6 @@ def write_rate(now: float | None = None) -> int:
     return sum(int(v) for v in redis_utils.client().mget(_rate_names(now)) if v is not None)
 
 
-async def awrite_rate(now: float | None = None) -> int:
-    """:func:`write_rate` on the event loop's client."""
-    values = await redis_utils.aclient().mget(_rate_names(now))
-    return sum(int(v) for v in values if v is not None)
-
-
 def difficulty_for_rate(rate: int) -> int:
     """Base difficulty plus one per adaptive threshold reached, capped."""
     extra = sum(1 for threshold in settings.POW_ADAPTIVE_THRESHOLDS if rate >= threshold)
@@ -83,11 +78,29 @@ def leading_zeros(challenge: str, nonce: str) -> int:
     return len(digest) - len(digest.lstrip("0"))
 
 
-async def acurrent_difficulty() -> int:
-    """:func:`current_difficulty` on the event loop's client."""
-    if not settings.POW_ADAPTIVE_THRESHOLDS:
-        return settings.POW_DIFFICULTY
-    return difficulty_for_rate(await awrite_rate())
+def queue_write_rate(pipe: redis.asyncio.client.Pipeline) -> None:
+    """Queue :func:`write_rate`'s read on ``pipe``; :func:`rate_of` reads its reply."""
+    pipe.mget(_rate_names(None))
+
+
+def rate_of(reply: list[bytes | None]) -> int:
+    """The write rate in a reply of :func:`queue_write_rate`."""
+    return sum(int(v) for v in reply if v is not None)
+
+
+def queue_challenge(pipe: redis.asyncio.client.Pipeline, *, sid: str, rate: int) -> Challenge:
+    """Queue a fresh challenge for the session ``sid`` on ``pipe``, at the difficulty
+    for ``rate`` (see :func:`challenge_issue`); it is issued once ``pipe`` runs."""
+    challenge = secrets.token_hex(16)
+    adaptive = bool(settings.POW_ADAPTIVE_THRESHOLDS)
+    difficulty = difficulty_for_rate(rate) if adaptive else settings.POW_DIFFICULTY
+    metrics.POW_DIFFICULTY.set(difficulty)
+    pipe.set(
+        redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
+        f"{sid}|{difficulty}",
+        ex=settings.POW_TTL_SECONDS,
+    )
+    return Challenge(challenge=challenge, difficulty=difficulty)
 
 
 def challenge_issue(*, sid: str) -> Challenge:
@@ -96,19 +109,6 @@ def challenge_issue(*, sid: str) -> Challenge:
     difficulty = current_difficulty()
     metrics.POW_DIFFICULTY.set(difficulty)
     redis_utils.client().set(
-        redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
-        f"{sid}|{difficulty}",
-        ex=settings.POW_TTL_SECONDS,
-    )
-    return Challenge(challenge=challenge, difficulty=difficulty)
-
-
-async def achallenge_issue(*, sid: str) -> Challenge:
-    """:func:`challenge_issue` on the event loop's client."""
-    challenge = secrets.token_hex(16)
-    difficulty = await acurrent_difficulty()
-    metrics.POW_DIFFICULTY.set(difficulty)
-    await redis_utils.aclient().set(
         redis_utils.key(CHALLENGE_KEY.format(challenge=challenge)),
         f"{sid}|{difficulty}",
         ex=settings.POW_TTL_SECONDS,

@@ -116,18 +116,17 @@ def identity_ensure(request: HttpRequest, *, refresh: bool = False) -> Identity:
     return Identity(sid=sid, username=name)
 
 
-async def aidentity_refresh(request: HttpRequest) -> Identity:
-    """``identity_ensure(request, refresh=True)`` on the event loop: create or
-    refresh the session, keeping the visitor's name, and save it now."""
+def identity_refreshed(request: HttpRequest) -> Identity:
+    """The session endpoint's identity from a loaded session: its name and sid, or a
+    new sid under the visitor's name (cookie or new); the session then needs a save
+    (the caller's, batched with its challenge)."""
     session = request.session
-    name, sid = await session.aget(_NAME), await session.aget(_SID)
+    name, sid = session.get(_NAME), session.get(_SID)
     if not name or not sid:
         name = name_from_cookie(request.COOKIES.get(NAME_COOKIE)) or username_generate()
         sid = secrets.token_urlsafe(16)
-        await session.aset(_NAME, name)
-        await session.aset(_SID, sid)
-    await session.aset_expiry(settings.SESSION_TTL_SECONDS)
-    await session.asave()
+        session[_NAME], session[_SID] = name, sid
+    session.set_expiry(settings.SESSION_TTL_SECONDS)
     return Identity(sid=sid, username=name)
 
 

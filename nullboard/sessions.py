@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import redis.asyncio.client
 from django.conf import settings
-from django.contrib.sessions.backends.base import CreateError, UpdateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
 from django.core.cache import caches
+from django.utils.crypto import get_random_string
 from django_redis.cache import RedisCache
 
 from nullboard import redis_utils
@@ -31,6 +33,8 @@ from nullboard.redis_utils import OUTAGE_ERRORS
 class SessionStore(CacheSessionStore):
     # What this request last wrote (None: nothing yet), to skip an identical save.
     _saved: dict[str, Any] | None = None
+    _queued: dict[str, Any]
+    _queued_create = False
 
     def load(self) -> dict[str, Any]:
         try:
@@ -83,6 +87,58 @@ class SessionStore(CacheSessionStore):
             xx=not must_create,
         )
         self._stored(bool(stored), data, must_create)
+
+    async def aexists(self, session_key: str) -> bool:
+        """Django's check for a new key, on the loop's client (its default is a thread)."""
+        if not session_key:
+            return False
+        name = self._redis_key(self.cache_key_prefix + session_key)
+        return bool(await redis_utils.aclient().exists(name))
+
+    # --- in a caller's pipeline (a view batching its round trips) -------------------
+    def queue_load(self, pipe: redis.asyncio.client.Pipeline) -> bool:
+        """Queue this session's load on ``pipe``; False (nothing queued) when there is
+        nothing to read: no session key, or the session is loaded already."""
+        if self.session_key is None or "_session_cache" in self.__dict__:
+            return False
+        pipe.get(self._redis_key(self.cache_key))
+        return True
+
+    def loaded(self, raw: bytes | None) -> None:
+        """Take the reply of :meth:`queue_load` as this session's data (Django's
+        load semantics: nothing there, or undecodable, is a new session)."""
+        try:
+            data = _cache().client.decode(raw) if raw is not None else None
+        except Exception:
+            data = None
+        if data is None:
+            self._session_key = None
+        self.__dict__["_session_cache"] = data if data is not None else {}
+
+    async def queue_save(self, pipe: redis.asyncio.client.Pipeline) -> None:
+        """Queue :meth:`asave`'s one SET on ``pipe`` (a new session gets its key
+        here); pass its reply to :meth:`queued_saved`."""
+        self._queued_create = self.session_key is None
+        if self._queued_create:
+            # No EXISTS first (Django's way): the SET's NX refuses a taken key.
+            self._session_key = get_random_string(32, VALID_KEY_CHARS)
+        data = self._data()
+        self._queued = dict(data)
+        pipe.set(
+            self._redis_key(await self.acache_key()),
+            _cache().client.encode(data),
+            ex=await self.aget_expiry_age(),
+            nx=self._queued_create,
+            xx=not self._queued_create,
+        )
+
+    def queued_saved(self, reply: object) -> None:
+        """The reply of :meth:`queue_save`'s SET: CreateError (a new key taken, which
+        128 random bits make a non-event) or UpdateError (the session was deleted
+        meanwhile) when nothing was stored."""
+        self._stored(bool(reply), self._queued, self._queued_create)
+        if self._queued_create:
+            self.modified = True
 
     def is_saved(self) -> bool:
         """True when this request saved the session and nothing changed since."""
