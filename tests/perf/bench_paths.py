@@ -36,7 +36,7 @@ import bench_all  # noqa: E402
 from bench_all import Daphne, Http, blob  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-CLIENTS = 4
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
 PER_CLIENT = int(os.environ.get("BENCH_PER_CLIENT", "40"))
 GOALS = {"session": 0.8, "post": 0.5, "drop-create": 0.5, "drop-open": 0.7, "feed": 0.9}
 
@@ -76,6 +76,13 @@ BARE: tuple[Prepare, Send] = (lambda c: None, lambda c, _: c.request("GET", "/be
 
 def rate(server: Daphne, path: tuple[Prepare, Send]) -> float:
     """Requests per second of CLIENTS clients sending PER_CLIENT prepared requests each."""
+    return timed(server, path)[0]
+
+
+def timed(server: Daphne, path: tuple[Prepare, Send]) -> tuple[float, float]:
+    """(requests per second, server CPU microseconds per request) of CLIENTS clients
+    sending PER_CLIENT prepared requests each (the preparing is neither timed nor
+    counted)."""
     prepare, send = path
     barrier = threading.Barrier(CLIENTS + 1, timeout=300)
     failures: list[BaseException] = []
@@ -99,29 +106,23 @@ def rate(server: Daphne, path: tuple[Prepare, Send]) -> float:
         thread.start()
     try:
         barrier.wait()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(server)
         barrier.wait()
     except threading.BrokenBarrierError:
         for thread in threads:
             thread.join()
         raise RuntimeError(f"a client failed: {failures[:1]}") from None
-    taken = time.perf_counter() - started
+    taken, cpu = time.perf_counter() - started, cpu_seconds(server) - cpu
     for thread in threads:
         thread.join()
-    return CLIENTS * PER_CLIENT / taken
+    done = CLIENTS * PER_CLIENT
+    return done / taken, cpu / done * 1e6
 
 
 def cpu_seconds(server: Daphne) -> float:
     """The server process's CPU time so far (user + system, every thread)."""
     fields = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def measure(server: Daphne, path: tuple[Prepare, Send]) -> tuple[float, float]:
-    """(requests per second, server CPU microseconds per request) of one round."""
-    before = cpu_seconds(server)
-    per_second = rate(server, path)
-    return per_second, (cpu_seconds(server) - before) / (CLIENTS * PER_CLIENT) * 1e6
 
 
 def start(root: Path | None) -> Daphne:
@@ -157,8 +158,8 @@ def main(names: list[str], against: Path | None) -> None:
                 rate(server, path), rate(server, BARE)  # warm both
             for _ in range(ROUNDS):  # A B A B: drift in the machine's load hits all
                 for label, server in servers.items():
-                    got, cpu = measure(server, path)
-                    bare, bare_cpu = measure(server, BARE)
+                    got, cpu = timed(server, path)
+                    bare, bare_cpu = timed(server, BARE)
                     for key, value in zip(
                         ("rate", "bare", "ratio", "cpu", "bare_cpu"),
                         (got, bare, got / bare, cpu, bare_cpu),
