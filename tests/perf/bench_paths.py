@@ -46,7 +46,7 @@ Send = Callable[[Http, Any], tuple[int, bytes, float]]
 
 def _drop(client: Http) -> dict[str, Any]:
     status, content, _ = client.request(
-        "POST", "/api/drops", {"text": "z" * 100, **client.challenge()}
+        "POST", "/api/drops", {"text": "z" * 100, "ttl_seconds": 300, **client.challenge()}
     )
     assert status == 201, content
     return json.loads(content)

@@ -166,7 +166,9 @@ def paths() -> dict[str, Path_]:
 
     async def drop(client: Client) -> dict[str, Any]:
         status, content = await client.request(
-            "POST", "/api/drops", {"text": "z" * 100, **(await client.challenge())}
+            "POST",
+            "/api/drops",
+            {"text": "z" * 100, "ttl_seconds": 300, **(await client.challenge())},
         )
         assert status == 201, content
         return json.loads(content)
