@@ -19,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 import redis.asyncio
+import redis.asyncio.retry
+import redis.backoff
 from django.conf import settings
 from django_redis.exceptions import ConnectionInterrupted
 
@@ -170,11 +172,23 @@ def aclient() -> redis.asyncio.Redis:
                 url,
                 max_connections=ASYNC_POOL_SIZE,
                 timeout=5,
+                retry=_stale_connection_retry(),
                 **_ASYNC_TIMEOUTS,
             )
             found = redis.asyncio.Redis(connection_pool=pool)
         _async_clients[loop] = found
     return found
+
+
+def _stale_connection_retry() -> redis.asyncio.retry.Retry:
+    """One retry, on a new connection, of a command or pipeline whose connection was
+    closed: after Redis restarts (a failover, an outage), the pool still holds the
+    old connections, which asyncio's check at checkout does not always see closed
+    (the sync pool's does), so each would fail one request with a 503. Timeouts are
+    not retried: a slow script may have run."""
+    return redis.asyncio.retry.Retry(
+        redis.backoff.NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)
+    )
 
 
 def sentinel_master(url: str) -> dict[str, Any]:
