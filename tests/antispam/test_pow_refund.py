@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 import redis
+import redis.asyncio.client
 from django.conf import settings
 
 from antispam import pow as pow_module
@@ -53,14 +54,20 @@ def refuse_writes(monkeypatch):
         for script in scripts:  # a fresh Redis has
             redis_utils.client().script_load(script.source)  # no script cached yet
         execute = redis.Redis.execute_command
+        aexecute = redis.asyncio.Redis.execute_command
+        apipeline = redis.asyncio.client.Pipeline.execute
 
-        def refusing(self, *args, **options):
+        def allowed(args: tuple) -> bool:
             name = str(args[0]).upper()
-            if (
+            return (
                 name in READS
+                or name in ("MULTI", "EXEC")
                 or (name == "EVALSHA" and args[1] in pow_scripts)
                 or any(":rl:" in str(arg) for arg in args[1:3])  # the rate limits ran first
-            ):
+            )
+
+        def refusing(self, *args, **options):
+            if allowed(args):
                 return execute(self, *args, **options)
             raise error("command not allowed when used memory > 'maxmemory'.")
 
@@ -75,8 +82,22 @@ def refuse_writes(monkeypatch):
                 return execute_pipeline(self, *args, **kwargs)
             raise error("command not allowed when used memory > 'maxmemory'.")
 
+        # Async views use the event loop's client: the same refusals there (its
+        # rate limit is one pipeline of reads and counts, which passes).
+        async def arefusing(self, *args, **options):
+            if allowed(args):
+                return await aexecute(self, *args, **options)
+            raise error("command not allowed when used memory > 'maxmemory'.")
+
+        async def arefusing_pipeline(self, *args, **kwargs):
+            if all(allowed(command[0]) for command in self.command_stack):
+                return await apipeline(self, *args, **kwargs)
+            raise error("command not allowed when used memory > 'maxmemory'.")
+
         monkeypatch.setattr(redis.Redis, "execute_command", refusing)
         monkeypatch.setattr(redis.client.Pipeline, "execute", refusing_pipeline)
+        monkeypatch.setattr(redis.asyncio.Redis, "execute_command", arefusing)
+        monkeypatch.setattr(redis.asyncio.client.Pipeline, "execute", arefusing_pipeline)
 
     start.undo = monkeypatch.undo
     return start
