@@ -85,7 +85,9 @@ def leading_zeros(challenge: str, nonce: str) -> int:
 
 def queue_write_rate(pipe: redis.asyncio.client.Pipeline) -> None:
     """Queue :func:`write_rate`'s read on ``pipe``; :func:`rate_of` reads its reply."""
-    pipe.mget(_rate_names(None))
+    # The command, not pipe.mget: redis-py's cluster pipeline refuses that method,
+    # and the buckets share one slot, so the command is routed to it whole.
+    pipe.execute_command("MGET", *_rate_names(None))
 
 
 def rate_of(reply: list[bytes | None]) -> int:

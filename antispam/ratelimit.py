@@ -27,6 +27,7 @@ from django_ratelimit.exceptions import Ratelimited
 from nullboard import redis_utils
 
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
+_count = redis_utils.lua(__file__, "ratelimit_count.lua")
 
 
 def address_from(remote: str | None, forwarded_for: str) -> str:
@@ -155,9 +156,7 @@ async def _over_limit(
     value = client_key(group, request)
     window = core._get_window(value, period)
     name = caches["default"].make_key(core._make_cache_key(group, window, rate, value, "POST"))
-    # django-ratelimit's add-then-incr, as one MULTI: the count starts at 1 either way.
-    pipe = redis_utils.aclient().pipeline(transaction=True)
-    pipe.set(name, 0, nx=True, ex=period + core.EXPIRATION_FUDGE)
-    pipe.incr(name)
-    _, count = await pipe.execute()
+    # django-ratelimit's add-then-incr as one script on the bucket's key (a MULTI on
+    # the asyncio cluster client failed across event loops, and this is one command).
+    count = await _count.acall([name], [period + core.EXPIRATION_FUDGE])
     return bool(int(count) > int(limit))
