@@ -34,14 +34,14 @@ async def session_view(request: HttpRequest) -> JsonResponse:
     conn = redis_utils.aclient()
     reads = conn.pipeline(transaction=False)
     loads = session.queue_load(reads)
-    pow.queue_write_rate(reads)
+    buckets = pow.queue_write_rate(reads)
     replies = await reads.execute()
     if loads:
         session.loaded(replies[0])
     identity = identity_refreshed(request)
     writes = conn.pipeline(transaction=False)
     await session.queue_save(writes)
-    challenge = pow.queue_challenge(writes, sid=identity.sid, rate=pow.rate_of(replies[-1]))
+    challenge = pow.queue_challenge(writes, sid=identity.sid, rate=pow.rate_of(replies[-buckets:]))
     saved, _ = await writes.execute()
     session.queued_saved(saved)
     return JsonResponse(
