@@ -8,6 +8,7 @@ import shutil
 import pytest
 import redis
 import redis.asyncio.client
+import redis.asyncio.cluster
 from django.conf import settings
 
 from antispam import pow as pow_module
@@ -95,6 +96,27 @@ def refuse_writes(monkeypatch):
                 return await apipeline(self, *args, **kwargs)
             raise error("command not allowed when used memory > 'maxmemory'.")
 
+        # The event loop's cluster client (NB_TEST_CLUSTER=1) sends through its nodes.
+        node_execute = redis.asyncio.cluster.ClusterNode.execute_command
+        node_pipeline = redis.asyncio.cluster.ClusterNode.execute_pipeline
+
+        async def node_refusing(self, *args, **options):
+            # The client's own map reads (CLUSTER SLOTS...) pass, as on a full Redis.
+            if allowed(args) or str(args[0]).upper().startswith(("CLUSTER", "COMMAND")):
+                return await node_execute(self, *args, **options)
+            raise error("command not allowed when used memory > 'maxmemory'.")
+
+        async def node_refusing_pipeline(self, commands):
+            if all(allowed(command.args) for command in commands):
+                return await node_pipeline(self, commands)
+            for command in commands:
+                command.result = error("command not allowed when used memory > 'maxmemory'.")
+            return True
+
+        monkeypatch.setattr(redis.asyncio.cluster.ClusterNode, "execute_command", node_refusing)
+        monkeypatch.setattr(
+            redis.asyncio.cluster.ClusterNode, "execute_pipeline", node_refusing_pipeline
+        )
         monkeypatch.setattr(redis.Redis, "execute_command", refusing)
         monkeypatch.setattr(redis.client.Pipeline, "execute", refusing_pipeline)
         monkeypatch.setattr(redis.asyncio.Redis, "execute_command", arefusing)
