@@ -7,9 +7,17 @@ Publishing itself is the live layer's (``nullboard.live``); services call
 from __future__ import annotations
 
 from boards.validation import is_room, is_topic
-from nullboard.live import publish
+from nullboard.live import apublish, publish
 
-__all__ = ["HOME_GROUP", "TRENDING_GROUP", "groups_for", "publish", "room_group", "topic_group"]
+__all__ = [
+    "HOME_GROUP",
+    "TRENDING_GROUP",
+    "apublish",
+    "groups_for",
+    "publish",
+    "room_group",
+    "topic_group",
+]
 
 HOME_GROUP = "feed.home"
 TRENDING_GROUP = "feed.trending"

@@ -23,6 +23,7 @@ import secrets
 import time
 from typing import Any, cast
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from redis.exceptions import ResponseError
 
@@ -80,19 +81,12 @@ def room_create(*, key_check: str = "", kdf: RoomKdf | None = None) -> dict[str,
     return {"room": room, "url": f"/r/{room}"}
 
 
-def post_create(
-    *, topic: str | None = None, room: str | None = None, blob: str, author: str
-) -> records.Post:
-    """Store a post and announce it live.
-
-    A topic post: (1) its home-feed entry, which gives its score (readers skip
-    an entry whose post is not there yet, and prune it once it is older than
-    ``selectors.SETTLE_SECONDS``: a crash after this step shows nothing); (2) the
-    post and its topic-feed entry, one script in the topic's slot; (3) the
-    trending bump (best effort). A room post is step 2 alone.
-
-    Raises BoardsError("no_room") when the room has expired.
-    """
+def _post_plan(
+    *, topic: str | None, room: str | None, blob: str, author: str
+) -> tuple[list[str], dict[str, Any], dict[str, Any], list[str] | None]:
+    """A post's steps without their I/O: the post script's keys and argument table
+    (a topic post's table gets its home score from step 1), the post's fields, and
+    step 1's argument (the home entry; None for a room post)."""
     if topic and not room:
         kind, target, valid = "topic", topic, is_topic(topic)
     elif room and not topic:
@@ -125,11 +119,31 @@ def post_create(
         keys.seq_key(post_id),
         keys.feed_key(topic=topic, room=room),
     ]
+    home: list[str] | None = None
     if topic:
-        table["score"] = _home_entry(post_id, now_ms=now_ms, cutoff=cutoff)
+        home = _home_args(post_id, now_ms=now_ms, cutoff=cutoff)
     else:
         table["now_ms"] = str(now_ms)
         post_keys.append(keys.room_key(target))
+    return post_keys, table, values, home
+
+
+def post_create(
+    *, topic: str | None = None, room: str | None = None, blob: str, author: str
+) -> records.Post:
+    """Store a post and announce it live.
+
+    A topic post: (1) its home-feed entry, which gives its score (readers skip
+    an entry whose post is not there yet, and prune it once it is older than
+    ``selectors.SETTLE_SECONDS``: a crash after this step shows nothing); (2) the
+    post and its topic-feed entry, one script in the topic's slot; (3) the
+    trending bump (best effort). A room post is step 2 alone.
+
+    Raises BoardsError("no_room") when the room has expired.
+    """
+    post_keys, table, values, home = _post_plan(topic=topic, room=room, blob=blob, author=author)
+    if home is not None:
+        table["score"] = records.text(_home_add([keys.FEED_HOME(), keys.HOME_SEQ()], home))
     try:
         score = _post_create(post_keys, [redis_utils.lua_table(table)])
     except ResponseError as exc:
@@ -137,18 +151,42 @@ def post_create(
     post = records.POST.from_hash({**values, "comment_count": 0, "score": score})
     events.publish(events.groups_for(topic=topic, room=room), "post:new", post)
     if topic:  # only a topic's post bumps trending
-        _trending(topic=topic, weight=POST_WEIGHT, now=now)
+        _trending(topic=topic, weight=POST_WEIGHT, now=int(values["created_at"]))
     return post
+
+
+async def apost_create(
+    *, topic: str | None = None, room: str | None = None, blob: str, author: str
+) -> records.Post:
+    """:func:`post_create` on the event loop: the same steps in the same order (home
+    entry, post + topic feed, trending bump), the same events, no thread (the rare
+    trending announcement, throttled per topic, takes one)."""
+    post_keys, table, values, home = _post_plan(topic=topic, room=room, blob=blob, author=author)
+    if home is not None:
+        score = await _home_add.acall([keys.FEED_HOME(), keys.HOME_SEQ()], home)
+        table["score"] = records.text(score)
+    try:
+        score = await _post_create.acall(post_keys, [redis_utils.lua_table(table)])
+    except ResponseError as exc:
+        raise BoardsError(_error_code(exc)) from None
+    post = records.POST.from_hash({**values, "comment_count": 0, "score": score})
+    await events.apublish(events.groups_for(topic=topic, room=room), "post:new", post)
+    if topic:  # only a topic's post bumps trending
+        await _atrending(topic=topic, weight=POST_WEIGHT, now=int(values["created_at"]))
+    return post
+
+
+def _home_args(post_id: str, *, now_ms: int, cutoff: str) -> list[str]:
+    """The home_add script's argument for a new topic post's home-feed entry (its
+    first step; the script answers the post's unique score)."""
+    table = {"id": post_id, "now_ms": str(now_ms), "cutoff": cutoff}
+    return [redis_utils.lua_table({**table, "ttl": settings.POST_TTL_SECONDS})]
 
 
 def _home_entry(post_id: str, *, now_ms: int, cutoff: str) -> str:
     """A new topic post's home-feed entry (its first step); its unique score."""
-    table = {"id": post_id, "now_ms": str(now_ms), "cutoff": cutoff}
-    score = _home_add(
-        [keys.FEED_HOME(), keys.HOME_SEQ()],
-        [redis_utils.lua_table({**table, "ttl": settings.POST_TTL_SECONDS})],
-    )
-    return records.text(score)
+    args = _home_args(post_id, now_ms=now_ms, cutoff=cutoff)
+    return records.text(_home_add([keys.FEED_HOME(), keys.HOME_SEQ()], args))
 
 
 def comment_create(*, post_id: str, blob: str, author: str) -> records.Comment:
@@ -194,10 +232,7 @@ def comment_create(*, post_id: str, blob: str, author: str) -> records.Comment:
     return comment
 
 
-def _trending(*, topic: str, weight: int, now: int) -> None:
-    """Bump the topic's trending weight after its post or comment is stored, and
-    announce the change (throttled per topic). Best effort: the item is stored
-    and announced already, and a lost bump only makes trending less exact."""
+def _trending_args(*, topic: str, weight: int, now: int) -> tuple[list[str], list[str]]:
     table = {
         "topic": topic,
         "weight": weight,
@@ -207,13 +242,32 @@ def _trending(*, topic: str, weight: int, now: int) -> None:
         "throttle": TRENDING_THROTTLE_SECONDS,
     }
     trending_keys = [keys.TRENDING(), keys.TRENDING_EPOCH(), keys.trending_throttle_key(topic)]
+    return trending_keys, [redis_utils.lua_table(table)]
+
+
+def _trending(*, topic: str, weight: int, now: int) -> None:
+    """Bump the topic's trending weight after its post or comment is stored, and
+    announce the change (throttled per topic). Best effort: the item is stored
+    and announced already, and a lost bump only makes trending less exact."""
     try:
-        announce = _trending_bump(trending_keys, [redis_utils.lua_table(table)])
+        announce = _trending_bump(*_trending_args(topic=topic, weight=weight, now=now))
     except redis_utils.OUTAGE_ERRORS:
         logger.warning("Trending not bumped: Redis unreachable")
         return
     if announce:
         trending_announce(topic=topic)
+
+
+async def _atrending(*, topic: str, weight: int, now: int) -> None:
+    """:func:`_trending` on the event loop (the announcement, once per 5 s per
+    topic at most, reads the list in a thread)."""
+    try:
+        announce = await _trending_bump.acall(*_trending_args(topic=topic, weight=weight, now=now))
+    except redis_utils.OUTAGE_ERRORS:
+        logger.warning("Trending not bumped: Redis unreachable")
+        return
+    if announce:
+        await sync_to_async(trending_announce, thread_sensitive=False)(topic=topic)
 
 
 def trending_announce(*, topic: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -26,7 +25,7 @@ from boards.validation import (
 )
 from nullboard import errors
 from nullboard.api import api, spec_parse
-from nullboard.identity import identity_ensure, identity_require
+from nullboard.identity import aidentity_require, identity_ensure, identity_require
 
 # --- Pages ------------------------------------------------------------------------
 
@@ -154,11 +153,11 @@ async def posts_view(request: HttpRequest) -> HttpResponse:
     catches up after its live socket was away.
 
     Async: the feed read is the hottest path, so it runs on the event loop with
-    one EVALSHA and no thread hop. Writes keep their sync stack (rate limit,
-    proof of work, session) in a worker thread.
+    one EVALSHA and no thread hop; a post too (rate limit, session, proof of work
+    and the post script on the loop's Redis client).
     """
     if request.method == "POST":
-        return await sync_to_async(_post_create)(request)
+        return await _post_create(request)
     query = spec_parse(FeedQuery, request.GET.dict())
     if query.room and not await selectors.room_exists_async(room=query.room):
         raise errors.NotFound(errors.NO_SUCH_ROOM)
@@ -168,17 +167,19 @@ async def posts_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(page, content_type="application/json")
 
 
-def _room_exists(request: HttpRequest, body: PostCreate) -> None:
-    if body.room and not selectors.room_exists(room=body.room):
+async def _room_exists(request: HttpRequest, body: PostCreate) -> None:
+    if body.room and not await selectors.room_exists_async(room=body.room):
         raise errors.NotFound(errors.NO_SUCH_ROOM)
 
 
 @write_limit("posts")
 @pow_write(PostCreate, check=_room_exists)
-def _post_create(request: HttpRequest, body: PostCreate) -> JsonResponse:
-    author = identity_require(request).username
+async def _post_create(request: HttpRequest, body: PostCreate) -> JsonResponse:
+    author = (await aidentity_require(request)).username
     try:
-        post = services.post_create(topic=body.topic, room=body.room, blob=body.blob, author=author)
+        post = await services.apost_create(
+            topic=body.topic, room=body.room, blob=body.blob, author=author
+        )
     except services.BoardsError as exc:
         raise _not_found(exc) from None
     return JsonResponse(post, status=201)

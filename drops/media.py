@@ -6,10 +6,16 @@ drop still lives; the id is in the link anyway and opens nothing.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
+from typing import Any
 
 import qrcode
+import qrcode.base
 import qrcode.constants
+import qrcode.exceptions
+import qrcode.util
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
 
@@ -78,25 +84,16 @@ def qr_svg(link: str) -> bytes:
     The matrix comes from ``qrcode``; the SVG is drawn here, one path of row runs,
     because the library's SVG image classes cost about four times the encoding.
     """
-    # A fixed mask skips scoring all eight (two thirds of the time); any mask is valid.
-    code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=2
-    )
-    code.add_data(link)
-    code.make(fit=True)
-    matrix = code.get_matrix()  # border included
+    matrix = _qr_matrix(link)  # border included
     size = len(matrix)
     runs = []
     for y, row in enumerate(matrix):
         x = 0
-        while x < size:
-            if not row[x]:
-                x += 1
-                continue
-            start = x
-            while x < size and row[x]:
-                x += 1
-            runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+        for dark, group in itertools.groupby(row):  # runs found in C, not per module
+            width = len(list(group))
+            if dark:
+                runs.append(f"M{x} {y}h{width}v1h-{width}z")
+            x += width
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
@@ -104,6 +101,117 @@ def qr_svg(link: str) -> bytes:
         f'<rect width="{size}" height="{size}" fill="#fff"/>'
         f'<path fill="#000" d="{"".join(runs)}"/></svg>'
     ).encode()
+
+
+# Links of one length (one site, ids of one shape) take one QR version: found once by
+# qrcode's best fit, then given, which skips the fit's trial encoding. With the
+# version known the codewords are computed here (qrcode's create_data, with the
+# Reed-Solomon step on log tables: it was half the encoding, in Python calls per
+# coefficient) and handed to qrcode as its data cache, which it then lays out and
+# masks. A link that does not fit the version given is fitted afresh.
+_versions: dict[int, int] = {}
+_EC_LEVEL = qrcode.constants.ERROR_CORRECT_M
+
+
+def _qr_code(version: int | None = None) -> qrcode.QRCode[Any]:
+    # A fixed mask skips scoring all eight (two thirds of the time); any mask is valid.
+    return qrcode.QRCode(version=version, error_correction=_EC_LEVEL, border=2, mask_pattern=2)
+
+
+def _qr_matrix(link: str) -> list[list[bool]]:
+    version = _versions.get(len(link))
+    if version is None:
+        return _qr_fitted(link)
+    code = _qr_code(version)
+    code.add_data(link)
+    try:
+        code.data_cache = _codewords(version, code.data_list)
+    except qrcode.exceptions.DataOverflowError:
+        return _qr_fitted(link)
+    code.make(fit=False)
+    matrix: list[list[bool]] = code.get_matrix()
+    return matrix
+
+
+def _qr_fitted(link: str) -> list[list[bool]]:
+    code = _qr_code()
+    code.add_data(link)
+    code.make(fit=True)
+    _versions.setdefault(len(link), code.version)
+    matrix: list[list[bool]] = code.get_matrix()
+    return matrix
+
+
+def _codewords(version: int, data_list: list[qrcode.util.QRData]) -> list[int]:
+    """qrcode.util.create_data: the data codewords, padded, then the interleaved
+    data and error-correction codewords of each block."""
+    buffer = qrcode.util.BitBuffer()
+    for data in data_list:
+        buffer.put(data.mode, 4)
+        buffer.put(len(data), qrcode.util.length_in_bits(data.mode, version))
+        data.write(buffer)
+    blocks = qrcode.base.rs_blocks(version, _EC_LEVEL)
+    bit_limit = sum(block.data_count * 8 for block in blocks)
+    if len(buffer) > bit_limit:
+        raise qrcode.exceptions.DataOverflowError
+    for _ in range(min(bit_limit - len(buffer), 4)):  # terminator
+        buffer.put_bit(False)
+    for _ in range(-len(buffer) % 8):  # to a whole byte
+        buffer.put_bit(False)
+    for i in range((bit_limit - len(buffer)) // 8):
+        buffer.put(qrcode.util.PAD1 if i % 2 else qrcode.util.PAD0, 8)
+    data_blocks, ec_blocks, offset = [], [], 0
+    for block in blocks:
+        data_block = [0xFF & b for b in buffer.buffer[offset : offset + block.data_count]]
+        offset += block.data_count
+        data_blocks.append(data_block)
+        ec_blocks.append(_ec_codewords(data_block, block.total_count - block.data_count))
+    return _interleaved(data_blocks) + _interleaved(ec_blocks)
+
+
+def _interleaved(blocks: list[list[int]]) -> list[int]:
+    longest = max(len(block) for block in blocks)
+    return [block[i] for i in range(longest) for block in blocks if i < len(block)]
+
+
+# GF(256) with QR's polynomial x^8 + x^4 + x^3 + x^2 + 1: exp and log tables.
+_EXP = [0] * 512
+_LOG = [0] * 256
+_x = 1
+for _i in range(255):
+    _EXP[_i], _LOG[_x] = _x, _i
+    _x = (_x << 1) ^ (0x11D if _x & 0x80 else 0)
+for _i in range(255, 512):
+    _EXP[_i] = _EXP[_i - 255]
+
+
+@functools.cache
+def _generator_logs(count: int) -> tuple[int, ...]:
+    """Logs of the Reed-Solomon generator's coefficients after the leading 1:
+    the product of (x + a^i) for i below ``count``."""
+    poly = [1]
+    for i in range(count):
+        nxt = poly + [0]
+        for j, coefficient in enumerate(poly):
+            if coefficient:
+                nxt[j + 1] ^= _EXP[_LOG[coefficient] + i]
+        poly = nxt
+    return tuple(_LOG[c] for c in poly[1:])
+
+
+def _ec_codewords(data: list[int], count: int) -> list[int]:
+    """The remainder of data(x) * x^count divided by the generator: ``count`` bytes."""
+    logs = _generator_logs(count)
+    remainder = [0] * count
+    for byte in data:
+        factor = byte ^ remainder[0]
+        del remainder[0]
+        remainder.append(0)
+        if factor:
+            shift = _LOG[factor]
+            for j, log in enumerate(logs):
+                remainder[j] ^= _EXP[shift + log]
+    return remainder
 
 
 def qr_store(*, drop_id: str, svg: bytes) -> int:

@@ -217,18 +217,71 @@ def drop_save(
     return STORED
 
 
-def drop_open(
-    *,
-    drop_id: str,
-    verifier_hash: str,
-    client: str,
-    now: int,
-    limits: Limits,
-    ticket_hash: str,
-    ticket_grace: int,
-    ticket_mode: str,
-    ticket_key: bytes,
-) -> Opened | tuple[int, int]:
+class OpenCall:
+    """The open script's keys and arguments for one attempt (shared by the sync and
+    the event-loop path), and its answer read."""
+
+    def __init__(
+        self,
+        *,
+        drop_id: str,
+        verifier_hash: str,
+        client: str,
+        now: int,
+        limits: Limits,
+        ticket_hash: str,
+        ticket_grace: int,
+        ticket_mode: str,
+        ticket_key: bytes,
+    ) -> None:
+        self.drop_id, self.client, self.limits = drop_id, client, limits
+        self.keys = [
+            k.DROP(id=drop_id),
+            k.RECEIPT(id=drop_id),
+            k.FAILS_PAIR(id=drop_id, client=client),
+            k.FAILS_DROP(id=drop_id),
+            k.TICKET(id=drop_id, hash=ticket_hash),
+        ]
+        table = {
+            "verifier": verifier_hash,
+            "now": now,
+            "id": drop_id,
+            "ticket_ttl": ticket_grace,
+            "limits": [limits.pair, limits.drop],
+            "window": limits.window,
+            "ticket_mode": ticket_mode,
+        }
+        self.args: list[str | bytes] = [redis_utils.lua_table(table), ticket_key]
+
+    @staticmethod
+    def wrong(result: list[bytes]) -> bool:
+        """Whether the script refused a wrong key (-1) or throttled (-3): then the
+        client's cap across drops is the next step (:func:`_client_fails`)."""
+        return int(result[0]) in (-1, -3)
+
+    @staticmethod
+    def answer(result: list[bytes]) -> Opened | tuple[int, int]:
+        """An accepted verifier's view, or the refusal: (0, 0) gone, (-2, 0) used."""
+        code = int(result[0])
+        if code != 1:
+            return code, 0
+        _, left, wrapped, kind, ciphertext, mime, burned, expires_at, salt, it, by, network = result
+        return Opened(
+            views_left=max(int(left), 0),
+            wrapped=wrapped,
+            kind=kind.decode(),
+            ciphertext=ciphertext,
+            mime=mime.decode(),
+            burned=bool(int(burned)),
+            expires_at=int(expires_at),
+            salt=salt,
+            iterations=int(it),
+            sealed_by=by.decode(),
+            network=network.decode(),
+        )
+
+
+def drop_open(call: OpenCall) -> Opened | tuple[int, int]:
     """Run the open script; a tuple is its refusal: (0, 0) gone, (-1, 0) wrong,
     (-2, 0) used, (-3, seconds to wait) throttled.
 
@@ -237,56 +290,46 @@ def drop_open(
     that cap is reached, the drop's counters are given the guess back and the
     answer is throttled, as if the client's cap had been checked first.
     """
-    keys = [
-        k.DROP(id=drop_id),
-        k.RECEIPT(id=drop_id),
-        k.FAILS_PAIR(id=drop_id, client=client),
-        k.FAILS_DROP(id=drop_id),
-        k.TICKET(id=drop_id, hash=ticket_hash),
-    ]
-    table = {
-        "verifier": verifier_hash,
-        "now": now,
-        "id": drop_id,
-        "ticket_ttl": ticket_grace,
-        "limits": [limits.pair, limits.drop],
-        "window": limits.window,
-        "ticket_mode": ticket_mode,
-    }
-    result = _open(keys, [redis_utils.lua_table(table), ticket_key])
-    code = int(result[0])
-    if code in (-1, -3):
-        return _client_fails(drop_id=drop_id, client=client, limits=limits, result=result)
-    if code != 1:
-        return code, 0
-    _, left, wrapped, kind, ciphertext, mime, burned, expires_at, salt, it, by, network = result
-    return Opened(
-        views_left=max(int(left), 0),
-        wrapped=wrapped,
-        kind=kind.decode(),
-        ciphertext=ciphertext,
-        mime=mime.decode(),
-        burned=bool(int(burned)),
-        expires_at=int(expires_at),
-        salt=salt,
-        iterations=int(it),
-        sealed_by=by.decode(),
-        network=network.decode(),
-    )
+    result = _open(call.keys, call.args)
+    if OpenCall.wrong(result):
+        fresh, args = _fails_args(call, result)
+        over, *wait = _fails_client([k.FAILS_CLIENT(client=call.client)], args)
+        if int(over) and fresh:
+            _uncount(_uncount_keys(call), [])
+        return _fails_answer(result, fresh=fresh, over=int(over), wait=wait)
+    return OpenCall.answer(result)
 
 
-def _client_fails(
-    *, drop_id: str, client: str, limits: Limits, result: list[int]
-) -> tuple[int, int]:
+async def adrop_open(call: OpenCall) -> Opened | tuple[int, int]:
+    """:func:`drop_open` on the event loop's client: the same steps, in order."""
+    result = await _open.acall(call.keys, call.args)
+    if OpenCall.wrong(result):
+        fresh, args = _fails_args(call, result)
+        over, *wait = await _fails_client.acall([k.FAILS_CLIENT(client=call.client)], args)
+        if int(over) and fresh:
+            await _uncount.acall(_uncount_keys(call), [])
+        return _fails_answer(result, fresh=fresh, over=int(over), wait=wait)
+    return OpenCall.answer(result)
+
+
+def _fails_args(call: OpenCall, result: list[bytes]) -> tuple[bool, list[object]]:
     """After a wrong key: the client's cap across drops (counted on a fresh guess,
     only asked for the wait when the drop's counters throttle already)."""
     fresh = int(result[0]) == -1
-    args = [limits.client, limits.window, "1" if fresh else "0"]
-    over, *wait = _fails_client([k.FAILS_CLIENT(client=client)], args)
-    if not int(over):
+    return fresh, [call.limits.client, call.limits.window, "1" if fresh else "0"]
+
+
+def _uncount_keys(call: OpenCall) -> list[str]:
+    """The drop's counters a guess is given back to when the client's cap refused it."""
+    return [k.FAILS_PAIR(id=call.drop_id, client=call.client), k.FAILS_DROP(id=call.drop_id)]
+
+
+def _fails_answer(
+    result: list[bytes], *, fresh: bool, over: int, wait: list[bytes]
+) -> tuple[int, int]:
+    if not over:
         return (-1, 0) if fresh else (-3, int(result[1]))
     if fresh:
-        _uncount([k.FAILS_PAIR(id=drop_id, client=client), k.FAILS_DROP(id=drop_id)], [])
         return -3, int(wait[0])
     return -3, max(int(result[1]), int(wait[0]))
 
@@ -325,6 +368,14 @@ def drop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | 
     """Some fields of a live drop, or None when it does not exist."""
     # As bytes: the client does not decode replies.
     values = cast(list[bytes | None], redis_utils.client().hmget(k.DROP(id=drop_id), names))
+    if all(value is None for value in values):
+        return None
+    return dict(zip(names, values, strict=True))
+
+
+async def adrop_fields(*, drop_id: str, names: list[str]) -> dict[str, bytes | None] | None:
+    """:func:`drop_fields` on the event loop's client."""
+    values = cast(list[bytes | None], await redis_utils.aclient().hmget(k.DROP(id=drop_id), names))
     if all(value is None for value in values):
         return None
     return dict(zip(names, values, strict=True))

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from drops import media, records, repository, sealing
@@ -288,12 +289,10 @@ def drop_create(
 
 
 # --- open -----------------------------------------------------------------------------
-def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes = b"") -> OpenedDrop:
-    """Spend one key, given its verifier, on one view; burn the drop on its last view.
-
-    A voice drop's view comes with a single-use audio ticket, issued by the same
-    script, so a view is never spent without the means to hear it.
-    """
+def _open_call(
+    *, drop_id: str, verifier: bytes, client: str, ticket_key: bytes
+) -> tuple[str, repository.OpenCall]:
+    """A new audio ticket, and the open script's call that issues it with the view."""
     if not DROP_ID.fullmatch(drop_id):
         raise DropGone
     ticket = secrets.token_urlsafe(24)
@@ -302,7 +301,7 @@ def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes =
         sealed_wrap = sealing.aead_seal(
             sealing.ticket_key(ticket, drop_id), ticket_key, sealing.ticket_aad(drop_id)
         )
-    opened = repository.drop_open(
+    call = repository.OpenCall(
         drop_id=drop_id,
         verifier_hash=sealing.verifier_hash(drop_id, verifier),
         client=client,
@@ -313,6 +312,14 @@ def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes =
         ticket_mode="plain" if ticket_key else "raw",
         ticket_key=sealed_wrap,
     )
+    return ticket, call
+
+
+def _opened_view(
+    opened: repository.Opened | tuple[int, int], ticket: str
+) -> tuple[OpenedDrop, repository.Opened]:
+    """The view the script granted (and the script's answer: did it burn the drop,
+    on which network), or the refusal raised as DropGone, Throttled or WrongKey."""
     if not isinstance(opened, repository.Opened):
         code, wait = opened
         if code == 0:
@@ -323,15 +330,7 @@ def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes =
     metrics.DROPS_OPENED.inc()
     if opened.burned:
         metrics.DROPS_BURNED.labels("views").inc()
-        media.files_delete([media.qr_name(drop_id)])
-        # A voice note still streams once through its ticket; the sweeper is the backstop.
-        voice = opened.kind == "voice"
-        repository.drop_gone(
-            drop_id=drop_id,
-            network=opened.network,
-            files_until=int(time.time()) + AUDIO_TICKET_SECONDS if voice else None,
-        )
-    return OpenedDrop(
+    view = OpenedDrop(
         kind=opened.kind,
         views_left=opened.views_left,
         expires_at=opened.expires_at,
@@ -343,6 +342,73 @@ def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes =
         mime=opened.mime,
         ticket=ticket if opened.kind == "voice" else None,
     )
+    return view, opened
+
+
+def _burned(*, drop_id: str, opened: repository.Opened) -> None:
+    """A last view's follow-up steps, after the drop's slot burned it: the QR image
+    goes, then the network's quota place and the media index entry (one best-effort
+    pipeline, see repository.drop_gone)."""
+    media.files_delete([media.qr_name(drop_id)])
+    # A voice note still streams once through its ticket; the sweeper is the backstop.
+    voice = opened.kind == "voice"
+    repository.drop_gone(
+        drop_id=drop_id,
+        network=opened.network,
+        files_until=int(time.time()) + AUDIO_TICKET_SECONDS if voice else None,
+    )
+
+
+def drop_open(*, drop_id: str, verifier: bytes, client: str, ticket_key: bytes = b"") -> OpenedDrop:
+    """Spend one key, given its verifier, on one view; burn the drop on its last view.
+
+    A voice drop's view comes with a single-use audio ticket, issued by the same
+    script, so a view is never spent without the means to hear it.
+    """
+    ticket, call = _open_call(
+        drop_id=drop_id, verifier=verifier, client=client, ticket_key=ticket_key
+    )
+    view, opened = _opened_view(repository.drop_open(call), ticket)
+    if opened.burned:
+        _burned(drop_id=drop_id, opened=opened)
+    return view
+
+
+async def adrop_open(
+    *, drop_id: str, verifier: bytes, client: str, ticket_key: bytes = b""
+) -> OpenedDrop:
+    """:func:`drop_open` on the event loop, the same steps (a last view's follow-up,
+    file deletion and the burn's quota/index pipeline, takes a thread)."""
+    ticket, call = _open_call(
+        drop_id=drop_id, verifier=verifier, client=client, ticket_key=ticket_key
+    )
+    view, opened = _opened_view(await repository.adrop_open(call), ticket)
+    if opened.burned:
+        await sync_to_async(_burned, thread_sensitive=False)(drop_id=drop_id, opened=opened)
+    return view
+
+
+def _derived(*, drop_id: str, key: str, salt: bytes, pass_hash: bytes) -> sealing.KeyDerivation:
+    """The verifier and wrapping key a typed key (+ passphrase hash) derives."""
+    canonical = sealing.access_key_normalize(key)
+    # A malformed key is just a wrong key: the script still counts it.
+    return sealing.derive(
+        key=canonical or key[:64], drop_id=drop_id, salt=salt, pass_hash=pass_hash
+    )
+
+
+def _salt_and_iterations(found: dict[str, bytes | None] | None) -> tuple[bytes, int]:
+    if found is None or found["salt"] is None:
+        raise DropGone
+    return found["salt"], int(found["it"] or 0)
+
+
+def _text_opened(opened: OpenedDrop, derived: sealing.KeyDerivation, drop_id: str) -> OpenedDrop:
+    if opened.kind == "voice":
+        return opened
+    data_key = sealing.data_key_unwrap(opened.wrapped, wrap_key=derived.wrap_key, drop_id=drop_id)
+    text = sealing.content_open(data_key, opened.ciphertext, drop_id=drop_id, kind="text")
+    return replace(opened, text=text.decode())
 
 
 def drop_open_with_key(*, drop_id: str, key: str, passphrase: str, client: str) -> OpenedDrop:
@@ -351,23 +417,33 @@ def drop_open_with_key(*, drop_id: str, key: str, passphrase: str, client: str) 
     if not DROP_ID.fullmatch(drop_id):
         raise DropGone
     found = repository.drop_fields(drop_id=drop_id, names=["salt", "it"])
-    if found is None or found["salt"] is None:
-        raise DropGone
-    salt, iterations = found["salt"], int(found["it"] or 0)
-    canonical = sealing.access_key_normalize(key)
-    # A malformed key is just a wrong key: the script still counts it.
+    salt, iterations = _salt_and_iterations(found)
     pass_hash = sealing.passphrase_hash(passphrase, salt, iterations) if iterations else b""
-    derived = sealing.derive(
-        key=canonical or key[:64], drop_id=drop_id, salt=salt, pass_hash=pass_hash
-    )
+    derived = _derived(drop_id=drop_id, key=key, salt=salt, pass_hash=pass_hash)
     opened = drop_open(
         drop_id=drop_id, verifier=derived.verifier, client=client, ticket_key=derived.wrap_key
     )
-    if opened.kind == "voice":
-        return opened
-    data_key = sealing.data_key_unwrap(opened.wrapped, wrap_key=derived.wrap_key, drop_id=drop_id)
-    text = sealing.content_open(data_key, opened.ciphertext, drop_id=drop_id, kind="text")
-    return replace(opened, text=text.decode())
+    return _text_opened(opened, derived, drop_id)
+
+
+async def adrop_open_with_key(
+    *, drop_id: str, key: str, passphrase: str, client: str
+) -> OpenedDrop:
+    """:func:`drop_open_with_key` on the event loop; a passphrase's hash (a slow KDF,
+    which releases the GIL) runs in a worker thread."""
+    if not DROP_ID.fullmatch(drop_id):
+        raise DropGone
+    found = await repository.adrop_fields(drop_id=drop_id, names=["salt", "it"])
+    salt, iterations = _salt_and_iterations(found)
+    pass_hash = b""
+    if iterations:
+        slow_hash = sync_to_async(sealing.passphrase_hash, thread_sensitive=False)
+        pass_hash = await slow_hash(passphrase, salt, iterations)
+    derived = _derived(drop_id=drop_id, key=key, salt=salt, pass_hash=pass_hash)
+    opened = await adrop_open(
+        drop_id=drop_id, verifier=derived.verifier, client=client, ticket_key=derived.wrap_key
+    )
+    return _text_opened(opened, derived, drop_id)
 
 
 def audio_take(*, drop_id: str, ticket: str) -> tuple[bytes, str]:

@@ -276,21 +276,23 @@ class OpenAnswer(TypedDict):
 
 
 @api(methods=["POST"])
-@off_the_shared_thread
 @write_limit("drops-open")
-def api_open(request: HttpRequest, drop_id: str) -> JsonResponse:
+async def api_open(request: HttpRequest, drop_id: str) -> JsonResponse:
     """POST /api/drops/ID/open: spend one key on one view, by its ``verifier`` (sealed
-    parts back, for the browser) or by the ``key`` itself (opened on the server)."""
+    parts back, for the browser) or by the ``key`` itself (opened on the server).
+
+    Async, on the event loop's Redis client (a passphrase's slow hash and a last
+    view's file cleanup go to worker threads)."""
     data = request_data(request)
     client = client_key(None, request)
     by_verifier = "verifier" in data
     try:
         if by_verifier:
             verifier = spec_parse(OpenByVerifier, data).verifier
-            opened = services.drop_open(drop_id=drop_id, verifier=verifier, client=client)
+            opened = await services.adrop_open(drop_id=drop_id, verifier=verifier, client=client)
         else:
             given = spec_parse(OpenByKey, data)
-            opened = services.drop_open_with_key(
+            opened = await services.adrop_open_with_key(
                 drop_id=drop_id, key=given.key, passphrase=given.passphrase, client=client
             )
     except OPEN_REFUSALS as exc:

@@ -81,6 +81,16 @@ def identity_require(request: HttpRequest) -> Identity:
     return identity
 
 
+async def aidentity_require(request: HttpRequest) -> Identity:
+    """:func:`identity_require` on the event loop (the session loads asynchronously)."""
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        session = request.session
+        name, sid = await session.aget(_NAME), await session.aget(_SID)
+        if name and sid:
+            return Identity(sid=sid, username=name)
+    raise errors.Forbidden(errors.NO_SESSION, code="no_session")
+
+
 def identity_ensure(request: HttpRequest, *, refresh: bool = False) -> Identity:
     """The visitor's identity.
 
@@ -103,6 +113,20 @@ def identity_ensure(request: HttpRequest, *, refresh: bool = False) -> Identity:
         session[_NAME], session[_SID] = name, sid
     session.set_expiry(settings.SESSION_TTL_SECONDS)
     session.save()
+    return Identity(sid=sid, username=name)
+
+
+def identity_refreshed(request: HttpRequest) -> Identity:
+    """The session endpoint's identity from a loaded session: its name and sid, or a
+    new sid under the visitor's name (cookie or new); the session then needs a save
+    (the caller's, batched with its challenge)."""
+    session = request.session
+    name, sid = session.get(_NAME), session.get(_SID)
+    if not name or not sid:
+        name = name_from_cookie(request.COOKIES.get(NAME_COOKIE)) or username_generate()
+        sid = secrets.token_urlsafe(16)
+        session[_NAME], session[_SID] = name, sid
+    session.set_expiry(settings.SESSION_TTL_SECONDS)
     return Identity(sid=sid, username=name)
 
 

@@ -297,7 +297,8 @@ class CSPMiddleware(InlineHooks):
 
 class SessionMiddleware(InlineHooks):
     """Django's SessionMiddleware. The session stays lazy (a request without a session
-    cookie never touches Redis); only a save goes to a worker thread."""
+    cookie never touches Redis); only a save goes to a worker thread, and not even
+    that when the view already saved it as it is (nullboard.sessions)."""
 
     wraps = django.contrib.sessions.middleware.SessionMiddleware
 
@@ -305,7 +306,8 @@ class SessionMiddleware(InlineHooks):
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
         session = getattr(request, "session", None)
-        if session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST):
+        saves = session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
+        if saves and not getattr(session, "is_saved", lambda: False)():
             return await sync_to_async(self.after)(request, response)
         return self.after(request, response)
 

@@ -19,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 import redis.asyncio
+import redis.asyncio.retry
+import redis.backoff
 from django.conf import settings
 from django_redis.exceptions import ConnectionInterrupted
 
@@ -200,11 +202,23 @@ def aclient() -> redis.asyncio.Redis:
                 url,
                 max_connections=ASYNC_POOL_SIZE,
                 timeout=5,
+                retry=_stale_connection_retry(),
                 **_ASYNC_TIMEOUTS,
             )
             found = redis.asyncio.Redis(connection_pool=pool)
         _async_clients[loop] = found
     return found
+
+
+def _stale_connection_retry() -> redis.asyncio.retry.Retry:
+    """One retry, on a new connection, of a command or pipeline whose connection was
+    closed: after Redis restarts (a failover, an outage), the pool still holds the
+    old connections, which asyncio's check at checkout does not always see closed
+    (the sync pool's does), so each would fail one request with a 503. Timeouts are
+    not retried: a slow script may have run."""
+    return redis.asyncio.retry.Retry(
+        redis.backoff.NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)
+    )
 
 
 def sentinel_master(url: str) -> dict[str, Any]:
@@ -308,6 +322,31 @@ def scripts_together(calls: list[ScriptCall], *, conn: redis.Redis | None = None
             script, keys, args = calls[index]
             try:
                 results[index] = script(keys, args, conn=conn)
+            except redis.exceptions.RedisError as exc:
+                results[index] = exc
+        elif isinstance(result, redis.exceptions.ResponseError):
+            try:
+                _raise_as_outage(result)
+            except redis.exceptions.OutOfMemoryError as exc:
+                results[index] = exc
+    return results
+
+
+async def ascripts_together(
+    calls: list[ScriptCall], *, conn: redis.asyncio.Redis | None = None
+) -> list[Any]:
+    """:func:`scripts_together` on this loop's asyncio client: the same scripts in
+    one pipeline (not a transaction), the same answers, the same NOSCRIPT reload."""
+    conn = conn or aclient()
+    async with conn.pipeline(transaction=False) as pipe:
+        for script, keys, args in calls:
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+    for index, result in enumerate(results):
+        if isinstance(result, redis.exceptions.NoScriptError):
+            script, keys, args = calls[index]
+            try:
+                results[index] = await script.acall(keys, args, conn=conn)
             except redis.exceptions.RedisError as exc:
                 results[index] = exc
         elif isinstance(result, redis.exceptions.ResponseError):

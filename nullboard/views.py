@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -10,20 +11,39 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from antispam.pow import challenge_issue
+from antispam import pow
 from antispam.ratelimit import write_limit
+from nullboard import redis_utils
 from nullboard.api import api, is_api_path, json_error, run_failure_hooks
-from nullboard.identity import identity_ensure
+from nullboard.identity import identity_ensure, identity_refreshed
 from nullboard.middleware import outage_response
 from nullboard.redis_utils import OUTAGE_ERRORS
+from nullboard.sessions import SessionStore
 
 
 @api(methods=["POST"])
 @write_limit("session")
-def session_view(request: HttpRequest) -> JsonResponse:
-    """Start or refresh the anonymous session and hand out a fresh challenge."""
-    identity = identity_ensure(request, refresh=True)
-    challenge = challenge_issue(sid=identity.sid)
+async def session_view(request: HttpRequest) -> JsonResponse:
+    """Start or refresh the anonymous session and hand out a fresh challenge.
+
+    Async, on the event loop's Redis client, in three round trips and no thread:
+    the rate limit; the session's load with the site's write rate (the challenge's
+    difficulty); the session's save with the challenge (docs/scaling.md).
+    """
+    session = cast(SessionStore, request.session)
+    conn = redis_utils.aclient()
+    reads = conn.pipeline(transaction=False)
+    loads = session.queue_load(reads)
+    pow.queue_write_rate(reads)
+    replies = await reads.execute()
+    if loads:
+        session.loaded(replies[0])
+    identity = identity_refreshed(request)
+    writes = conn.pipeline(transaction=False)
+    await session.queue_save(writes)
+    challenge = pow.queue_challenge(writes, sid=identity.sid, rate=pow.rate_of(replies[-1]))
+    saved, _ = await writes.execute()
+    session.queued_saved(saved)
     return JsonResponse(
         {
             "sid": identity.sid,

@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 import redis
+import redis.asyncio.client
+import redis.asyncio.cluster
 from django.conf import settings
 
 from antispam import pow as pow_module
@@ -53,14 +55,21 @@ def refuse_writes(monkeypatch):
         for script in scripts:  # a fresh Redis has
             redis_utils.client().script_load(script.source)  # no script cached yet
         execute = redis.Redis.execute_command
+        aexecute = redis.asyncio.Redis.execute_command
+        apipeline = redis.asyncio.client.Pipeline.execute
+
+        def allowed(args: tuple) -> bool:
+            name = str(args[0]).upper()
+            return (
+                name in READS
+                or name in ("MULTI", "EXEC")
+                or (name == "EVALSHA" and args[1] in pow_scripts)
+                # the rate limits ran first (a key's place: SET/INCR, or EVALSHA sha n key)
+                or any(":rl:" in str(arg) for arg in args[1:4])
+            )
 
         def refusing(self, *args, **options):
-            name = str(args[0]).upper()
-            if (
-                name in READS
-                or (name == "EVALSHA" and args[1] in pow_scripts)
-                or any(":rl:" in str(arg) for arg in args[1:3])  # the rate limits ran first
-            ):
+            if allowed(args):
                 return execute(self, *args, **options)
             raise error("command not allowed when used memory > 'maxmemory'.")
 
@@ -75,8 +84,43 @@ def refuse_writes(monkeypatch):
                 return execute_pipeline(self, *args, **kwargs)
             raise error("command not allowed when used memory > 'maxmemory'.")
 
+        # Async views use the event loop's client: the same refusals there (its
+        # rate limit is one pipeline of reads and counts, which passes).
+        async def arefusing(self, *args, **options):
+            if allowed(args):
+                return await aexecute(self, *args, **options)
+            raise error("command not allowed when used memory > 'maxmemory'.")
+
+        async def arefusing_pipeline(self, *args, **kwargs):
+            if all(allowed(command[0]) for command in self.command_stack):
+                return await apipeline(self, *args, **kwargs)
+            raise error("command not allowed when used memory > 'maxmemory'.")
+
+        # The event loop's cluster client (NB_TEST_CLUSTER=1) sends through its nodes.
+        node_execute = redis.asyncio.cluster.ClusterNode.execute_command
+        node_pipeline = redis.asyncio.cluster.ClusterNode.execute_pipeline
+
+        async def node_refusing(self, *args, **options):
+            # The client's own map reads (CLUSTER SLOTS...) pass, as on a full Redis.
+            if allowed(args) or str(args[0]).upper().startswith(("CLUSTER", "COMMAND")):
+                return await node_execute(self, *args, **options)
+            raise error("command not allowed when used memory > 'maxmemory'.")
+
+        async def node_refusing_pipeline(self, commands):
+            if all(allowed(command.args) for command in commands):
+                return await node_pipeline(self, commands)
+            for command in commands:
+                command.result = error("command not allowed when used memory > 'maxmemory'.")
+            return True
+
+        monkeypatch.setattr(redis.asyncio.cluster.ClusterNode, "execute_command", node_refusing)
+        monkeypatch.setattr(
+            redis.asyncio.cluster.ClusterNode, "execute_pipeline", node_refusing_pipeline
+        )
         monkeypatch.setattr(redis.Redis, "execute_command", refusing)
         monkeypatch.setattr(redis.client.Pipeline, "execute", refusing_pipeline)
+        monkeypatch.setattr(redis.asyncio.Redis, "execute_command", arefusing)
+        monkeypatch.setattr(redis.asyncio.client.Pipeline, "execute", arefusing_pipeline)
 
     start.undo = monkeypatch.undo
     return start

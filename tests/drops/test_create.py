@@ -152,3 +152,23 @@ def test_the_qr_svg_draws_exactly_the_code_matrix():
         for dx in range(int(run)):
             drawn[int(y)][int(x) + dx] = True
     assert drawn == expected
+
+
+def test_the_qr_codewords_computed_here_match_qrcodes_own():
+    """After the first link of a length, the version is given and the codewords are
+    computed by drops.media (not qrcode): the matrix must be qrcode's, exactly."""
+    import secrets
+
+    import qrcode
+    import qrcode.constants
+
+    for host in ("nullboard.example", "x.io", "a-much-longer-host-name.example.org:8443"):
+        for _ in range(20):
+            link = f"https://{host}/d/{secrets.token_urlsafe(12)}"
+            media.qr_svg(link)  # the first of its length fits the version
+            code = qrcode.QRCode(
+                error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=2
+            )
+            code.add_data(link)
+            code.make(fit=True)
+            assert media._qr_matrix(link) == code.get_matrix(), link

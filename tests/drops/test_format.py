@@ -111,3 +111,12 @@ def test_base64_fields_are_strict():
             sealing.b64decode(bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         sealing.b64decode("AAAA", size=4)
+
+
+def test_access_keys_are_canonical_and_use_every_symbol_at_every_position():
+    keys = [sealing.access_key_generate() for _ in range(2000)]
+    assert all(sealing.access_key_normalize(key) == key for key in keys)
+    assert len(set(keys)) == len(keys)
+    # 2,000 keys: a symbol missing from a position happens with odds about 32 * e**-62.
+    for position in (0, sealing.KEY_CHARS // 2, sealing.KEY_CHARS - 1):
+        assert {key[position] for key in keys} == set(sealing.ALPHABET)

@@ -72,3 +72,25 @@ def test_every_key_carries_a_ttl(client):
 def test_names_come_from_lists_big_enough_for_millions():
     assert len(ADJECTIVES) * len(NOUNS) * 9000 > 10_000_000
     assert all(NAME.match(username_generate()) for _ in range(50))
+
+
+def _commands() -> dict[str, int]:
+    stats = redis_utils.client().info("commandstats")
+    return {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()}
+
+
+def test_a_refresh_reads_and_writes_the_session_once(client):
+    if redis_utils.is_embedded():
+        import pytest
+
+        pytest.skip("counts commands with a real Redis's INFO commandstats")
+    client.post("/api/session")
+    before = _commands()
+    assert client.post("/api/session").status_code == 200
+    after = _commands()
+    spent = {name: after[name] - before.get(name, 0) for name in after}
+    assert spent.get("get") == 1  # the session, loaded once (Django's save read it again)
+    # The rate limit's SET NX, then one SET for the session and one for the challenge:
+    # the middleware does not save the session the view saved.
+    assert spent.get("set") == 3
+    assert spent.get("mget") == 1  # the site's write rate, for the difficulty
