@@ -16,14 +16,7 @@ if post[2] then
 end
 local fields = a.fields
 local n = #fields
-local names = {unpack(fields)}
-names[n + 1] = 'hidden'
-local expires_at
-for i, name in ipairs(fields) do
-  if name == 'expires_at' then
-    expires_at = i
-  end
-end
+local names, expires_at = record_names(fields)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. a.cutoff)
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], a.lower, '+inf', 'LIMIT', 0, a.limit)
 local rows = {}

@@ -4,17 +4,8 @@
 -- What post_row needs, worked out once per call from the script's argument:
 -- a.fields (boards.records.POST), a.now (s), a.comment_cutoff (score).
 local function post_reader(a)
-  local fields = a.fields
-  local n = #fields
-  local names = {unpack(fields)}
-  names[n + 1] = 'hidden'
-  local expires_at
-  for i, name in ipairs(fields) do
-    if name == 'expires_at' then
-      expires_at = i
-    end
-  end
-  return {names = names, n = n, expires_at = expires_at, now = a.now,
+  local names, expires_at = record_names(a.fields)
+  return {names = names, n = #a.fields, expires_at = expires_at, now = a.now,
     comment_cutoff = a.comment_cutoff}
 end
 

@@ -29,10 +29,12 @@ TRENDING_SIZE = 10
 # leftover and goes. A minute also covers clocks of web processes a little apart.
 SETTLE_SECONDS = 60
 
-_feed_page = redis_utils.lua(__file__, "item_key.lua", "post_row.lua", "feed_page.lua")
-_post_rows = redis_utils.lua(__file__, "post_row.lua", "post_rows.lua")
+_feed_page = redis_utils.lua(
+    __file__, "item_key.lua", "record_names.lua", "post_row.lua", "feed_page.lua"
+)
+_post_rows = redis_utils.lua(__file__, "record_names.lua", "post_row.lua", "post_rows.lua")
 _home_ids = redis_utils.lua(__file__, "home_ids.lua")
-_comments_list = redis_utils.lua(__file__, "item_key.lua", "comments_list.lua")
+_comments_list = redis_utils.lua(__file__, "item_key.lua", "record_names.lua", "comments_list.lua")
 
 
 class ItemHidden(Exception):

@@ -298,6 +298,17 @@ class LuaScript:
 ScriptCall = tuple[LuaScript, list[str], list[Any]]  # a script, its keys, its arguments
 
 
+def _as_answer(result: Any) -> Any:
+    """A pipelined script's answer as callers see it: a write refused for memory
+    that came back as a plain script error becomes the OutOfMemoryError it is."""
+    if isinstance(result, redis.exceptions.ResponseError):
+        try:
+            _raise_as_outage(result)
+        except redis.exceptions.OutOfMemoryError as exc:
+            return exc
+    return result
+
+
 def scripts_together(calls: list[ScriptCall], *, conn: redis.Redis | None = None) -> list[Any]:
     """Several scripts, each on its own slot, in one round trip: a pipeline, not a
     transaction (each script is atomic alone, and the caller orders and undoes the
@@ -324,11 +335,8 @@ def scripts_together(calls: list[ScriptCall], *, conn: redis.Redis | None = None
                 results[index] = script(keys, args, conn=conn)
             except redis.exceptions.RedisError as exc:
                 results[index] = exc
-        elif isinstance(result, redis.exceptions.ResponseError):
-            try:
-                _raise_as_outage(result)
-            except redis.exceptions.OutOfMemoryError as exc:
-                results[index] = exc
+        else:
+            results[index] = _as_answer(result)
     return results
 
 
@@ -349,11 +357,8 @@ async def ascripts_together(
                 results[index] = await script.acall(keys, args, conn=conn)
             except redis.exceptions.RedisError as exc:
                 results[index] = exc
-        elif isinstance(result, redis.exceptions.ResponseError):
-            try:
-                _raise_as_outage(result)
-            except redis.exceptions.OutOfMemoryError as exc:
-                results[index] = exc
+        else:
+            results[index] = _as_answer(result)
     return results
 
 
