@@ -10,10 +10,12 @@ script and each MULTI touches one slot (docs/scaling.md, "Redis Cluster").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, cast
 
 import redis
+import redis.asyncio
 import redis.asyncio.cluster
 import redis.asyncio.retry
 import redis.cluster
@@ -60,15 +62,37 @@ def sync_client() -> redis.cluster.RedisCluster:
     )
 
 
+class LoopConnection(redis.asyncio.Connection):
+    """A connection whose write on a transport closed under it is the
+    ConnectionError it is. During a failover the cluster client closes a node's
+    connections while another request may still be connecting on one; uvloop then
+    raises RuntimeError ("the handler is closed") where redis-py expects an OSError,
+    and the request failed with a 500 instead of being retried or answered 503."""
+
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        try:
+            await super().send_packed_command(command, check_health)
+        except RuntimeError as exc:  # redis-py has dropped the connection already
+            raise redis.exceptions.ConnectionError(
+                f"Writing on a closed connection: {exc}"
+            ) from exc
+
+
 def async_client() -> redis.asyncio.cluster.RedisCluster:
     """A new asyncio cluster client (callers keep one per event loop)."""
-    return redis.asyncio.cluster.RedisCluster(
+    found = redis.asyncio.cluster.RedisCluster(
         startup_nodes=[
             redis.asyncio.cluster.ClusterNode(h, p) for h, p in settings.REDIS_CLUSTER_NODES
         ],
         max_connections=settings.REDIS_POOL_SIZE,
         **_options(redis.asyncio.retry.Retry),
     )
+    # The nodes it discovers connect with these arguments (its constructor takes no
+    # connection class; the seeds are asked for the map only).
+    found.get_connection_kwargs()["connection_class"] = LoopConnection
+    return found
 
 
 class ClusterClient(DefaultClient):  # type: ignore[misc]  # django-redis is untyped

@@ -21,6 +21,7 @@ import redis
 import redis.asyncio
 import redis.asyncio.retry
 import redis.backoff
+import redis.cluster
 from django.conf import settings
 from django_redis.exceptions import ConnectionInterrupted
 
@@ -309,6 +310,18 @@ def _as_answer(result: Any) -> Any:
     return result
 
 
+def _script_route(conn: object, keys: list[str]) -> dict[str, Any]:
+    """The node a pipelined script goes to, named, on a cluster. Left to find a
+    script's keys itself, redis-py's synchronous cluster pipeline asks its default
+    node (COMMAND GETKEYS): a round trip per script, and a pipeline that fails on
+    every slot while that node is dead, until some other error makes the client read
+    the cluster's map again (a failover left drop creation refusing). A retry after
+    MOVED or a lost node routes afresh."""
+    if isinstance(conn, redis.cluster.RedisCluster):
+        return {"target_nodes": conn.get_node_from_key(keys[0])}  # type: ignore[no-untyped-call]
+    return {}
+
+
 def scripts_together(calls: list[ScriptCall], *, conn: redis.Redis | None = None) -> list[Any]:
     """Several scripts, each on its own slot, in one round trip: a pipeline, not a
     transaction (each script is atomic alone, and the caller orders and undoes the
@@ -323,9 +336,9 @@ def scripts_together(calls: list[ScriptCall], *, conn: redis.Redis | None = None
     with conn.pipeline(transaction=False) as pipe:
         for script, keys, args in calls:
             # The command, not pipe.evalsha: redis-py's cluster pipeline refuses that
-            # method but routes the command by its keys all the same.
+            # method; routed by _script_route.
             pipe.execute_command(  # type: ignore[no-untyped-call]
-                "EVALSHA", script.sha, len(keys), *keys, *args
+                "EVALSHA", script.sha, len(keys), *keys, *args, **_script_route(conn, keys)
             )
         results: list[Any] = pipe.execute(raise_on_error=False)
     for index, result in enumerate(results):

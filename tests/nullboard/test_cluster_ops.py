@@ -12,6 +12,8 @@ from threading import Barrier
 
 import pytest
 import redis
+import redis.asyncio
+import uvloop
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 
@@ -192,3 +194,90 @@ def test_the_eviction_check_asks_every_master(on_cluster):
 def test_a_cluster_is_no_embedded_store(on_cluster, settings):
     settings.REDIS_URL = None
     assert checks.check_embedded_store(None) == []
+
+
+def getkeys_calls(found: RedisCluster) -> int:
+    """COMMAND GETKEYS calls the cluster's running masters have answered."""
+    total = 0
+    for master in masters_of(found):
+        stats = master.info("commandstats")
+        total += int(stats.get("cmdstat_command|getkeys", {}).get("calls", 0))
+    return total
+
+
+def keys_on_other_masters(conn: redis.cluster.RedisCluster, away_from: str, count: int) -> list:
+    """``count`` keys whose slots another master than ``away_from`` serves."""
+    found = (f"nb:test:{n}" for n in range(10_000))
+    return [key for key in found if conn.get_node_from_key(key).name != away_from][:count]
+
+
+EXISTS = redis_utils.LuaScript("return redis.call('exists', KEYS[1])")
+
+
+def test_pipelined_scripts_are_routed_by_their_keys_without_asking_a_node(on_cluster):
+    conn = redis_utils.client()
+    EXISTS([drop_keys.DROP(id="warm")], [])  # loaded on its master (NOSCRIPT otherwise)
+    before = getkeys_calls(on_cluster)
+    calls = [(EXISTS, [drop_keys.DROP(id=f"d{n}")], []) for n in range(12)]
+    assert redis_utils.scripts_together(calls, conn=conn) == [0] * 12
+    assert getkeys_calls(on_cluster) == before  # no round trip to learn the keys
+
+
+def test_pipelined_scripts_run_while_the_clients_default_node_is_dead(settings, monkeypatch):
+    """The node redis-py would ask for a script's keys is killed: scripts on the
+    other masters' slots still run, each once."""
+    own = RedisCluster(masters=3, replicas=0).start()
+    try:
+        settings.REDIS_CLUSTER_NODES = [("127.0.0.1", node.port) for node in own.nodes]
+        cluster.sync_client.cache_clear()
+        conn = cluster.sync_client()
+        victim = conn.get_default_node()
+        keys = keys_on_other_masters(conn, victim.name, 6)
+        own.node(victim.port).stop()
+        calls = [(EXISTS, [key], []) for key in keys]
+        assert redis_utils.scripts_together(calls, conn=conn) == [0] * 6
+    finally:
+        cluster.sync_client().close()
+        cluster.sync_client.cache_clear()
+        own.stop()
+
+
+async def write_on_a_transport_closed_under_it(connection: redis.asyncio.Connection) -> None:
+    await connection.connect()
+    connection._writer.transport.abort()  # what a failover's cleanup does to a connection
+    try:
+        await connection.send_command("PING")
+    finally:
+        await connection.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("connection_class", "raised"),
+    [
+        (cluster.LoopConnection, redis.exceptions.ConnectionError),
+        (redis.asyncio.Connection, RuntimeError),
+    ],
+)
+def test_a_write_on_a_closed_transport_is_a_connection_error_on_uvloop(
+    three_masters, connection_class, raised
+):
+    """uvloop, the web server's loop, refuses it with RuntimeError (a 500 under a
+    failover); the cluster's connections make it the ConnectionError redis-py
+    retries and the site answers 503. The stock connection shows the difference."""
+    connection = connection_class(host="127.0.0.1", port=three_masters.master_ports()[0])
+    with pytest.raises(raised):
+        uvloop.run(write_on_a_transport_closed_under_it(connection))
+
+
+def test_every_node_the_asyncio_client_finds_uses_those_connections(on_cluster):
+    async def nodes_found() -> list:
+        client = cluster.async_client()
+        try:
+            await client.ping(target_nodes=client.ALL_NODES)
+            return client.get_nodes()
+        finally:
+            await client.aclose()
+
+    found = uvloop.run(nodes_found())
+    assert len(found) == 3
+    assert {node.connection_class for node in found} == {cluster.LoopConnection}

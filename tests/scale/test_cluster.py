@@ -410,15 +410,27 @@ class Load:
         with self.lock:
             return sum(1 for k, t, s, _ in self.answers if (k, s) == (kind, status) and t > since)
 
+    def since(self, moment: float) -> str:
+        """What the writers got after ``moment``: a count per kind and answer, and the
+        last few answers that were not 201."""
+        with self.lock:
+            later = [(k, s, data) for k, t, s, data in self.answers if t > moment]
+        tally = sorted({(k, s) for k, s, _ in later})
+        counts = {f"{k} {s}": sum(1 for a in later if a[:2] == (k, s)) for k, s in tally}
+        return f"since then: {counts}; last refusals: {[a for a in later if a[1] != 201][-4:]}"
+
     def made(self, kind: str) -> list[dict]:
         with self.lock:
             return [data for k, _, s, data in self.answers if k == kind and s == 201]
 
 
-def wait_until(check: Callable[[], object], seconds: float, what: str) -> None:
+def wait_until(
+    check: Callable[[], object], seconds: float, what: str, seen: Callable[[], object] = str
+) -> None:
+    """Wait for ``check``; on timeout fail with ``seen()``, what was found instead."""
     deadline = time.monotonic() + seconds
     while not check():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}; {seen()}"
         time.sleep(0.05)
 
 
@@ -489,6 +501,7 @@ def test_a_killed_master_means_503s_until_its_replica_takes_over_and_nothing_hal
             ),
             20,
             "writes resume after the promotion",
+            lambda: load.since(promoted_at),
         )
         load.stop.set()
         for thread in writers:
