@@ -686,8 +686,10 @@ def keyspace() -> dict[str, int]:
 
 
 def family(name: str) -> str:
-    """A key's name with its ids and HMACs as ``*``, to group the keys per item."""
-    return re.sub(r"(?<=:)[A-Za-z0-9_-]{16,}(?=:|$)", "*", name)
+    """A key's name with its hash tag, ids and HMACs as ``*``, to group the keys per
+    item (``nb:post:{0a1b}:0a1b…`` and ``nb:drop:{id}`` are one family each)."""
+    untagged = re.sub(r"\{[^}]*\}", "{*}", name)
+    return re.sub(r"(?<=:)[A-Za-z0-9_-]{16,}(?=:|$)", "*", untagged)
 
 
 def grown(make, count: int) -> tuple[float, dict[str, float], list[str]]:
@@ -769,7 +771,7 @@ def bytes_per_item() -> list[tuple]:
     post_hashes = [n for n in post_names if family(n) == family(board_keys.post_key("0" * 16))]
     listpack = listpack_what_if(post_hashes[:50])
     some_drops = [n for n in server_names if family(n) == family(drop_keys.DROP(id="A" * 16))]
-    drop_ids = [n.rsplit(":", 1)[1] for n in some_drops[:50]]
+    drop_ids = [re.search(r"\{([^}]*)\}", n).group(1) for n in some_drops[:50]]
     drop_listpack = listpack_what_if([k for i in drop_ids for k in keys_of(drop_id=i)])
     if listpack is not None and drop_listpack is not None:
         rows.append(
