@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 
 from django.utils.translation import gettext_lazy as _
 
+from nullboard import errors
 from nullboard.specs import refuse
 
 KDF_VERSION = 1
@@ -45,8 +46,11 @@ def kdf_clean(value: object) -> RoomKdf:
     if type(iterations) is float and iterations.is_integer():
         iterations = int(iterations)
     if type(iterations) is not int or not KDF_ITERATIONS <= iterations <= KDF_MAX_ITERATIONS:
-        bounds = f"{KDF_ITERATIONS} to {KDF_MAX_ITERATIONS}"
-        raise refuse("invalid_kdf", _("'kdf.iterations' must be %(bounds)s.") % {"bounds": bounds})
+        raise refuse(
+            "invalid_kdf",
+            errors.OUT_OF_BOUNDS
+            % {"name": "kdf.iterations", "low": KDF_ITERATIONS, "high": KDF_MAX_ITERATIONS},
+        )
     salt = value["salt"]
     if not isinstance(salt, str) or not SALT_RE.fullmatch(salt):
         raise refuse("invalid_kdf", _("'kdf.salt' must be base64 of 16 random bytes."))

@@ -10,9 +10,11 @@ import os
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from boards import keys, selectors, services
-from nullboard import redis_utils
+from boards.room_kdf import KDF_ITERATIONS, KDF_MAX_ITERATIONS
+from nullboard import errors, redis_utils
 from tests.conftest import pow_fields, start_session
 
 from .helpers import blob, keys_matching, make_post
@@ -132,3 +134,24 @@ def test_a_whole_float_iteration_count_is_stored_as_an_integer(client):
     room = create(client, key_check=blob(60), kdf=kdf(iterations=700000.0)).json()["room"]
     stored = selectors.room_get(room=room)["kdf"]  # type: ignore[index]
     assert stored["iterations"] == 700000 and type(stored["iterations"]) is int
+
+
+@pytest.mark.parametrize("language", ["es", "ru", "zh-hans"])
+def test_the_iterations_bounds_are_said_in_the_readers_language(client, language):
+    fields = pow_fields(client)
+    response = client.post(
+        "/api/rooms",
+        {"key_check": blob(60), "kdf": kdf(iterations=1000), **fields},
+        content_type="application/json",
+        headers={"Accept-Language": language},
+    )
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    with translation.override(language):
+        expected = errors.OUT_OF_BOUNDS % {
+            "name": "kdf.iterations",
+            "low": KDF_ITERATIONS,
+            "high": KDF_MAX_ITERATIONS,
+        }
+    assert detail == str(expected)
+    assert " to " not in detail and "between" not in detail  # no English left in it
