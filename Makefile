@@ -68,7 +68,7 @@ lint: $(STAMP) $(NODE_STAMP)
 	$(BIOME) ci --error-on-warnings .
 
 ## audit: every installed package (the pinned requirements and what they pull in) against
-## PyPI's vulnerability data; fails on a finding and on a package it could not check
+## the package index's vulnerability data; fails on a finding and on a package it could not check
 audit: $(STAMP)
 	$(BIN)/pip-audit --strict --local --progress-spinner off
 
