@@ -68,6 +68,19 @@ export function notify(text, { undo = null, ms = 10000 } = {}) {
   }, ms);
 }
 
+// A menu opens above its link; below it when the sticky top bar (or the top of
+// the screen) would cover it, as for a post just under the bar on a phone.
+function placeMenu(menu, options) {
+  if (!menu.open) return;
+  menu.classList.remove("opens-down");
+  const bar = document.querySelector(".topbar");
+  const covered = bar ? bar.getBoundingClientRect().bottom : 0;
+  if (options.getBoundingClientRect().top < Math.max(covered, 0)) {
+    menu.classList.add("opens-down");
+    options.scrollIntoView({ block: "nearest" });
+  }
+}
+
 // A community flag: a small menu of reasons. Enough distinct visitors' flags
 // hide the item for everyone until an operator looks at it.
 function flagControl(kind, item) {
@@ -114,6 +127,7 @@ function flagControl(kind, item) {
   rules.href = url("rules");
   options.append(rules);
   menu.append(summary, options);
+  menu.addEventListener("toggle", () => placeMenu(menu, options));
   const wrap = el("span", "flag");
   wrap.append(menu, status);
   return wrap;

@@ -13,6 +13,9 @@ from playwright.sync_api import expect
 
 from tests.conftest import DaphneServer, watch
 
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
 pytestmark = pytest.mark.browser
 
 
@@ -28,9 +31,11 @@ def visit(browser, proxied_url):
     """Open a page as a visitor from ``address`` (a fresh browser context)."""
     contexts = []
 
-    def make(path: str, address: str):
+    def make(path: str, address: str, viewport: dict | None = None):
         context = browser.new_context(
-            base_url=proxied_url, extra_http_headers={"X-Forwarded-For": address}
+            base_url=proxied_url,
+            extra_http_headers={"X-Forwarded-For": address},
+            **({"viewport": viewport} if viewport else {}),
         )
         contexts.append(context)
         page = context.new_page()
@@ -110,4 +115,33 @@ def test_the_flag_menu_works_from_the_keyboard(visit):
     harassment.focus()
     page.keyboard.press("Enter")
     expect(page.locator(".post .flag .status").first).to_contain_text("Flagged")
+    assert page.problems == []
+
+
+# Every element the point at its centre shows, or what covers it there.
+UNCOVERED = """buttons => buttons.map(b => {
+  const r = b.getBoundingClientRect();
+  const seen = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return seen === b || b.contains(seen);
+})"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_flag_menu_under_the_sticky_top_bar_opens_where_it_can_be_read(visit, viewport):
+    """A post scrolled up to just under the top bar: its menu of reasons would open
+    above the link, behind the bar; it opens below instead, every reason in view."""
+    page = visit("/topic/culture", "192.0.2.51", viewport)
+    for text in ("Older", "Newer", "Newest"):
+        write_post(page, text)
+    post = page.locator(".post").nth(1)
+    summary = post.locator(".flag-menu > summary")
+    page.evaluate(
+        """([link, bar]) => window.scrollBy(0, link.getBoundingClientRect().top
+            - bar.getBoundingClientRect().bottom - 20)""",
+        [summary.element_handle(), page.locator(".topbar").element_handle()],
+    )
+    summary.click()
+    reasons = post.locator(".flag-options button")
+    expect(reasons.first).to_be_visible()
+    assert all(page.evaluate(UNCOVERED, reasons.element_handles()))
     assert page.problems == []
