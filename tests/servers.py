@@ -132,6 +132,10 @@ class RedisCluster:
                     f"{self.folder}/nodes-{index}.conf",
                     "--cluster-node-timeout",
                     str(node_timeout),
+                    # A master waits 5 s (Redis 7's default) for more replicas before it
+                    # sends its data: a replica never synced is never promoted.
+                    "--repl-diskless-sync-delay",
+                    "0",
                 ],
                 die_with_parent=die_with_parent,
             )

@@ -52,10 +52,6 @@ class Cluster(servers.RedisCluster):
         super().__init__(masters=3, replicas=1, node_timeout=1000)
         self.reader: redis.cluster.RedisCluster | None = None
         SERVER_PORTS.update(node.port for node in self.nodes)
-        for node in self.nodes:
-            # A master waits 5 s (Redis 7's default) for more replicas before it sends
-            # its data: a replica never synced is never promoted.
-            node.args += ["--repl-diskless-sync-delay", "0"]
 
     def start(self) -> Cluster:
         try:
