@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from typing import cast
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from nullboard.api import is_api_path
+from nullboard.middleware_base import BothModes
 
 PAD_BUCKET_BYTES = 1024
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -36,34 +35,19 @@ def delay_seconds() -> float:
     return secrets.randbelow(settings.RANDOM_DELAY_MAX_MS + 1) / 1000
 
 
-class TrafficShapingMiddleware:
+class TrafficShapingMiddleware(BothModes):
     """Delays API writes by a random amount (asleep, never holding a worker) and
     pads API JSON bodies to size buckets, so timing and length leak less."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(
-        self, get_response: Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
-    ) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if self.is_async:
-            return self.__acall__(request)
+    def call(self, request: HttpRequest) -> HttpResponseBase:
         if self._delays(request):
             time.sleep(delay_seconds())
-        return self._finish(request, cast(HttpResponse, self.get_response(request)))
+        return self._finish(request, self.respond(request))
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         if self._delays(request):
             await asyncio.sleep(delay_seconds())
-        return self._finish(
-            request, await cast(Awaitable[HttpResponse], self.get_response(request))
-        )
+        return self._finish(request, await self.arespond(request))
 
     @staticmethod
     def _delays(request: HttpRequest) -> bool:
@@ -75,7 +59,11 @@ class TrafficShapingMiddleware:
         )
 
     @staticmethod
-    def _finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if settings.PAD_RESPONSES and is_api_path(request.path):
+    def _finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if (
+            settings.PAD_RESPONSES
+            and is_api_path(request.path)
+            and isinstance(response, HttpResponse)
+        ):
             return pad(response)
         return response

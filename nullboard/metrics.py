@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable
-from typing import cast
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import ResolverMatch
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -28,6 +26,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from nullboard.middleware_base import BothModes
 
 REQUESTS = Counter(
     "nullboard_http_requests",
@@ -80,39 +80,26 @@ def route_of(request: HttpRequest) -> str:
     return "unmatched"
 
 
-class RequestMetricsMiddleware:
+class RequestMetricsMiddleware(BothModes):
     """Counts every answer by route name, method and status, and times it.
 
     Outermost in MIDDLEWARE, so what it times is what the client waited for
     (the random write delays included)."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(
-        self, get_response: Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
-    ) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if self.is_async:
-            return self.__acall__(request)
+    def call(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
-        response = cast(HttpResponse, self.get_response(request))
+        response = self.respond(request)
         self._record(request, response, started)
         return response
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
-        response = await cast(Awaitable[HttpResponse], self.get_response(request))
+        response = await self.arespond(request)
         self._record(request, response, started)
         return response
 
     @staticmethod
-    def _record(request: HttpRequest, response: HttpResponse, started: float) -> None:
+    def _record(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
         route = route_of(request)
         method = request.method if request.method in _METHODS else "OTHER"
         REQUESTS.labels(route, method, str(response.status_code)).inc()

@@ -16,7 +16,7 @@ import django.middleware.csrf
 import django.middleware.security
 import redis
 import whitenoise.middleware
-from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from csp.constants import HEADER as CSP_HEADER
 from csp.utils import build_policy
 from django.conf import settings
@@ -33,12 +33,11 @@ from django_ratelimit.exceptions import Ratelimited
 from nullboard import errors, metrics
 from nullboard.api import error_response, is_api_path, json_error, run_failure_hooks
 from nullboard.identity import name_cookie_set
+from nullboard.middleware_base import BothModes, GetResponse
 from nullboard.redis_utils import OUTAGE_ERRORS
 
 logger = logging.getLogger(__name__)
 
-# What Django hands a middleware: the next one, sync or async (see is_async).
-GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
 # A process_view hook: (request, view, view_args, view_kwargs) -> a response or None.
 ProcessView = Callable[[HttpRequest, Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
 
@@ -111,30 +110,15 @@ def _error_for_exception(request: HttpRequest, exc: BaseException) -> HttpRespon
 # (sync_capable / async_capable, markcoroutinefunction) and call them as plain calls.
 
 
-class InlineMiddleware:
+class InlineMiddleware(BothModes):
     """Base: ``before`` and ``after`` run inline, on the event loop under ASGI."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: GetResponse) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if self.is_async:
-            return self.__acall__(request)
-        # Not is_async: get_response is the sync one and answers directly.
-        response = self.before(request) or cast(HttpResponseBase, self.get_response(request))
+    def call(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.before(request) or self.respond(request)
         return self.after(request, response)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        # is_async: get_response is a coroutine function.
-        response = self.before(request) or await cast(
-            Awaitable[HttpResponseBase], self.get_response(request)
-        )
+        response = self.before(request) or await self.arespond(request)
         return await self.after_async(request, response)
 
     def before(self, request: HttpRequest) -> HttpResponseBase | None:
@@ -328,17 +312,14 @@ class StaticFilesMiddleware(InlineMiddleware):
         self.whitenoise = whitenoise.middleware.WhiteNoiseMiddleware(rest)
         self.prefix = urlsplit(settings.STATIC_URL).path
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if self.is_async:
-            return self.__acall__(request)
+    def call(self, request: HttpRequest) -> HttpResponseBase:
         response: HttpResponseBase = self.whitenoise(request)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path_info.startswith(self.prefix):
             return await sync_to_async(self.serve, thread_sensitive=False)(request)
-        # is_async (only then is this called): get_response is a coroutine function.
-        return await cast(Awaitable[HttpResponseBase], self.get_response(request))
+        return await self.arespond(request)
 
     def serve(self, request: HttpRequest) -> HttpResponseBase:
         """WhiteNoise's answer with its file read here, in the thread: Django's ASGI
