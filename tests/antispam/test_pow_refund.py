@@ -9,6 +9,7 @@ import pytest
 import redis
 import redis.asyncio.client
 import redis.asyncio.cluster
+import redis.cluster
 from django.conf import settings
 
 from antispam import pow as pow_module
@@ -113,6 +114,29 @@ def refuse_writes(monkeypatch):
                 command.result = error("command not allowed when used memory > 'maxmemory'.")
             return True
 
+        # The sync cluster client's pipelines (NB_TEST_CLUSTER=1: scripts_together)
+        # send through their nodes' connections, not redis.Redis.execute_command.
+        # Each node's share is written by its NodeCommands; a command already holding
+        # a result (an error) is not read back.
+        node_write = redis.cluster.NodeCommands.write
+
+        def node_refusing_write(self):
+            if all(allowed(command.args) for command in self.commands):
+                return node_write(self)
+            for command in self.commands:
+                command.result = error("command not allowed when used memory > 'maxmemory'.")
+            return None
+
+        cluster_execute = redis.cluster.RedisCluster.execute_command
+
+        def cluster_refusing(self, *args, **options):
+            # The client's own map reads (CLUSTER SLOTS...) pass, as on a full Redis.
+            if allowed(args) or str(args[0]).upper().startswith(("CLUSTER", "COMMAND")):
+                return cluster_execute(self, *args, **options)
+            raise error("command not allowed when used memory > 'maxmemory'.")
+
+        monkeypatch.setattr(redis.cluster.NodeCommands, "write", node_refusing_write)
+        monkeypatch.setattr(redis.cluster.RedisCluster, "execute_command", cluster_refusing)
         monkeypatch.setattr(redis.asyncio.cluster.ClusterNode, "execute_command", node_refusing)
         monkeypatch.setattr(
             redis.asyncio.cluster.ClusterNode, "execute_pipeline", node_refusing_pipeline
