@@ -389,9 +389,57 @@ def drop_create(
     passphrase: str = "",
 ) -> CreatedDrop:
     """Seal a drop on the server (no JavaScript, API programs), in the browser's format."""
-    drop_id = secrets.token_urlsafe(12)
     kind = "text" if audio is None else "voice"
     plaintext = (text or "").encode() if audio is None else audio
+    seal, keys, ciphertext = _server_seal(kind=kind, plaintext=plaintext, passphrase=passphrase)
+    created = drop_store(
+        link_base=link_base,
+        network=network,
+        ttl_seconds=ttl_seconds,
+        max_views=max_views,
+        kind=kind,
+        seal=seal,
+        ciphertext=ciphertext,
+        mime=mime,
+        sealed_by="server",
+    )
+    return replace(created, keys=keys)
+
+
+async def adrop_text_create(
+    *,
+    link_base: str,
+    network: str,
+    ttl_seconds: int,
+    max_views: int,
+    text: str,
+    passphrase: str = "",
+) -> CreatedDrop:
+    """:func:`drop_create` of a text on the event loop (:func:`adrop_store`); a
+    passphrase's slow hash (a KDF, which releases the GIL) seals in a worker thread."""
+    seal_it = _in_thread(_server_seal) if passphrase else _aready(_server_seal)
+    seal, keys, ciphertext = await seal_it(
+        kind="text", plaintext=text.encode(), passphrase=passphrase
+    )
+    created = await adrop_store(
+        link_base=link_base,
+        network=network,
+        ttl_seconds=ttl_seconds,
+        max_views=max_views,
+        kind="text",
+        seal=seal,
+        ciphertext=ciphertext,
+        sealed_by="server",
+    )
+    return replace(created, keys=keys)
+
+
+def _server_seal(
+    *, kind: str, plaintext: bytes, passphrase: str
+) -> tuple[SealInput, list[str], bytes]:
+    """A new id's seal as the browser would send it, the keys for display, the
+    ciphertext."""
+    drop_id = secrets.token_urlsafe(12)
     sealed = sealing.drop_seal(
         drop_id=drop_id, kind=kind, plaintext=plaintext, passphrase=passphrase
     )
@@ -402,19 +450,17 @@ def drop_create(
         verifiers=[k.verifier for k in sealed.keys],
         wrapped=[k.wrapped for k in sealed.keys],
     )
-    created = drop_store(
-        link_base=link_base,
-        network=network,
-        ttl_seconds=ttl_seconds,
-        max_views=max_views,
-        kind=kind,
-        seal=seal,
-        ciphertext=sealed.ciphertext,
-        mime=mime,
-        sealed_by="server",
-    )
     keys = [sealing.access_key_display(key) for key in sealed.access_keys]
-    return replace(created, keys=keys)
+    return seal, keys, sealed.ciphertext
+
+
+def _aready(work: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """``work`` run right here, awaitable like :func:`_in_thread`'s."""
+
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return work(*args, **kwargs)
+
+    return run
 
 
 # --- open -----------------------------------------------------------------------------

@@ -135,17 +135,20 @@ async def api_create(request: HttpRequest) -> JsonResponse:
     """POST /api/drops: sealed in the browser (``seal`` + ``ciphertext``, JSON for text,
     multipart for voice) or on the server (``text`` JSON or ``audio`` multipart).
 
-    Async: a browser-sealed text (JSON) is stored on the event loop's Redis client
-    (only its QR file is written in a worker thread); a voice upload or a drop the
-    server seals runs in a worker thread, as a sync view would."""
+    Async: a text (JSON), sealed in the browser or here, is stored on the event
+    loop's Redis client (its QR file is written, and a passphrase's slow hash made,
+    in a worker thread); a form or a voice upload runs in a worker thread, as a sync
+    view would."""
     # Refuse an oversized upload before parsing it; nullboard.limits bounds what was read.
     if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         raise _voice_too_large()
     try:
-        if not _is_form(request) and "seal" in request_data(request):
+        if _is_form(request):
+            created = await _create_in_thread(request)
+        elif "seal" in request_data(request):
             created = await _create_browser_sealed_text(request)
         else:
-            created = await _create_in_thread(request)
+            created = await _create_server_sealed_text(request)
     except CREATE_REFUSALS as exc:
         raise _create_refusal(exc) from None
     body = {
@@ -169,7 +172,7 @@ def _is_form(request: HttpRequest) -> bool:
 
 @off_the_shared_thread
 def _create_in_thread(request: HttpRequest) -> services.CreatedDrop:
-    """A create that parses a form or an upload, or seals on the server."""
+    """A create posted as a form: a voice upload (or a text sent as a form)."""
     if "seal" in request_data(request):
         return _create_browser_sealed(request)
     return _create_server_sealed(request)
@@ -217,6 +220,16 @@ async def _create_browser_sealed_text(
     the event loop."""
     return await services.adrop_store(
         **_store_args(request, body), kind="text", seal=body.seal, ciphertext=body.ciphertext
+    )
+
+
+@pow_write(PlainDropCreate)
+async def _create_server_sealed_text(
+    request: HttpRequest, body: PlainDropCreate
+) -> services.CreatedDrop:
+    """A text (JSON) sealed here: proof of work and the store's steps on the event loop."""
+    return await services.adrop_text_create(
+        **_store_args(request, body), text=body.text, passphrase=body.passphrase
     )
 
 
