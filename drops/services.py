@@ -320,8 +320,8 @@ async def adrop_store(
     sealed_by: str = "browser",
 ) -> CreatedDrop:
     """:func:`drop_store` on the event loop's client: the same steps in the same
-    order, the same give-back; only the files (disk, or the storage's I/O) are
-    written and discarded in a worker thread."""
+    order, the same give-back. The files are written on the loop to a local disk,
+    in a worker thread to any other storage (media.storage_is_local)."""
     parts = _store_parts(
         link_base=link_base,
         network=network,
@@ -336,8 +336,9 @@ async def adrop_store(
     claim = await repository.adrop_claim(**parts.claim)
     if claim.code != repository.STORED:
         _refuse_save(claim.code)
+    on_disk = _aready if media.storage_is_local() else _in_thread
     try:
-        written = await _in_thread(_files_write)(parts)
+        written = await on_disk(_files_write)(parts)
     except BaseException:
         await repository.aclaim_release(claim)
         raise
@@ -347,10 +348,10 @@ async def adrop_store(
         )
     except BaseException:
         if await repository.aclaim_release(claim) is not False:
-            await _in_thread(media.files_discard)(written)
+            await on_disk(media.files_discard)(written)
         raise
     if saved != repository.STORED:
-        await _in_thread(media.files_discard)(written)
+        await on_disk(media.files_discard)(written)
         _refuse_save(saved)
     return _stored(parts)
 

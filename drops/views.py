@@ -136,9 +136,9 @@ async def api_create(request: HttpRequest) -> JsonResponse:
     multipart for voice) or on the server (``text`` JSON or ``audio`` multipart).
 
     Async: a text (JSON), sealed in the browser or here, is stored on the event
-    loop's Redis client (its QR file is written, and a passphrase's slow hash made,
-    in a worker thread); a form or a voice upload runs in a worker thread, as a sync
-    view would."""
+    loop's Redis client (a passphrase's slow hash, and the QR file on a storage that
+    is not the local disk, in a worker thread); a form or a voice upload runs in a
+    worker thread, as a sync view would."""
     # Refuse an oversized upload before parsing it; nullboard.limits bounds what was read.
     if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         raise _voice_too_large()

@@ -6,6 +6,7 @@ exactly what it took (docs/scaling.md, "Redis Cluster"; drops.repository)."""
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 
 import pytest
@@ -326,3 +327,36 @@ def test_a_reservation_that_ran_out_before_the_save_stores_nothing(store, monkey
     with pytest.raises(services.IdTaken):
         sealed_drop(store)
     assert store_state() == before
+
+
+@pytest.mark.parametrize("local", [True, False])
+async def test_the_qr_file_is_written_on_the_loop_only_to_a_local_disk(local, monkeypatch):
+    """A local write costs less than a thread hop; an object store's (a network
+    request) must not block the loop."""
+    writers = []
+    qr_store = media.qr_store
+
+    def watched(*, drop_id: str, svg: bytes) -> int:
+        writers.append(threading.current_thread())
+        return qr_store(drop_id=drop_id, svg=svg)
+
+    monkeypatch.setattr(media, "qr_store", watched)
+    monkeypatch.setattr(media, "storage_is_local", lambda: local)
+    seal = services.SealInput(
+        secrets.token_urlsafe(12), b"s" * 16, 0, [b"v" * 32] * 3, [b"w" * 40] * 3
+    )
+    created = await services.adrop_store(
+        link_base=LINK_BASE,
+        network=NETWORK,
+        ttl_seconds=600,
+        max_views=3,
+        kind="text",
+        seal=seal,
+        ciphertext=b"c" * 40,
+    )
+    assert (writers == [threading.current_thread()]) is local
+    assert media.qr_read(drop_id=created.id) is not None
+
+
+def test_the_sites_own_media_folder_is_a_local_disk():
+    assert media.storage_is_local()
