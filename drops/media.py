@@ -113,9 +113,53 @@ _versions: dict[int, int] = {}
 _EC_LEVEL = qrcode.constants.ERROR_CORRECT_M
 
 
+class _QRCode(qrcode.QRCode[Any]):  # type: ignore[misc]  # qrcode is untyped here
+    """qrcode's QRCode, laying its data out by a per-version list of the data cells
+    (qrcode's map_data walks the matrix and calls the mask function per cell,
+    about 570 calls a link; the cells and their mask do not change with the data)."""
+
+    def map_data(self, data: list[int], mask_pattern: int) -> None:
+        cells = _data_cells(self.version, mask_pattern, self.modules)
+        size = len(cells)
+        bits = format(int.from_bytes(bytes(data), "big"), f"0{8 * len(data)}b")[:size]
+        bits += "0" * (size - len(bits))  # remainder bits: light before the mask
+        modules = self.modules
+        for (row, col, masked), bit in zip(cells, bits, strict=True):
+            modules[row][col] = (bit == "1") != masked
+
+
+_cells: dict[tuple[int, int], list[tuple[int, int, bool]]] = {}
+
+
+def _data_cells(
+    version: int, mask_pattern: int, modules: list[list[bool | None]]
+) -> list[tuple[int, int, bool]]:
+    """The data cells of a version in qrcode's placement order (map_data's walk:
+    column pairs from the right, up and down in turn), each with its mask bit."""
+    found = _cells.get((version, mask_pattern))
+    if found is not None:
+        return found
+    mask = qrcode.util.mask_func(mask_pattern)
+    count = len(modules)
+    cells, row, step = [], count - 1, -1
+    for col in range(count - 1, 0, -2):
+        if col <= 6:
+            col -= 1
+        while True:
+            for c in (col, col - 1):
+                if modules[row][c] is None:
+                    cells.append((row, c, bool(mask(row, c))))
+            row += step
+            if row < 0 or row >= count:
+                row -= step
+                step = -step
+                break
+    return _cells.setdefault((version, mask_pattern), cells)
+
+
 def _qr_code(version: int | None = None) -> qrcode.QRCode[Any]:
     # A fixed mask skips scoring all eight (two thirds of the time); any mask is valid.
-    return qrcode.QRCode(version=version, error_correction=_EC_LEVEL, border=2, mask_pattern=2)
+    return _QRCode(version=version, error_correction=_EC_LEVEL, border=2, mask_pattern=2)
 
 
 def _qr_matrix(link: str) -> list[list[bool]]:
