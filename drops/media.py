@@ -17,7 +17,7 @@ import qrcode.constants
 import qrcode.exceptions
 import qrcode.util
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 
 from drops import repository
 
@@ -113,9 +113,53 @@ _versions: dict[int, int] = {}
 _EC_LEVEL = qrcode.constants.ERROR_CORRECT_M
 
 
+class _QRCode(qrcode.QRCode[Any]):  # type: ignore[misc]  # qrcode is untyped here
+    """qrcode's QRCode, laying its data out by a per-version list of the data cells
+    (qrcode's map_data walks the matrix and calls the mask function per cell,
+    about 570 calls a link; the cells and their mask do not change with the data)."""
+
+    def map_data(self, data: list[int], mask_pattern: int) -> None:
+        cells = _data_cells(self.version, mask_pattern, self.modules)
+        size = len(cells)
+        bits = format(int.from_bytes(bytes(data), "big"), f"0{8 * len(data)}b")[:size]
+        bits += "0" * (size - len(bits))  # remainder bits: light before the mask
+        modules = self.modules
+        for (row, col, masked), bit in zip(cells, bits, strict=True):
+            modules[row][col] = (bit == "1") != masked
+
+
+_cells: dict[tuple[int, int], list[tuple[int, int, bool]]] = {}
+
+
+def _data_cells(
+    version: int, mask_pattern: int, modules: list[list[bool | None]]
+) -> list[tuple[int, int, bool]]:
+    """The data cells of a version in qrcode's placement order (map_data's walk:
+    column pairs from the right, up and down in turn), each with its mask bit."""
+    found = _cells.get((version, mask_pattern))
+    if found is not None:
+        return found
+    mask = qrcode.util.mask_func(mask_pattern)
+    count = len(modules)
+    cells, row, step = [], count - 1, -1
+    for col in range(count - 1, 0, -2):
+        if col <= 6:
+            col -= 1
+        while True:
+            for c in (col, col - 1):
+                if modules[row][c] is None:
+                    cells.append((row, c, bool(mask(row, c))))
+            row += step
+            if row < 0 or row >= count:
+                row -= step
+                step = -step
+                break
+    return _cells.setdefault((version, mask_pattern), cells)
+
+
 def _qr_code(version: int | None = None) -> qrcode.QRCode[Any]:
     # A fixed mask skips scoring all eight (two thirds of the time); any mask is valid.
-    return qrcode.QRCode(version=version, error_correction=_EC_LEVEL, border=2, mask_pattern=2)
+    return _QRCode(version=version, error_correction=_EC_LEVEL, border=2, mask_pattern=2)
 
 
 def _qr_matrix(link: str) -> list[list[bool]]:
@@ -145,13 +189,48 @@ def _qr_fitted(link: str) -> list[list[bool]]:
 def _codewords(version: int, data_list: list[qrcode.util.QRData]) -> list[int]:
     """qrcode.util.create_data: the data codewords, padded, then the interleaved
     data and error-correction codewords of each block."""
+    blocks = qrcode.base.rs_blocks(version, _EC_LEVEL)
+    bit_limit = sum(block.data_count * 8 for block in blocks)
+    codewords = _data_codewords(version, data_list, bit_limit)
+    data_blocks, ec_blocks, offset = [], [], 0
+    for block in blocks:
+        data_block = codewords[offset : offset + block.data_count]
+        offset += block.data_count
+        data_blocks.append(data_block)
+        ec_blocks.append(_ec_codewords(data_block, block.total_count - block.data_count))
+    return _interleaved(data_blocks) + _interleaved(ec_blocks)
+
+
+def _data_codewords(version: int, data_list: list[qrcode.util.QRData], bit_limit: int) -> list[int]:
+    """The data codewords, terminated and padded to ``bit_limit`` bits. A link is
+    byte-mode data: its bits are built as one integer (qrcode's BitBuffer costs a
+    Python call per bit, about 400 a link); other modes go through the BitBuffer."""
+    if any(data.mode != qrcode.util.MODE_8BIT_BYTE for data in data_list):
+        return _buffered_codewords(version, data_list, bit_limit)
+    value = bits = 0
+    for data in data_list:
+        length_bits = qrcode.util.length_in_bits(data.mode, version)
+        value = (value << 4 | data.mode) << length_bits | len(data.data)
+        value = value << 8 * len(data.data) | int.from_bytes(data.data, "big")
+        bits += 4 + length_bits + 8 * len(data.data)
+    if bits > bit_limit:
+        raise qrcode.exceptions.DataOverflowError
+    filler = min(bit_limit - bits, 4)  # terminator
+    filler += -(bits + filler) % 8  # to a whole byte
+    bits += filler
+    codewords = list((value << filler).to_bytes(bits // 8, "big"))
+    pads = range(bit_limit // 8 - len(codewords))
+    return codewords + [qrcode.util.PAD1 if i % 2 else qrcode.util.PAD0 for i in pads]
+
+
+def _buffered_codewords(
+    version: int, data_list: list[qrcode.util.QRData], bit_limit: int
+) -> list[int]:
     buffer = qrcode.util.BitBuffer()
     for data in data_list:
         buffer.put(data.mode, 4)
         buffer.put(len(data), qrcode.util.length_in_bits(data.mode, version))
         data.write(buffer)
-    blocks = qrcode.base.rs_blocks(version, _EC_LEVEL)
-    bit_limit = sum(block.data_count * 8 for block in blocks)
     if len(buffer) > bit_limit:
         raise qrcode.exceptions.DataOverflowError
     for _ in range(min(bit_limit - len(buffer), 4)):  # terminator
@@ -160,13 +239,7 @@ def _codewords(version: int, data_list: list[qrcode.util.QRData]) -> list[int]:
         buffer.put_bit(False)
     for i in range((bit_limit - len(buffer)) // 8):
         buffer.put(qrcode.util.PAD1 if i % 2 else qrcode.util.PAD0, 8)
-    data_blocks, ec_blocks, offset = [], [], 0
-    for block in blocks:
-        data_block = [0xFF & b for b in buffer.buffer[offset : offset + block.data_count]]
-        offset += block.data_count
-        data_blocks.append(data_block)
-        ec_blocks.append(_ec_codewords(data_block, block.total_count - block.data_count))
-    return _interleaved(data_blocks) + _interleaved(ec_blocks)
+    return [0xFF & b for b in buffer.buffer]
 
 
 def _interleaved(blocks: list[list[int]]) -> list[int]:
@@ -248,6 +321,14 @@ def files_delete(names: list[str]) -> int:
     if freed:
         repository.media_bytes_sub(amount=freed)
     return freed
+
+
+def storage_is_local() -> bool:
+    """Whether files go to this machine's disk (Django's FileSystemStorage): a QR
+    image's write there takes tens of microseconds, less than a hop to a worker
+    thread (about 1 ms of CPU per create, measured); an object store's is a network
+    request, which must not block the event loop."""
+    return isinstance(default_storage, FileSystemStorage)
 
 
 def files_discard(names: list[str]) -> None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import Any, cast
+
+import redis.asyncio.client
+import redis.client
 
 from drops import keys as k
 from drops import records
@@ -112,6 +115,61 @@ def drop_claim(
     drop, which expire by their score (quota) or are swept when due (index), never a
     drop without them. If one step refuses or fails, the others are given back.
     """
+    claim, calls = _claim_calls(
+        drop_id=drop_id,
+        now=now,
+        reserve_seconds=reserve_seconds,
+        expires_at=expires_at,
+        file_bytes=file_bytes,
+        voice_bytes=voice_bytes,
+        quota=quota,
+    )
+    answers = redis_utils.scripts_together(calls)
+    if (taken := _claim_taken(answers)) is None:
+        return claim
+    claim_release(claim, **taken)
+    return _claim_refused(claim, answers)
+
+
+async def adrop_claim(
+    *,
+    drop_id: str,
+    now: int,
+    reserve_seconds: int,
+    expires_at: int,
+    file_bytes: int,
+    voice_bytes: int,
+    quota: Quota,
+) -> Claim:
+    """:func:`drop_claim` on the event loop's client: the same three scripts in one
+    pipeline, the same give-back of what was taken when one refuses."""
+    claim, calls = _claim_calls(
+        drop_id=drop_id,
+        now=now,
+        reserve_seconds=reserve_seconds,
+        expires_at=expires_at,
+        file_bytes=file_bytes,
+        voice_bytes=voice_bytes,
+        quota=quota,
+    )
+    answers = await redis_utils.ascripts_together(calls)
+    if (taken := _claim_taken(answers)) is None:
+        return claim
+    await aclaim_release(claim, **taken)
+    return _claim_refused(claim, answers)
+
+
+def _claim_calls(
+    *,
+    drop_id: str,
+    now: int,
+    reserve_seconds: int,
+    expires_at: int,
+    file_bytes: int,
+    voice_bytes: int,
+    quota: Quota,
+) -> tuple[Claim, list[redis_utils.ScriptCall]]:
+    """A new claim and its three scripts (reserve, quota, media index), in order."""
     token = secrets.token_hex(8)
     index_ttl = max(INDEX_TTL_SECONDS, expires_at - now + RECEIPT_GRACE_SECONDS)
     quota_table = {
@@ -131,31 +189,41 @@ def drop_claim(
         "media_cap": quota.media_cap,
         "index_ttl": index_ttl,
     }
-    reserved, counted, indexed = redis_utils.scripts_together(
-        [
-            (_reserve, [k.DROP(id=drop_id), k.RECEIPT(id=drop_id)], [token, reserve_seconds]),
-            (
-                _quota_take,
-                [k.QUOTA(network=quota.network), k.QUOTA_BYTES(network=quota.network)],
-                [redis_utils.lua_table(quota_table)],
-            ),
-            (_media_take, [k.EXPIRY(), k.MEDIA_BYTES()], [redis_utils.lua_table(media_table)]),
-        ]
-    )
+    calls: list[redis_utils.ScriptCall] = [
+        (_reserve, [k.DROP(id=drop_id), k.RECEIPT(id=drop_id)], [token, reserve_seconds]),
+        (
+            _quota_take,
+            [k.QUOTA(network=quota.network), k.QUOTA_BYTES(network=quota.network)],
+            [redis_utils.lua_table(quota_table)],
+        ),
+        (_media_take, [k.EXPIRY(), k.MEDIA_BYTES()], [redis_utils.lua_table(media_table)]),
+    ]
     claim = Claim(
         code=STORED, drop_id=drop_id, token=token, network=quota.network, file_bytes=file_bytes
     )
-    answers = (reserved, counted, indexed)
-    error = redis_utils.first_error(list(answers))
-    codes = [int(a) if not isinstance(a, BaseException) else None for a in answers]
-    if error is None and codes == [1, 1, 1]:
-        return claim
-    # Give back exactly what this request took: a step that answered 0 found the id
-    # taken by another drop and changed nothing, and its entry is not ours to remove.
-    claim_release(claim, reserved=codes[0] == 1, counted=codes[1] == 1, indexed=codes[2] == 1)
-    if error is not None:
+    return claim, calls
+
+
+def _claim_codes(answers: list[Any]) -> list[int | None]:
+    return [int(a) if not isinstance(a, BaseException) else None for a in answers]
+
+
+def _claim_taken(answers: list[Any]) -> dict[str, bool] | None:
+    """None when all three steps took their part; else which ones this request took.
+
+    Give back exactly what this request took: a step that answered 0 found the id
+    taken by another drop and changed nothing, and its entry is not ours to remove."""
+    codes = _claim_codes(answers)
+    if redis_utils.first_error(answers) is None and codes == [1, 1, 1]:
+        return None
+    return {"reserved": codes[0] == 1, "counted": codes[1] == 1, "indexed": codes[2] == 1}
+
+
+def _claim_refused(claim: Claim, answers: list[Any]) -> Claim:
+    """The refused claim's code (its parts given back already), or the error raised."""
+    if (error := redis_utils.first_error(answers)) is not None:
         raise error
-    reserve_code, quota_code, media_code = codes
+    reserve_code, quota_code, media_code = _claim_codes(answers)
     if reserve_code == 0 or quota_code == 0 or media_code == 0:
         code = TAKEN
     elif quota_code is not None and quota_code < 0:
@@ -173,18 +241,59 @@ def claim_release(
     when the reservation is no longer this request's (the drop was stored after all:
     its entries stay); None when Redis did not answer."""
     try:
-        if reserved and not int(_unreserve([k.DROP(id=claim.drop_id)], [claim.token])):
-            return False
+        if reserved:
+            script, keys, args = _unreserve_call(claim)
+            if not int(script(keys, args)):
+                return False
         if counted:
             with redis_utils.client().pipeline(transaction=False) as pipe:
-                pipe.zrem(k.QUOTA(network=claim.network), claim.drop_id)
-                pipe.hdel(k.QUOTA_BYTES(network=claim.network), claim.drop_id)
+                _queue_quota_give(pipe, claim)
                 pipe.execute()
         if indexed:
-            _media_give([k.EXPIRY(), k.MEDIA_BYTES()], [claim.drop_id, claim.file_bytes])
+            script, keys, args = _media_give_call(claim)
+            script(keys, args)
     except redis_utils.OUTAGE_ERRORS:
         return None  # what is left expires by its score and TTL; the sweeper re-counts
     return True
+
+
+async def aclaim_release(
+    claim: Claim, *, reserved: bool = True, counted: bool = True, indexed: bool = True
+) -> bool | None:
+    """:func:`claim_release` on the event loop's client: the same steps, in order."""
+    try:
+        if reserved:
+            script, keys, args = _unreserve_call(claim)
+            if not int(await script.acall(keys, args)):
+                return False
+        if counted:
+            async with redis_utils.aclient().pipeline(transaction=False) as pipe:
+                _queue_quota_give(pipe, claim)
+                await pipe.execute()
+        if indexed:
+            script, keys, args = _media_give_call(claim)
+            await script.acall(keys, args)
+    except redis_utils.OUTAGE_ERRORS:
+        return None  # what is left expires by its score and TTL; the sweeper re-counts
+    return True
+
+
+def _unreserve_call(claim: Claim) -> redis_utils.ScriptCall:
+    """Give the id back, if the reservation is still this claim's (the drop's slot)."""
+    return _unreserve, [k.DROP(id=claim.drop_id)], [claim.token]
+
+
+def _queue_quota_give(
+    pipe: redis.client.Pipeline | redis.asyncio.client.Pipeline, claim: Claim
+) -> None:
+    """Give the network its place and its bytes back (the network's slot)."""
+    pipe.zrem(k.QUOTA(network=claim.network), claim.drop_id)
+    pipe.hdel(k.QUOTA_BYTES(network=claim.network), claim.drop_id)
+
+
+def _media_give_call(claim: Claim) -> redis_utils.ScriptCall:
+    """Take the files' index entry and byte count back (the media slot)."""
+    return _media_give, [k.EXPIRY(), k.MEDIA_BYTES()], [claim.drop_id, claim.file_bytes]
 
 
 def drop_save(
@@ -197,7 +306,36 @@ def drop_save(
     """Store a claimed drop and its receipt (one script, the drop's slot): the step
     that makes it visible. Returns STORED, or TAKEN when the reservation ran out
     meanwhile (then the claim's entries are given back)."""
-    drop_id = claim.drop_id
+    script, keys, args = _save_call(claim=claim, fields=fields, receipt=receipt, ttl=ttl)
+    if int(script(keys, args)) != STORED:
+        claim_release(claim, reserved=False)
+        return TAKEN
+    return STORED
+
+
+async def adrop_save(
+    *,
+    claim: Claim,
+    fields: dict[str, bytes | str | int],
+    receipt: records.ReceiptHash,
+    ttl: int,
+) -> int:
+    """:func:`drop_save` on the event loop's client."""
+    script, keys, args = _save_call(claim=claim, fields=fields, receipt=receipt, ttl=ttl)
+    if int(await script.acall(keys, args)) != STORED:
+        await aclaim_release(claim, reserved=False)
+        return TAKEN
+    return STORED
+
+
+def _save_call(
+    *,
+    claim: Claim,
+    fields: dict[str, bytes | str | int],
+    receipt: records.ReceiptHash,
+    ttl: int,
+) -> redis_utils.ScriptCall:
+    """The save script's call: the drop's and its receipt's fields, if still reserved."""
     table = {
         "token": claim.token,
         "ttl": ttl,
@@ -210,11 +348,7 @@ def drop_save(
     for pairs in (fields, receipt_fields):
         for name, value in pairs.items():
             args += [name, value]
-    stored = int(_save([k.DROP(id=drop_id), k.RECEIPT(id=drop_id)], args))
-    if stored != STORED:
-        claim_release(claim, reserved=False)
-        return TAKEN
-    return STORED
+    return _save, [k.DROP(id=claim.drop_id), k.RECEIPT(id=claim.drop_id)], list(args)
 
 
 class OpenCall:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import NoReturn
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -16,6 +17,9 @@ from django.conf import settings
 from drops import media, records, repository, sealing
 from drops.audio import AudioRejected, audio_inspect
 from nullboard import metrics
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 KEYS_PER_DROP = 3
 TEXT_MAX_CHARS = 10_000
@@ -137,7 +141,24 @@ def network_quota(network: str) -> repository.Quota:
 
 
 # --- create -------------------------------------------------------------------------
-def drop_store(
+@dataclass(frozen=True)
+class _Store:
+    """One create's parts, made before any step: the QR image, the claim's
+    arguments, the drop's and its receipt's fields (shared by the sync and the
+    event-loop path)."""
+
+    drop_id: str
+    kind: str
+    ciphertext: bytes
+    qr: bytes
+    claim: dict[str, Any]
+    fields: dict[str, bytes | str | int]
+    receipt: records.ReceiptHash
+    receipt_token: str
+    created: CreatedDrop
+
+
+def _store_parts(
     *,
     link_base: str,
     network: str,
@@ -146,33 +167,23 @@ def drop_store(
     kind: str,
     seal: SealInput,
     ciphertext: bytes,
-    mime: str = "",
-    sealed_by: str = "browser",
-) -> CreatedDrop:
-    """Store a sealed drop: claim its id, quota and media index entry (one round
-    trip), write its files, then save it (one script): the drop is visible only once
-    everything it needs is in place (drops.repository.drop_claim).
-
-    Files written for a drop that is not saved are removed again, and its claim given
-    back, so a failure (the store full or gone, a quota) leaves no orphan file and no
-    drifted media count.
-    """
+    mime: str,
+    sealed_by: str,
+) -> _Store:
     drop_id = seal.drop_id
     now = int(time.time())
     expires_at = now + ttl_seconds
     qr = media.qr_svg(link_base + drop_id)
     voice_bytes = len(ciphertext) if kind == "voice" else 0
-    claim = repository.drop_claim(
-        drop_id=drop_id,
-        now=now,
-        reserve_seconds=RESERVE_SECONDS,
-        expires_at=expires_at,
-        file_bytes=voice_bytes + len(qr),
-        voice_bytes=voice_bytes,
-        quota=network_quota(network),
-    )
-    if claim.code != repository.STORED:
-        _refuse_save(claim.code)
+    claim = {
+        "drop_id": drop_id,
+        "now": now,
+        "reserve_seconds": RESERVE_SECONDS,
+        "expires_at": expires_at,
+        "file_bytes": voice_bytes + len(qr),
+        "voice_bytes": voice_bytes,
+        "quota": network_quota(network),
+    }
     receipt_token = secrets.token_urlsafe(16)
     access = [
         (sealing.verifier_hash(drop_id, verifier), wrapped)
@@ -196,19 +207,94 @@ def drop_store(
         max_views=max_views,
         expires_at=expires_at,
     )
+    created = CreatedDrop(
+        id=drop_id,
+        kind=kind,
+        keys=[],
+        receipt_token=receipt_token,
+        max_views=max_views,
+        expires_at=expires_at,
+        sealed_by=sealed_by,
+    )
+    return _Store(
+        drop_id=drop_id,
+        kind=kind,
+        ciphertext=ciphertext,
+        qr=qr,
+        claim=claim,
+        fields=fields,
+        receipt=receipt,
+        receipt_token=receipt_token,
+        created=created,
+    )
+
+
+def _files_write(parts: _Store) -> list[str]:
+    """Write a claimed drop's files (voice note, QR image); on a failure the ones
+    written are removed again and the error raised (the caller gives the claim back)."""
     written: list[str] = []
     try:
-        if kind == "voice":
-            written.append(media.voice_name(drop_id))
-            media.voice_write(drop_id=drop_id, sealed=ciphertext)
-        written.append(media.qr_name(drop_id))
-        media.qr_store(drop_id=drop_id, svg=qr)
+        if parts.kind == "voice":
+            written.append(media.voice_name(parts.drop_id))
+            media.voice_write(drop_id=parts.drop_id, sealed=parts.ciphertext)
+        written.append(media.qr_name(parts.drop_id))
+        media.qr_store(drop_id=parts.drop_id, svg=parts.qr)
     except BaseException:
         media.files_discard(written)
+        raise
+    return written
+
+
+def _stored(parts: _Store) -> CreatedDrop:
+    """A saved drop counted in the metrics."""
+    metrics.DROPS_CREATED.labels(parts.kind).inc()
+    metrics.MEDIA_BYTES.inc(len(parts.ciphertext) if parts.kind == "voice" else 0)
+    return parts.created
+
+
+def drop_store(
+    *,
+    link_base: str,
+    network: str,
+    ttl_seconds: int,
+    max_views: int,
+    kind: str,
+    seal: SealInput,
+    ciphertext: bytes,
+    mime: str = "",
+    sealed_by: str = "browser",
+) -> CreatedDrop:
+    """Store a sealed drop: claim its id, quota and media index entry (one round
+    trip), write its files, then save it (one script): the drop is visible only once
+    everything it needs is in place (drops.repository.drop_claim).
+
+    Files written for a drop that is not saved are removed again, and its claim given
+    back, so a failure (the store full or gone, a quota) leaves no orphan file and no
+    drifted media count.
+    """
+    parts = _store_parts(
+        link_base=link_base,
+        network=network,
+        ttl_seconds=ttl_seconds,
+        max_views=max_views,
+        kind=kind,
+        seal=seal,
+        ciphertext=ciphertext,
+        mime=mime,
+        sealed_by=sealed_by,
+    )
+    claim = repository.drop_claim(**parts.claim)
+    if claim.code != repository.STORED:
+        _refuse_save(claim.code)
+    try:
+        written = _files_write(parts)
+    except BaseException:
         repository.claim_release(claim)
         raise
     try:
-        saved = repository.drop_save(claim=claim, fields=fields, receipt=receipt, ttl=ttl_seconds)
+        saved = repository.drop_save(
+            claim=claim, fields=parts.fields, receipt=parts.receipt, ttl=ttl_seconds
+        )
     except BaseException:
         # Stored or not? The reservation says: a stored drop has none left, and keeps
         # its files; otherwise they go (when Redis cannot say either, as before).
@@ -218,17 +304,61 @@ def drop_store(
     if saved != repository.STORED:
         media.files_discard(written)
         _refuse_save(saved)
-    metrics.DROPS_CREATED.labels(kind).inc()
-    metrics.MEDIA_BYTES.inc(voice_bytes)
-    return CreatedDrop(
-        id=drop_id,
-        kind=kind,
-        keys=[],
-        receipt_token=receipt_token,
+    return _stored(parts)
+
+
+async def adrop_store(
+    *,
+    link_base: str,
+    network: str,
+    ttl_seconds: int,
+    max_views: int,
+    kind: str,
+    seal: SealInput,
+    ciphertext: bytes,
+    mime: str = "",
+    sealed_by: str = "browser",
+) -> CreatedDrop:
+    """:func:`drop_store` on the event loop's client: the same steps in the same
+    order, the same give-back. The files are written on the loop to a local disk,
+    in a worker thread to any other storage (media.storage_is_local)."""
+    parts = _store_parts(
+        link_base=link_base,
+        network=network,
+        ttl_seconds=ttl_seconds,
         max_views=max_views,
-        expires_at=expires_at,
+        kind=kind,
+        seal=seal,
+        ciphertext=ciphertext,
+        mime=mime,
         sealed_by=sealed_by,
     )
+    claim = await repository.adrop_claim(**parts.claim)
+    if claim.code != repository.STORED:
+        _refuse_save(claim.code)
+    on_disk = _aready if media.storage_is_local() else _in_thread
+    try:
+        written = await on_disk(_files_write)(parts)
+    except BaseException:
+        await repository.aclaim_release(claim)
+        raise
+    try:
+        saved = await repository.adrop_save(
+            claim=claim, fields=parts.fields, receipt=parts.receipt, ttl=ttl_seconds
+        )
+    except BaseException:
+        if await repository.aclaim_release(claim) is not False:
+            await on_disk(media.files_discard)(written)
+        raise
+    if saved != repository.STORED:
+        await on_disk(media.files_discard)(written)
+        _refuse_save(saved)
+    return _stored(parts)
+
+
+def _in_thread(work: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """``work`` in the thread pool (not the one thread Django gives sync code)."""
+    return sync_to_async(work, thread_sensitive=False)
 
 
 def _refuse_save(code: int) -> NoReturn:
@@ -260,9 +390,57 @@ def drop_create(
     passphrase: str = "",
 ) -> CreatedDrop:
     """Seal a drop on the server (no JavaScript, API programs), in the browser's format."""
-    drop_id = secrets.token_urlsafe(12)
     kind = "text" if audio is None else "voice"
     plaintext = (text or "").encode() if audio is None else audio
+    seal, keys, ciphertext = _server_seal(kind=kind, plaintext=plaintext, passphrase=passphrase)
+    created = drop_store(
+        link_base=link_base,
+        network=network,
+        ttl_seconds=ttl_seconds,
+        max_views=max_views,
+        kind=kind,
+        seal=seal,
+        ciphertext=ciphertext,
+        mime=mime,
+        sealed_by="server",
+    )
+    return replace(created, keys=keys)
+
+
+async def adrop_text_create(
+    *,
+    link_base: str,
+    network: str,
+    ttl_seconds: int,
+    max_views: int,
+    text: str,
+    passphrase: str = "",
+) -> CreatedDrop:
+    """:func:`drop_create` of a text on the event loop (:func:`adrop_store`); a
+    passphrase's slow hash (a KDF, which releases the GIL) seals in a worker thread."""
+    seal_it = _in_thread(_server_seal) if passphrase else _aready(_server_seal)
+    seal, keys, ciphertext = await seal_it(
+        kind="text", plaintext=text.encode(), passphrase=passphrase
+    )
+    created = await adrop_store(
+        link_base=link_base,
+        network=network,
+        ttl_seconds=ttl_seconds,
+        max_views=max_views,
+        kind="text",
+        seal=seal,
+        ciphertext=ciphertext,
+        sealed_by="server",
+    )
+    return replace(created, keys=keys)
+
+
+def _server_seal(
+    *, kind: str, plaintext: bytes, passphrase: str
+) -> tuple[SealInput, list[str], bytes]:
+    """A new id's seal as the browser would send it, the keys for display, the
+    ciphertext."""
+    drop_id = secrets.token_urlsafe(12)
     sealed = sealing.drop_seal(
         drop_id=drop_id, kind=kind, plaintext=plaintext, passphrase=passphrase
     )
@@ -273,19 +451,17 @@ def drop_create(
         verifiers=[k.verifier for k in sealed.keys],
         wrapped=[k.wrapped for k in sealed.keys],
     )
-    created = drop_store(
-        link_base=link_base,
-        network=network,
-        ttl_seconds=ttl_seconds,
-        max_views=max_views,
-        kind=kind,
-        seal=seal,
-        ciphertext=sealed.ciphertext,
-        mime=mime,
-        sealed_by="server",
-    )
     keys = [sealing.access_key_display(key) for key in sealed.access_keys]
-    return replace(created, keys=keys)
+    return seal, keys, sealed.ciphertext
+
+
+def _aready(work: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """``work`` run right here, awaitable like :func:`_in_thread`'s."""
+
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return work(*args, **kwargs)
+
+    return run
 
 
 # --- open -----------------------------------------------------------------------------

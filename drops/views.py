@@ -130,17 +130,25 @@ def off_the_shared_thread(view: Callable[P, R]) -> Callable[P, Coroutine[Any, An
 
 # --- API -----------------------------------------------------------------------
 @api(methods=["POST"])
-@off_the_shared_thread
 @write_limit("drops")
-def api_create(request: HttpRequest) -> JsonResponse:
+async def api_create(request: HttpRequest) -> JsonResponse:
     """POST /api/drops: sealed in the browser (``seal`` + ``ciphertext``, JSON for text,
-    multipart for voice) or on the server (``text`` JSON or ``audio`` multipart)."""
+    multipart for voice) or on the server (``text`` JSON or ``audio`` multipart).
+
+    Async: a text (JSON), sealed in the browser or here, is stored on the event
+    loop's Redis client (a passphrase's slow hash, and the QR file on a storage that
+    is not the local disk, in a worker thread); a form or a voice upload runs in a
+    worker thread, as a sync view would."""
     # Refuse an oversized upload before parsing it; nullboard.limits bounds what was read.
     if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         raise _voice_too_large()
-    create = _create_browser_sealed if "seal" in request_data(request) else _create_server_sealed
     try:
-        created = create(request)
+        if _is_form(request):
+            created = await _create_in_thread(request)
+        elif "seal" in request_data(request):
+            created = await _create_browser_sealed_text(request)
+        else:
+            created = await _create_server_sealed_text(request)
     except CREATE_REFUSALS as exc:
         raise _create_refusal(exc) from None
     body = {
@@ -154,6 +162,20 @@ def api_create(request: HttpRequest) -> JsonResponse:
     if created.keys:
         body["keys"] = created.keys
     return JsonResponse(body, status=201)
+
+
+def _is_form(request: HttpRequest) -> bool:
+    """A multipart or urlencoded body (request_data reads anything else as JSON)."""
+    content_type = request.content_type or ""
+    return content_type.startswith(("multipart/", "application/x-www-form-urlencoded"))
+
+
+@off_the_shared_thread
+def _create_in_thread(request: HttpRequest) -> services.CreatedDrop:
+    """A create posted as a form: a voice upload (or a text sent as a form)."""
+    if "seal" in request_data(request):
+        return _create_browser_sealed(request)
+    return _create_server_sealed(request)
 
 
 class _StoreArgs(TypedDict):
@@ -187,6 +209,27 @@ def _create_browser_sealed(request: HttpRequest, body: SealedDropCreate) -> serv
         )
     return services.drop_store(
         **store_args, kind="text", seal=body.seal, ciphertext=body.ciphertext
+    )
+
+
+@pow_write(SealedDropCreate, check=_sealed_upload_fits)
+async def _create_browser_sealed_text(
+    request: HttpRequest, body: SealedDropCreate
+) -> services.CreatedDrop:
+    """A browser-sealed text (JSON, no upload): proof of work and the store's steps on
+    the event loop."""
+    return await services.adrop_store(
+        **_store_args(request, body), kind="text", seal=body.seal, ciphertext=body.ciphertext
+    )
+
+
+@pow_write(PlainDropCreate)
+async def _create_server_sealed_text(
+    request: HttpRequest, body: PlainDropCreate
+) -> services.CreatedDrop:
+    """A text (JSON) sealed here: proof of work and the store's steps on the event loop."""
+    return await services.adrop_text_create(
+        **_store_args(request, body), text=body.text, passphrase=body.passphrase
     )
 
 

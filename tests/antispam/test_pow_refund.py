@@ -3,6 +3,7 @@ outage, a full Redis, any 5xx) gives its challenge back, for every write."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
 
 import pytest
@@ -14,6 +15,7 @@ from django.conf import settings
 
 from antispam import pow as pow_module
 from boards import services as boards
+from drops import sealing
 from nullboard import redis_utils
 from tests.conftest import pow_fields, start_session
 from tests.reliability.conftest import blob
@@ -36,7 +38,20 @@ def writes(client) -> dict[str, dict]:
         f"/api/posts/{post['id']}/comments": {"blob": blob()},
         "/api/rooms": {},
         "/api/drops": {"text": "a secret"},
+        "/api/drops?sealed=browser": browser_sealed_text(b"a secret"),  # on the event loop
     }
+
+
+def browser_sealed_text(plaintext: bytes) -> dict:
+    """A create body as the browser sends it (sealed there, see drops.sealing)."""
+    drop_id = secrets.token_urlsafe(12)
+    sealed = sealing.drop_seal(drop_id=drop_id, kind="text", plaintext=plaintext, passphrase="")
+    keys = [
+        {"verifier": sealing.b64encode(k.verifier), "wrapped": sealing.b64encode(k.wrapped)}
+        for k in sealed.keys
+    ]
+    seal = {"v": 1, "id": drop_id, "salt": sealing.b64encode(sealed.salt), "iterations": 0}
+    return {"seal": seal | {"keys": keys}, "ciphertext": sealing.b64encode(sealed.ciphertext)}
 
 
 # What a write may still do while Redis refuses writes: read, count its rate limit,

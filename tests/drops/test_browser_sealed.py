@@ -380,3 +380,40 @@ def test_fifty_parallel_verifier_opens_give_exactly_three_successes(client, real
     assert results.count("ok") == 3
     assert set(results) <= {"ok", "used", "gone"}
     assert real_redis.exists(drop_keys.DROP(id=browser.drop_id)) == 0
+
+
+def test_a_browser_sealed_text_is_stored_on_the_event_loop(client, monkeypatch):
+    """Rate limit, proof of work, claim and save through the loop's client: the sync
+    client (and the worker thread it would need) is never asked."""
+    browser = Browser("text", b"on the loop")
+    body = {"seal": browser.seal, "ciphertext": sealing.b64encode(browser.sealed.ciphertext)}
+    body |= pow_fields(client)
+    store = redis_utils.client()
+
+    def no_sync_client():
+        raise AssertionError("a sync Redis call on the browser-sealed create path")
+
+    monkeypatch.setattr(redis_utils, "client", no_sync_client)
+    response = client.post("/api/drops", body, content_type="application/json")
+    monkeypatch.undo()
+    assert response.status_code == 201, response.content
+    assert store.hget(drop_keys.DROP(id=browser.drop_id), "kind") == b"text"
+    assert browser.decrypt(browser.open(client, 0).json(), 0) == b"on the loop"
+
+
+def test_a_text_sealed_on_the_server_is_stored_on_the_event_loop(client, monkeypatch):
+    fields = pow_fields(client)
+    store = redis_utils.client()
+
+    def no_sync_client():
+        raise AssertionError("a sync Redis call on the server-sealed text path")
+
+    monkeypatch.setattr(redis_utils, "client", no_sync_client)
+    body = {"text": "sealed here, stored on the loop", **fields}
+    response = client.post("/api/drops", body, content_type="application/json")
+    monkeypatch.undo()
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert store.hget(drop_keys.DROP(id=created["id"]), "by") == b"server"
+    opened = open_drop(client, created["id"], created["keys"][0]).json()
+    assert opened["text"] == "sealed here, stored on the loop"

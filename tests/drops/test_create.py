@@ -172,3 +172,24 @@ def test_the_qr_codewords_computed_here_match_qrcodes_own():
             code.add_data(link)
             code.make(fit=True)
             assert media._qr_matrix(link) == code.get_matrix(), link
+
+
+def test_qr_codewords_of_links_with_other_modes_match_qrcodes_own():
+    """A link with a long run of digits or capitals is encoded partly in another mode
+    than bytes: its codewords come from qrcode's bit buffer, and must match too."""
+    import secrets
+
+    import qrcode
+    import qrcode.constants
+
+    for host in ("0123456789" * 3 + ".example", "NULLBOARD-EXAMPLE-ORG-MIRROR.example"):
+        for _ in range(5):
+            link = f"https://{host}/d/{secrets.token_urlsafe(12)}"
+            media.qr_svg(link)
+            code = qrcode.QRCode(
+                error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=2
+            )
+            code.add_data(link)
+            code.make(fit=True)
+            assert any(d.mode != qrcode.util.MODE_8BIT_BYTE for d in code.data_list), link
+            assert media._qr_matrix(link) == code.get_matrix(), link

@@ -6,11 +6,14 @@ exactly what it took (docs/scaling.md, "Redis Cluster"; drops.repository)."""
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 
 import pytest
 import redis
 import time_machine
+from asgiref.sync import async_to_sync
+from django.conf import settings
 
 from drops import keys as drop_keys
 from drops import media, repository, selectors, services
@@ -181,3 +184,179 @@ def test_a_last_view_is_answered_when_its_follow_up_steps_fail(client, monkeypat
     assert store.exists(drop_keys.DROP(id=drop["id"])) == 0
     # What the missed step left waits for the drop's expiry: the index entry, swept then.
     assert store.zscore(drop_keys.EXPIRY(), drop["id"]) is not None
+
+
+# --- the same steps on the event loop (a browser-sealed text: drops.services.adrop_store)
+LINK_BASE = "https://nullboard.test/d/"
+
+
+def sealed_drop(store: str, *, drop_id: str | None = None) -> services.CreatedDrop:
+    """A browser-sealed text through drop_store ("thread"), or adrop_store ("loop")."""
+    seal = services.SealInput(
+        drop_id or secrets.token_urlsafe(12), b"s" * 16, 0, [b"v" * 32] * 3, [b"w" * 40] * 3
+    )
+    kwargs = {
+        "link_base": LINK_BASE,
+        "network": NETWORK,
+        "ttl_seconds": 600,
+        "max_views": 3,
+        "kind": "text",
+        "seal": seal,
+        "ciphertext": b"c" * 40,
+    }
+    if store == "loop":
+        return async_to_sync(services.adrop_store)(**kwargs)
+    return services.drop_store(**kwargs)
+
+
+both_paths = pytest.mark.parametrize("store", ["thread", "loop"])
+
+
+def store_state() -> tuple:
+    """What a create that did not complete must leave as it was."""
+    conn = redis_utils.client()
+    return (
+        int(conn.get(drop_keys.MEDIA_BYTES()) or 0),
+        conn.zrange(drop_keys.EXPIRY(), 0, -1),
+        conn.zrange(drop_keys.QUOTA(network=NETWORK), 0, -1),
+        sorted(conn.hkeys(drop_keys.QUOTA_BYTES(network=NETWORK))),
+        sorted(key for key in conn.scan_iter(match="nb:drop:*")),
+        sorted(path.name for path in (settings.MEDIA_ROOT / "qr").glob("*")),
+    )
+
+
+async def test_a_claim_on_the_loop_without_its_save_is_no_drop_to_any_reader():
+    drop_id = secrets.token_urlsafe(12)
+    now = int(time.time())
+    claim = await repository.adrop_claim(
+        drop_id=drop_id,
+        now=now,
+        reserve_seconds=services.RESERVE_SECONDS,
+        expires_at=now + 600,
+        file_bytes=100,
+        voice_bytes=0,
+        quota=services.network_quota(NETWORK),
+    )
+    assert claim.code == repository.STORED
+    conn = redis_utils.aclient()
+    assert await conn.hkeys(drop_keys.DROP(id=drop_id)) == [b"reserved"]
+    assert await conn.zscore(drop_keys.QUOTA(network=NETWORK), drop_id) is not None
+    assert await conn.zscore(drop_keys.EXPIRY(), drop_id) is not None
+    with pytest.raises(services.DropGone):
+        await services.adrop_open(drop_id=drop_id, verifier=b"\0" * 32, client="reader")
+    with pytest.raises(services.IdTaken):  # the id stays spoken for
+        await services.adrop_store(
+            link_base=LINK_BASE,
+            network="another-network",
+            ttl_seconds=600,
+            max_views=3,
+            kind="text",
+            seal=services.SealInput(drop_id, b"s" * 16, 0, [b"v" * 32] * 3, [b"w" * 40] * 3),
+            ciphertext=b"c" * 40,
+        )
+    # What the refused create took in the other network's slot went back.
+    assert await conn.zcard(drop_keys.QUOTA(network="another-network")) == 0
+
+
+@both_paths
+def test_a_stored_drop_has_its_entries_its_file_and_its_count(store):
+    before = int(redis_utils.client().get(drop_keys.MEDIA_BYTES()) or 0)
+    created = sealed_drop(store)
+    conn = redis_utils.client()
+    assert selectors.drop_peek(drop_id=created.id) is not None
+    assert conn.zscore(drop_keys.QUOTA(network=NETWORK), created.id) is not None
+    assert conn.zscore(drop_keys.EXPIRY(), created.id) is not None
+    qr = media.qr_read(drop_id=created.id)
+    assert qr is not None
+    assert int(conn.get(drop_keys.MEDIA_BYTES())) == before + len(qr)
+
+
+@both_paths
+def test_a_create_refused_by_its_quota_gives_back_what_it_took(store, settings):
+    settings.DROP_NETWORK_MAX_DROPS = 1
+    sealed_drop(store)
+    before = store_state()
+    with pytest.raises(services.QuotaExceeded):
+        sealed_drop(store)
+    assert store_state() == before
+
+
+@both_paths
+def test_a_failed_file_write_on_either_path_gives_the_claim_back(store, monkeypatch):
+    before = store_state()
+
+    def broken(**_: object) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(media, "qr_store", broken)
+    with pytest.raises(OSError):
+        sealed_drop(store)
+    assert store_state() == before
+
+
+class SaveDown:
+    """The save script, met by an outage (the drop's slot went away after the claim)."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        raise redis.exceptions.ConnectionError("the drop's slot is away")
+
+    async def acall(self, *args: object, **kwargs: object) -> object:
+        raise redis.exceptions.ConnectionError("the drop's slot is away")
+
+
+@both_paths
+def test_an_outage_at_the_save_gives_back_the_claim_and_the_files(store, monkeypatch):
+    before = store_state()
+    monkeypatch.setattr(repository, "_save", SaveDown())
+    with pytest.raises(redis.exceptions.ConnectionError):
+        sealed_drop(store)
+    assert store_state() == before
+
+
+@both_paths
+def test_a_reservation_that_ran_out_before_the_save_stores_nothing(store, monkeypatch):
+    before = store_state()
+    qr_store = media.qr_store
+
+    def slow_write(*, drop_id: str, svg: bytes) -> int:
+        # The files took longer than the reservation: it expired meanwhile.
+        redis_utils.client().delete(drop_keys.DROP(id=drop_id))
+        return qr_store(drop_id=drop_id, svg=svg)
+
+    monkeypatch.setattr(media, "qr_store", slow_write)
+    with pytest.raises(services.IdTaken):
+        sealed_drop(store)
+    assert store_state() == before
+
+
+@pytest.mark.parametrize("local", [True, False])
+async def test_the_qr_file_is_written_on_the_loop_only_to_a_local_disk(local, monkeypatch):
+    """A local write costs less than a thread hop; an object store's (a network
+    request) must not block the loop."""
+    writers = []
+    qr_store = media.qr_store
+
+    def watched(*, drop_id: str, svg: bytes) -> int:
+        writers.append(threading.current_thread())
+        return qr_store(drop_id=drop_id, svg=svg)
+
+    monkeypatch.setattr(media, "qr_store", watched)
+    monkeypatch.setattr(media, "storage_is_local", lambda: local)
+    seal = services.SealInput(
+        secrets.token_urlsafe(12), b"s" * 16, 0, [b"v" * 32] * 3, [b"w" * 40] * 3
+    )
+    created = await services.adrop_store(
+        link_base=LINK_BASE,
+        network=NETWORK,
+        ttl_seconds=600,
+        max_views=3,
+        kind="text",
+        seal=seal,
+        ciphertext=b"c" * 40,
+    )
+    assert (writers == [threading.current_thread()]) is local
+    assert media.qr_read(drop_id=created.id) is not None
+
+
+def test_the_sites_own_media_folder_is_a_local_disk():
+    assert media.storage_is_local()

@@ -173,6 +173,9 @@ def paths() -> dict[str, Path_]:
         assert status == 201, content
         return json.loads(content)
 
+    async def sealed(client: Client) -> dict[str, Any]:
+        return sealed_text_body() | await client.challenge()
+
     return {
         "bare": (nothing, lambda c, j: _ok(c.request("GET", "/bench/bare", cookies=False))),
         "feed": (
@@ -190,6 +193,7 @@ def paths() -> dict[str, Path_]:
             lambda c: c.challenge(),
             lambda c, w: _ok(c.request("POST", "/api/drops", {"text": "z" * 100, **w})),
         ),
+        "drop-sealed": (sealed, lambda c, body: _ok(c.request("POST", "/api/drops", body))),
         "drop-open": (
             drop,
             lambda c, d: _ok(
@@ -200,6 +204,22 @@ def paths() -> dict[str, Path_]:
 
 
 BLOB = "AQ" + "A" * 398
+
+
+def sealed_text_body() -> dict[str, Any]:
+    """A browser-sealed text's create body (sealed here, as new.js does)."""
+    import secrets
+
+    from drops import sealing
+
+    drop_id = secrets.token_urlsafe(12)
+    sealed = sealing.drop_seal(drop_id=drop_id, kind="text", plaintext=b"z" * 100, passphrase="")
+    keys = [
+        {"verifier": sealing.b64encode(k.verifier), "wrapped": sealing.b64encode(k.wrapped)}
+        for k in sealed.keys
+    ]
+    seal = {"v": 1, "id": drop_id, "salt": sealing.b64encode(sealed.salt), "iterations": 0}
+    return {"seal": seal | {"keys": keys}, "ciphertext": sealing.b64encode(sealed.ciphertext)}
 
 
 class Counter:
