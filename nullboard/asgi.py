@@ -32,7 +32,9 @@ if is_embedded():
 # Channels application (ASGI 2 classes too), which ConnectionCapMiddleware cannot call.
 # URLRouter's stub wants a stub-only URLPattern subclass that path() (as django-stubs
 # types it) never returns; Channels' documented routes are plain path() ones.
-sockets = CookieMiddleware(SessionMiddleware(URLRouter(websocket_urlpatterns)))  # type: ignore[arg-type]
+sessions = CookieMiddleware(SessionMiddleware(URLRouter(websocket_urlpatterns)))  # type: ignore[arg-type]
+# The server's own send, unwrapped by the session middleware, for the live fan-out.
+sockets = live.hub.direct_send(sessions)
 
 # live.serve: events published while serving are queued on this loop, not awaited.
 application = live.serve(

@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from nullboard import metrics
+from nullboard.limits import ASGIApp, Receive, Scope, Send
 from nullboard.live.sender import SEND_TIMEOUT, ChannelLayer
 
 logger = logging.getLogger(__name__)
@@ -32,10 +33,14 @@ STREAMS_PER_GROUP = 256  # senders remembered per group (each web process is one
 # Daphne (autobahn) sends only 1000 or 3000-4999; 4012 stands for "store lost":
 # the page shows paused and reconnects.
 CLOSE_STORE_LOST = 4012
+# The scope key under which ``direct_send`` keeps the server's own ASGI ``send``.
+DIRECT_SEND = "nullboard.direct_send"
 
 
 class Socket(Protocol):
-    async def send(self, text_data: str | None = None) -> None: ...
+    async def send_text(self, text: str) -> None:
+        """One text frame, the fan-out's one per-socket step."""
+        ...
 
     async def close(self, code: int | None = None) -> None: ...
 
@@ -206,7 +211,7 @@ class Hub:
         for socket in list(self.members[group]):
             for text in texts:
                 try:
-                    await socket.send(text_data=text)
+                    await socket.send_text(text)
                 except Exception:  # a socket closing mid-send; its disconnect cleans up
                     logger.debug("Send to a closing socket failed", exc_info=True)
                     break
@@ -229,6 +234,24 @@ class Hub:
             last.clear()  # long-gone processes; the next of each starts afresh
         last[stream] = number
         return True
+
+
+def direct_send(app: ASGIApp) -> ASGIApp:
+    """Keep the server's own ``send`` in the scope (under DIRECT_SEND), for the
+    fan-out's per-socket step.
+
+    Channels' SessionMiddleware wraps ``send`` to save the session, which it does
+    only on ``http.response.start``; for every ``websocket.send`` the wrapper reads
+    the lazy session's ``modified`` and ``is_empty()`` and passes the message on,
+    and it and the consumer's two ``send`` methods were a fifth of a fan-out's time
+    (docs/scaling.md, "Live fan-out: where the time goes"). Put it where the
+    server's ``send`` is still unwrapped, around the session middleware.
+    """
+
+    async def application(scope: Scope, receive: Receive, send: Send) -> None:
+        await app({**scope, DIRECT_SEND: send}, receive, send)
+
+    return application
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

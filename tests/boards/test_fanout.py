@@ -8,6 +8,7 @@ import time
 
 from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer
+from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 
 from boards import events
@@ -338,6 +339,31 @@ async def test_a_socket_gets_a_burst_of_frames_whole_and_in_order():
     got = [(await until(socket, "post:new"))["payload"]["n"] for _ in texts]
     assert got == list(range(150))
     await socket.disconnect()
+
+
+async def test_a_fanned_out_frame_skips_the_session_send_wrapper(monkeypatch):
+    """The hub writes to the server's own send: Channels' session wrapper, which saves
+    nothing on a websocket.send, costs a fifth of a fan-out (docs/scaling.md). The
+    consumer's own replies still go through it."""
+    wrapped: list[str] = []
+    real = InstanceSessionWrapper.send
+
+    async def counting(self, message):
+        wrapped.append(message.get("text", ""))
+        await real(self, message)
+
+    monkeypatch.setattr(InstanceSessionWrapper, "send", counting)
+    sockets = [await connect(), await connect()]
+    for socket in sockets:
+        assert (await send(socket, "topic:join", {"topic": "news"}))["event"] == "topic:joined"
+    assert any("topic:joined" in text for text in wrapped)
+    wrapped.clear()
+    texts = [f'{{"event":"post:new","payload":{{"n":{n}}}}}' for n in range(3)]
+    await live_hub.hub().deliver({"type": "feed.event", "group": "topic.news", "texts": texts})
+    for socket in sockets:
+        assert [(await until(socket, "post:new"))["payload"]["n"] for _ in texts] == [0, 1, 2]
+        await socket.disconnect()
+    assert not any("post:new" in text for text in wrapped)
 
 
 async def test_a_frame_for_a_group_without_local_sockets_is_dropped_quietly():
