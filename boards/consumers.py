@@ -88,8 +88,8 @@ class FeedConsumer(AsyncWebsocketConsumer):
         """Run the socket; however it ends (a close from either side, a client gone
         without one, a crash, a cancelled task), leave every group it joined."""
         self.subscriptions: dict[str, dict[str, str]] = {}
-        # The fan-out's way out: the server's send, past the session middleware's
-        # wrapper, which does nothing for a websocket.send (nullboard.live.hub).
+        # The hub's way to this socket: the server's send, past the session
+        # middleware's wrapper, which does nothing for a websocket.send (live.hub).
         self.direct_send: Send = scope.get(live.hub.DIRECT_SEND) or send  # type: ignore[assignment]
         try:
             await super().__call__(scope, receive, send)
@@ -198,10 +198,6 @@ class FeedConsumer(AsyncWebsocketConsumer):
         if self.subscriptions.pop(group, None) is not None:
             await live.unsubscribe(group, self)
         await self.send_event("topic:left", named)
-
-    async def send_text(self, text: str) -> None:
-        """A frame from the hub, already serialised: straight to the server."""
-        await self.direct_send({"type": "websocket.send", "text": text})
 
     async def send_event(self, event: str, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps({"event": event, "payload": payload}))

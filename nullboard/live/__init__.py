@@ -8,7 +8,7 @@ Two calls make the interface:
   ``{"event", "payload"}`` is serialised once, here.
 - ``subscribe(group, socket)`` / ``unsubscribe(group, socket)``: a consumer puts
   its socket in a group and takes it out; ``socket`` is anything with the
-  consumer's ``send_text(text)`` and ``close(code=)``.
+  consumer's ``direct_send`` (the server's ASGI send) and ``close(code=)``.
 
 How the pieces fit:
 

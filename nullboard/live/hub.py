@@ -38,9 +38,9 @@ DIRECT_SEND = "nullboard.direct_send"
 
 
 class Socket(Protocol):
-    async def send_text(self, text: str) -> None:
-        """One text frame, the fan-out's one per-socket step."""
-        ...
+    # The server's ASGI send (see direct_send): the fan-out awaits it, and only it,
+    # once per socket and frame.
+    direct_send: Send
 
     async def close(self, code: int | None = None) -> None: ...
 
@@ -209,9 +209,10 @@ class Hub:
             return
         sent = 0
         for socket in list(self.members[group]):
+            send = socket.direct_send
             for text in texts:
                 try:
-                    await socket.send_text(text)
+                    await send({"type": "websocket.send", "text": text})
                 except Exception:  # a socket closing mid-send; its disconnect cleans up
                     logger.debug("Send to a closing socket failed", exc_info=True)
                     break
