@@ -15,7 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from antispam.websocket import ConnectionCapMiddleware  # noqa: E402
-from nullboard import live  # noqa: E402
+from nullboard import live, no_deflate  # noqa: E402
 from nullboard.limits import BodyLimitMiddleware, lifespan  # noqa: E402
 from nullboard.redis_utils import is_embedded  # noqa: E402
 from nullboard.routing import websocket_urlpatterns  # noqa: E402
@@ -35,6 +35,9 @@ if is_embedded():
 sessions = CookieMiddleware(SessionMiddleware(URLRouter(websocket_urlpatterns)))  # type: ignore[arg-type]
 # The server's own send, unwrapped by the session middleware, for the live fan-out.
 sockets = live.hub.direct_send(sessions)
+
+# Hypercorn would deflate every frame once per browser socket (nullboard.no_deflate).
+no_deflate.decline()
 
 # live.serve: events published while serving are queued on this loop, not awaited.
 application = live.serve(

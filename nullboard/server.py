@@ -76,6 +76,7 @@ max_app_queue_size = 8  # body chunks waiting for the app: at most 8 x 64 KiB
 # The live feed refuses frames over 16 KiB with an error frame; anything much larger
 # is not a frame any page sends, so the server closes (1009) before buffering it.
 websocket_max_message_size = 64 * 1024
+# permessage-deflate is declined (no setting here: nullboard.no_deflate, from asgi.py).
 backlog = envint("SERVER_BACKLOG", 1024, minimum=1)
 
 # --- Logs: no access log (it would carry client addresses and capability URLs) ----

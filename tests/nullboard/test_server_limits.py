@@ -1,6 +1,7 @@
 """The production web process (the Procfile's line) against one-request attacks:
-a 200 MB upload, a chunked one, malformed multipart, a slow body and slow headers.
-Loopback only, every attack bounded in bytes and time."""
+a 200 MB upload, a chunked one, malformed multipart, a slow body and slow headers;
+and a WebSocket offering deflate, which it declines. Loopback only, every attack
+bounded in bytes and time."""
 
 from __future__ import annotations
 
@@ -243,3 +244,33 @@ def test_slow_headers_are_dropped_and_others_are_served_meanwhile(server):
         worker.join()
         for sock in slow:
             sock.close()
+
+
+def test_a_websocket_offering_deflate_gets_plain_frames(server):
+    """Browsers offer permessage-deflate; Hypercorn would compress every frame once per
+    socket (nullboard.no_deflate), so the handshake declines it."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(
+            (
+                f"GET /ws/feed/ HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+                f"Origin: {server.url}\r\n\r\n"
+            ).encode()
+        )
+        status, headers, rest = read_response(sock)
+        assert status == 101
+        assert "sec-websocket-extensions" not in headers
+        data = rest
+        while b"session:ready" not in data:  # after Hypercorn's first ping
+            data += sock.recv(65536)
+    frames = []
+    while data:  # server frames: unmasked, and these are short
+        length, start = data[1] & 0x7F, 2
+        if length == 126:
+            length, start = int.from_bytes(data[2:4], "big"), 4
+        frames.append((data[0], data[start : start + length]))
+        data = data[start + length :]
+    assert all(first & 0x40 == 0 for first, _ in frames)  # RSV1, "deflated", never set
+    assert any(first == 0x81 and b'"session:ready"' in body for first, body in frames)

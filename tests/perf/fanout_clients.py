@@ -7,7 +7,9 @@ then stamps every ``post:new`` frame with ``time.monotonic()`` (one clock for
 every process on a Linux machine) the moment its bytes arrive. When each socket
 has EXPECT posts (or after a timeout) it prints ``{post_id: [stamps]}`` as JSON.
 Raw asyncio protocols and no JSON parsing before the stamp, so the client adds
-as little as it can to what it measures.
+as little as it can to what it measures. ``FANOUT_DEFLATE=1`` offers
+permessage-deflate, as every browser does, and inflates what comes compressed
+(docs/scaling.md, "Live fan-out: where the time goes").
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ import os
 import struct
 import sys
 import time
+import zlib
 from urllib.parse import urlsplit
 
 CONNECT_BATCH = 50
 TIMEOUT_SECONDS = 60
+DEFLATE = os.environ.get("FANOUT_DEFLATE") == "1"
+OFFER = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
 
 
 def masked_frame(payload: bytes) -> bytes:
@@ -42,6 +47,7 @@ class Subscriber(asyncio.Protocol):
         self.joined = asyncio.get_running_loop().create_future()
         self.stamps: list[tuple[bytes, float]] = []
         self.done = done
+        self.inflate: zlib._Decompress | None = None  # once the server agrees to deflate
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -50,7 +56,8 @@ class Subscriber(asyncio.Protocol):
             (
                 f"GET /ws/feed/ HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                f"Sec-WebSocket-Version: 13\r\nOrigin: {self.origin}\r\n\r\n"
+                f"Sec-WebSocket-Version: 13\r\nOrigin: {self.origin}\r\n"
+                f"{OFFER if DEFLATE else ''}\r\n"
             ).encode()
         )
 
@@ -65,6 +72,8 @@ class Subscriber(asyncio.Protocol):
                 self.joined.set_exception(ConnectionError(head[:200].decode(errors="replace")))
                 return
             self.open = True
+            if b"permessage-deflate" in head.lower():
+                self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
             join = {"event": "topic:join", "payload": {"topic": self.topic}}
             self.transport.write(masked_frame(json.dumps(join).encode()))
         while len(self.buffer) >= 2:
@@ -84,6 +93,8 @@ class Subscriber(asyncio.Protocol):
                 return
             payload = self.buffer[start : start + length]
             self.buffer = self.buffer[start + length :]
+            if first & 0x40 and self.inflate is not None:  # RSV1: a compressed message
+                payload = self.inflate.decompress(payload + b"\x00\x00\xff\xff")
             self.frame(first & 0x0F, payload, now)
 
     def frame(self, opcode: int, payload: bytes, now: float) -> None:
