@@ -239,7 +239,9 @@ export function wireComposer(form, { charactersLeft, onSubmit }) {
     status.textContent = t("Encrypting and sending…");
     try {
       await onSubmit(text);
-      area.value = "";
+      // Only what was sent is cleared: words typed meanwhile (the post may show
+      // through the live feed before this answer) stay.
+      if (area.value.trim() === text) area.value = "";
       update();
       status.textContent = t("Sent.");
     } catch (error) {

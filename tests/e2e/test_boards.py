@@ -180,3 +180,27 @@ def test_posting_from_home_goes_to_the_chosen_topic(new_page):
     expect(home.locator(".post .topic")).to_have_text(["#technology"])
     assert home.problems == []
     assert reader.problems == []
+
+
+def test_words_typed_while_a_post_is_sending_are_kept(new_page):
+    """The post's own answer is held back; meanwhile the writer starts the next one
+    (and the post shows through the live feed). When the answer comes, only the sent
+    words leave the composer."""
+    page = new_page("/topic/culture")
+    wait_live(page)
+    held = []
+    page.route("**/api/posts", lambda route: held.append(route))
+    area = page.get_by_label("Write a post")
+    area.fill("Sent first")
+    page.get_by_role("button", name="Post").click()
+    for _ in range(100):  # the page's proof of work and sealing, then the held request
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the post was never sent"
+    area.fill("The next thought")
+    held[0].continue_()
+    expect(page.locator(".post .body").first).to_have_text("Sent first")
+    expect(page.locator("[data-composer-status]")).to_have_text("Sent.")
+    expect(area).to_have_value("The next thought")
+    assert page.problems == []
