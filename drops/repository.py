@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 import redis.asyncio.client
 import redis.client
@@ -96,16 +96,19 @@ class Claim:
     file_bytes: int  # counted in the media byte count
 
 
-def drop_claim(
-    *,
-    drop_id: str,
-    now: int,
-    reserve_seconds: int,
-    expires_at: int,
-    file_bytes: int,
-    voice_bytes: int,
-    quota: Quota,
-) -> Claim:
+class ClaimRequest(TypedDict):
+    """What a claim takes (drop_claim, adrop_claim)."""
+
+    drop_id: str
+    now: int
+    reserve_seconds: int
+    expires_at: int
+    file_bytes: int
+    voice_bytes: int
+    quota: Quota
+
+
+def drop_claim(**request: Unpack[ClaimRequest]) -> Claim:
     """Take what a new drop needs before its files are written, in one round trip:
     its id (the drop's slot), its place in its network's quota (the network's slot)
     and its files' index entry and byte count under the media cap (the media slot).
@@ -115,15 +118,7 @@ def drop_claim(
     drop, which expire by their score (quota) or are swept when due (index), never a
     drop without them. If one step refuses or fails, the others are given back.
     """
-    claim, calls = _claim_calls(
-        drop_id=drop_id,
-        now=now,
-        reserve_seconds=reserve_seconds,
-        expires_at=expires_at,
-        file_bytes=file_bytes,
-        voice_bytes=voice_bytes,
-        quota=quota,
-    )
+    claim, calls = _claim_calls(**request)
     answers = redis_utils.scripts_together(calls)
     if (taken := _claim_taken(answers)) is None:
         return claim
@@ -131,27 +126,10 @@ def drop_claim(
     return _claim_refused(claim, answers)
 
 
-async def adrop_claim(
-    *,
-    drop_id: str,
-    now: int,
-    reserve_seconds: int,
-    expires_at: int,
-    file_bytes: int,
-    voice_bytes: int,
-    quota: Quota,
-) -> Claim:
+async def adrop_claim(**request: Unpack[ClaimRequest]) -> Claim:
     """:func:`drop_claim` on the event loop's client: the same three scripts in one
     pipeline, the same give-back of what was taken when one refuses."""
-    claim, calls = _claim_calls(
-        drop_id=drop_id,
-        now=now,
-        reserve_seconds=reserve_seconds,
-        expires_at=expires_at,
-        file_bytes=file_bytes,
-        voice_bytes=voice_bytes,
-        quota=quota,
-    )
+    claim, calls = _claim_calls(**request)
     answers = await redis_utils.ascripts_together(calls)
     if (taken := _claim_taken(answers)) is None:
         return claim

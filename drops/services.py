@@ -9,7 +9,7 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Any, NoReturn, NotRequired, ParamSpec, TypedDict, TypeVar, Unpack
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -151,11 +151,25 @@ class _Store:
     kind: str
     ciphertext: bytes
     qr: bytes
-    claim: dict[str, Any]
+    claim: repository.ClaimRequest
     fields: dict[str, bytes | str | int]
     receipt: records.ReceiptHash
     receipt_token: str
     created: CreatedDrop
+
+
+class StoreRequest(TypedDict):
+    """What storing a sealed drop takes (drop_store, adrop_store)."""
+
+    link_base: str
+    network: str
+    ttl_seconds: int
+    max_views: int
+    kind: str
+    seal: SealInput
+    ciphertext: bytes
+    mime: NotRequired[str]
+    sealed_by: NotRequired[str]
 
 
 def _store_parts(
@@ -167,15 +181,15 @@ def _store_parts(
     kind: str,
     seal: SealInput,
     ciphertext: bytes,
-    mime: str,
-    sealed_by: str,
+    mime: str = "",
+    sealed_by: str = "browser",
 ) -> _Store:
     drop_id = seal.drop_id
     now = int(time.time())
     expires_at = now + ttl_seconds
     qr = media.qr_svg(link_base + drop_id)
     voice_bytes = len(ciphertext) if kind == "voice" else 0
-    claim = {
+    claim: repository.ClaimRequest = {
         "drop_id": drop_id,
         "now": now,
         "reserve_seconds": RESERVE_SECONDS,
@@ -252,18 +266,7 @@ def _stored(parts: _Store) -> CreatedDrop:
     return parts.created
 
 
-def drop_store(
-    *,
-    link_base: str,
-    network: str,
-    ttl_seconds: int,
-    max_views: int,
-    kind: str,
-    seal: SealInput,
-    ciphertext: bytes,
-    mime: str = "",
-    sealed_by: str = "browser",
-) -> CreatedDrop:
+def drop_store(**request: Unpack[StoreRequest]) -> CreatedDrop:
     """Store a sealed drop: claim its id, quota and media index entry (one round
     trip), write its files, then save it (one script): the drop is visible only once
     everything it needs is in place (drops.repository.drop_claim).
@@ -272,17 +275,7 @@ def drop_store(
     back, so a failure (the store full or gone, a quota) leaves no orphan file and no
     drifted media count.
     """
-    parts = _store_parts(
-        link_base=link_base,
-        network=network,
-        ttl_seconds=ttl_seconds,
-        max_views=max_views,
-        kind=kind,
-        seal=seal,
-        ciphertext=ciphertext,
-        mime=mime,
-        sealed_by=sealed_by,
-    )
+    parts = _store_parts(**request)
     claim = repository.drop_claim(**parts.claim)
     if claim.code != repository.STORED:
         _refuse_save(claim.code)
@@ -293,7 +286,7 @@ def drop_store(
         raise
     try:
         saved = repository.drop_save(
-            claim=claim, fields=parts.fields, receipt=parts.receipt, ttl=ttl_seconds
+            claim=claim, fields=parts.fields, receipt=parts.receipt, ttl=request["ttl_seconds"]
         )
     except BaseException:
         # Stored or not? The reservation says: a stored drop has none left, and keeps
@@ -307,32 +300,11 @@ def drop_store(
     return _stored(parts)
 
 
-async def adrop_store(
-    *,
-    link_base: str,
-    network: str,
-    ttl_seconds: int,
-    max_views: int,
-    kind: str,
-    seal: SealInput,
-    ciphertext: bytes,
-    mime: str = "",
-    sealed_by: str = "browser",
-) -> CreatedDrop:
+async def adrop_store(**request: Unpack[StoreRequest]) -> CreatedDrop:
     """:func:`drop_store` on the event loop's client: the same steps in the same
     order, the same give-back. The files are written on the loop to a local disk,
     in a worker thread to any other storage (media.storage_is_local)."""
-    parts = _store_parts(
-        link_base=link_base,
-        network=network,
-        ttl_seconds=ttl_seconds,
-        max_views=max_views,
-        kind=kind,
-        seal=seal,
-        ciphertext=ciphertext,
-        mime=mime,
-        sealed_by=sealed_by,
-    )
+    parts = _store_parts(**request)
     claim = await repository.adrop_claim(**parts.claim)
     if claim.code != repository.STORED:
         _refuse_save(claim.code)
@@ -344,7 +316,7 @@ async def adrop_store(
         raise
     try:
         saved = await repository.adrop_save(
-            claim=claim, fields=parts.fields, receipt=parts.receipt, ttl=ttl_seconds
+            claim=claim, fields=parts.fields, receipt=parts.receipt, ttl=request["ttl_seconds"]
         )
     except BaseException:
         if await repository.aclaim_release(claim) is not False:
