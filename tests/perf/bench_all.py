@@ -273,6 +273,22 @@ def sealed_text(text: str) -> tuple[dict, drop_services.SealInput, bytes, list[s
     return body, stored, sealed.ciphertext, [sealing.b64encode(v) for v in verifiers]
 
 
+def browser_drop_stored(text: str) -> tuple[drop_services.SealInput, list[str]]:
+    """A browser-sealed text drop stored through the service (no HTTP): its seal and
+    its readers' verifiers."""
+    _, stored, ciphertext, verifiers = sealed_text(text)
+    drop_services.drop_store(
+        link_base=LINK,
+        network="bench",
+        ttl_seconds=600,
+        max_views=3,
+        kind="text",
+        seal=stored,
+        ciphertext=ciphertext,
+    )
+    return stored, verifiers
+
+
 # (row label, goal as a ratio to the bare view)
 PATHS = {
     "feed": ("feed read, 50 posts, no cookie", 0.9),
@@ -302,16 +318,7 @@ def prepare_round(server: Daphne, writers: list[Http]) -> dict[str, list[str]]:
         )
         plain = {"text": text, **client.challenge()}
         jobs["create-server"].append(listed("POST", "/api/drops", client, plain))
-        _, stored, ciphertext, verifiers = sealed_text(text)
-        drop_services.drop_store(
-            link_base=LINK,
-            network="bench",
-            ttl_seconds=600,
-            max_views=3,
-            kind="text",
-            seal=stored,
-            ciphertext=ciphertext,
-        )
+        stored, verifiers = browser_drop_stored(text)
         jobs["open-browser"].append(
             listed("POST", f"/api/drops/{stored.drop_id}/open", client, {"verifier": verifiers[0]})
         )
@@ -730,19 +737,7 @@ def bytes_per_item() -> list[tuple]:
         MEMORY_SAMPLES,
     )
 
-    def browser_drop() -> None:
-        _, stored, ciphertext, _ = sealed_text(text)
-        drop_services.drop_store(
-            link_base=LINK,
-            network="bench",
-            ttl_seconds=600,
-            max_views=3,
-            kind="text",
-            seal=stored,
-            ciphertext=ciphertext,
-        )
-
-    per_browser, browser_families, _ = grown(browser_drop, MEMORY_SAMPLES)
+    per_browser, browser_families, _ = grown(lambda: browser_drop_stored(text), MEMORY_SAMPLES)
     size = len(payload)
     rows = [
         (
