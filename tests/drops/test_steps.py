@@ -37,6 +37,22 @@ def claim_only(drop_id: str, *, now: int, ttl: int = 600) -> repository.Claim:
     )
 
 
+LINK_BASE = "https://nullboard.test/d/"
+
+
+def same_id_elsewhere(drop_id: str) -> services.StoreRequest:
+    """A create, from another network, of a drop whose id is ``drop_id``."""
+    return {
+        "link_base": LINK_BASE,
+        "network": "another-network",
+        "ttl_seconds": 600,
+        "max_views": 3,
+        "kind": "text",
+        "seal": services.SealInput(drop_id, b"s" * 16, 0, [b"v" * 32] * 3, [b"w" * 40] * 3),
+        "ciphertext": b"c" * 40,
+    }
+
+
 def text_drop(**kwargs) -> services.CreatedDrop:
     return services.drop_create(
         link_base="https://nullboard.test/d/",
@@ -65,15 +81,7 @@ def test_a_claim_without_its_save_is_no_drop_to_any_reader():
         services.drop_burn(drop_id=drop_id, receipt_token="r" * 22)
     # The id stays spoken for (its entries point at it) ...
     with pytest.raises(services.IdTaken):
-        services.drop_store(
-            link_base="https://nullboard.test/d/",
-            network="another-network",
-            ttl_seconds=600,
-            max_views=3,
-            kind="text",
-            seal=services.SealInput(drop_id, b"s" * 16, 0, [b"v" * 32] * 3, [b"w" * 40] * 3),
-            ciphertext=b"c" * 40,
-        )
+        services.drop_store(**same_id_elsewhere(drop_id))
     # ... and a retry with a fresh id completes.
     assert selectors.drop_peek(drop_id=text_drop().id) is not None
 
@@ -187,9 +195,6 @@ def test_a_last_view_is_answered_when_its_follow_up_steps_fail(client, monkeypat
 
 
 # --- the same steps on the event loop (a browser-sealed text: drops.services.adrop_store)
-LINK_BASE = "https://nullboard.test/d/"
-
-
 def sealed_drop(store: str, *, drop_id: str | None = None) -> services.CreatedDrop:
     """A browser-sealed text through drop_store ("thread"), or adrop_store ("loop")."""
     seal = services.SealInput(
@@ -245,15 +250,7 @@ async def test_a_claim_on_the_loop_without_its_save_is_no_drop_to_any_reader():
     with pytest.raises(services.DropGone):
         await services.adrop_open(drop_id=drop_id, verifier=b"\0" * 32, client="reader")
     with pytest.raises(services.IdTaken):  # the id stays spoken for
-        await services.adrop_store(
-            link_base=LINK_BASE,
-            network="another-network",
-            ttl_seconds=600,
-            max_views=3,
-            kind="text",
-            seal=services.SealInput(drop_id, b"s" * 16, 0, [b"v" * 32] * 3, [b"w" * 40] * 3),
-            ciphertext=b"c" * 40,
-        )
+        await services.adrop_store(**same_id_elsewhere(drop_id))
     # What the refused create took in the other network's slot went back.
     assert await conn.zcard(drop_keys.QUOTA(network="another-network")) == 0
 
