@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from drops import services
 from tests.conftest import pow_fields
 
 SECRET_TEXT = "meet at the old bridge at nine, bring the blue folder"
@@ -30,3 +35,22 @@ def create_voice(client, data: bytes, **extra) -> dict:
 
 def open_drop(client, drop_id: str, key: str):
     return client.post(f"/api/drops/{drop_id}/open", {"key": key}, content_type="application/json")
+
+
+def crowd_open(open_one: Callable[[int], object], crowd: int = 50) -> list[str]:
+    """``crowd`` threads released at once, the n-th calling ``open_one(n)``: each
+    answers "ok", "used" (a wrong or spent key) or "gone"."""
+    barrier = Barrier(crowd)
+
+    def attempt(n: int) -> str:
+        barrier.wait()
+        try:
+            open_one(n)
+        except services.WrongKey:
+            return "used"
+        except services.DropGone:
+            return "gone"
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=crowd) as pool:
+        return list(pool.map(attempt, range(crowd)))

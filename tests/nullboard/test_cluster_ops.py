@@ -6,9 +6,7 @@ or the cluster says it is not ok (docs/scaling.md, "Redis Cluster")."""
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
-from threading import Barrier
 
 import pytest
 import redis
@@ -20,6 +18,7 @@ from django.core.management import call_command
 from drops import keys as drop_keys
 from drops import services as drops
 from nullboard import checks, cluster, redis_utils, sitewide
+from tests.drops.helpers import crowd_open
 from tests.servers import RedisCluster, RedisServerMissing
 
 
@@ -102,22 +101,11 @@ def test_stats_and_purge_cover_every_master(on_cluster):
 def test_fifty_parallel_opens_on_three_masters_give_exactly_three(on_cluster):
     made = [a_drop() for _ in range(3)]  # on different masters, most likely
     for drop in made:
-        barrier = Barrier(50)
-
-        def attempt(n: int, drop: drops.CreatedDrop = drop, barrier: Barrier = barrier) -> str:
-            barrier.wait()
-            try:
-                drops.drop_open_with_key(
-                    drop_id=drop.id, key=drop.keys[n % 3], passphrase="", client=f"c{n}"
-                )
-            except drops.WrongKey:
-                return "used"
-            except drops.DropGone:
-                return "gone"
-            return "ok"
-
-        with ThreadPoolExecutor(max_workers=50) as pool:
-            results = list(pool.map(attempt, range(50)))
+        results = crowd_open(
+            lambda n, drop=drop: drops.drop_open_with_key(
+                drop_id=drop.id, key=drop.keys[n % 3], passphrase="", client=f"c{n}"
+            )
+        )
         assert results.count("ok") == 3
         assert set(results) <= {"ok", "used", "gone"}
         conn = redis_utils.client()
